@@ -1,0 +1,95 @@
+// The DAG model: what a validated DAG YAML file means. Plain values, copyable, no behaviour.
+// Produced only by LoadDag() (common/dag/loader.h), which guarantees every invariant noted here.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "yaml-cpp/yaml.h"
+
+namespace de::dag {
+
+// 1-based position in the source file; 0 = unknown.
+struct Location {
+  int line = 0;
+  int column = 0;
+};
+
+enum class Backoff { kFixed, kExponential };
+
+struct RetryPolicy {
+  int retries = 0;                                   // extra tries after the first
+  absl::Duration retry_delay = absl::Seconds(30);
+  Backoff backoff = Backoff::kFixed;
+  absl::Duration max_retry_delay = absl::Hours(1);   // cap for exponential backoff
+};
+
+// `wait_for:` entry: this DAG's run waits until `dag` (optionally one `task` of it) has succeeded
+// for every interval of `dag`'s schedule whose logical date lies in the window.
+struct WaitFor {
+  std::string dag;
+  std::string task;                 // empty = the whole run
+  bool window_is_interval = true;   // window: interval  -> this run's [data_interval_start, end)
+  absl::Duration window_from;       // window: {from: -7d, to: 0d} relative to this run's interval
+  absl::Duration window_to;         //   start: [start+from, end+to)
+  std::optional<absl::Duration> timeout;
+  Location loc;
+};
+
+struct AlertSpec {
+  std::vector<std::string> on;        // failure sla_miss wait_timeout success retry
+  std::string webhook;                // URL, or empty
+  std::string format;                 // "" (plain JSON) or "slack"
+  std::vector<std::string> command;   // argv, templated; or empty
+  Location loc;
+};
+
+struct TaskSpec {
+  std::string id;                     // [a-z0-9_]+ (also allows '-'), unique within the DAG
+  std::string type;                   // shell noop csv_to_parquet clean aggregate
+  std::vector<std::string> needs;     // ids of upstream tasks (all exist, no cycle)
+  YAML::Node with;                    // raw `with:` block (templates NOT rendered); Null if absent
+  RetryPolicy retry;                  // defaults: merged in
+  std::optional<absl::Duration> timeout;
+  std::string pool = "default";
+  int priority = 0;                   // higher runs first
+  bool depends_on_past = false;
+  Location loc;
+};
+
+struct DagSpec {
+  std::string id;                     // [a-z0-9_]+
+  std::string description;
+  std::string schedule;               // raw expression; empty = manual only (schedule: null / absent)
+  std::string timezone = "UTC";       // IANA name, verified loadable
+  std::optional<absl::Time> start_date;   // midnight in `timezone` when given as a date
+  std::optional<absl::Time> end_date;
+  bool catchup = true;
+  int max_active_runs = 16;
+  int max_active_tasks = 64;
+  std::map<std::string, std::string> params;  // defaults (scalars rendered to strings)
+  std::optional<absl::Duration> sla;
+  std::vector<AlertSpec> alerts;
+  std::vector<WaitFor> wait_for;
+  std::vector<TaskSpec> tasks;        // in a topological order (every task after its needs)
+  std::string source;                 // file name it was loaded from
+  std::string yaml;                   // the exact text it was loaded from
+
+  const TaskSpec* FindTask(const std::string& task_id) const {
+    for (const auto& t : tasks)
+      if (t.id == task_id) return &t;
+    return nullptr;
+  }
+};
+
+// Task types the product knows. Validation rejects any other.
+inline const std::vector<std::string>& KnownTaskTypes() {
+  static const std::vector<std::string> kTypes = {"shell", "noop", "csv_to_parquet", "clean",
+                                                  "aggregate"};
+  return kTypes;
+}
+
+}  // namespace de::dag

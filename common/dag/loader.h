@@ -1,0 +1,38 @@
+// Loads and validates DAG YAML. Pure functions; thread-safe. yaml-cpp exceptions never escape.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/dag/dag.h"
+
+namespace de::dag {
+
+// One validation problem, with where it is.
+struct Diagnostic {
+  std::string file;
+  int line = 0;     // 1-based; 0 = whole file
+  int column = 0;   // 1-based
+  std::string message;
+  // "file:line:column: message" (or "file: message" without a position).
+  std::string ToString() const;
+};
+
+struct LoadResult {
+  std::optional<DagSpec> dag;         // set iff errors is empty
+  std::vector<Diagnostic> errors;     // every problem found, in file order where possible
+  bool ok() const { return errors.empty(); }
+};
+
+// Parses `yaml_text` (named `file_name` in diagnostics) and validates everything that can be
+// checked without other DAGs: keys (unknown key -> "did you mean"), types, ids, duplicate task
+// ids, unknown `needs`, cycles (the path, "a -> b -> a"), unknown task type, per-type required
+// `with` keys, cron expression and timezone, durations, and every template in `with`, `alerts`
+// and `params` against the known variables (unknown variable or unknown params.NAME is an error).
+LoadResult LoadDag(std::string_view yaml_text, std::string_view file_name);
+
+// Parses a duration like "30s", "5m", "1h", "2d", "1h30m", "500ms", or "-7d".
+absl::StatusOr<absl::Duration> ParseDuration(std::string_view text);
+
+}  // namespace de::dag

@@ -1,0 +1,19 @@
+// The table of built-in tasks. Each task type is listed explicitly (no static registration, so
+// nothing is dropped by the linker).
+#include "worker/tasks/task.h"
+
+#include <map>
+
+#include "worker/tasks/noop.h"
+
+namespace de::tasks {
+
+const TaskFn* FindBuiltinTask(const std::string& type) {
+  static const std::map<std::string, TaskFn> kTasks = {
+      {"noop", RunNoop},
+  };
+  auto it = kTasks.find(type);
+  return it == kTasks.end() ? nullptr : &it->second;
+}
+
+}  // namespace de::tasks

@@ -1,0 +1,42 @@
+// Built-in task interface. A built-in task is a function from its `with:` parameters to an
+// outcome; the worker runs it in a child process (`de-worker task TYPE ...`), and the same
+// function runs when a user calls `de-worker task` by hand. Implementations must be re-entrant.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "yaml-cpp/yaml.h"
+
+namespace de::tasks {
+
+struct TaskContext {
+  // Relative paths in parameters resolve against this folder; built-in tasks refuse paths that
+  // escape it (after resolving "..").
+  std::string data_root = ".";
+  // Human log lines (become the task log).
+  std::function<void(const std::string&)> log = [](const std::string&) {};
+  // Set when the task should stop early (cancel); long loops check it.
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+struct TaskOutcome {
+  std::map<std::string, int64_t> counters;   // rows_in, rows_out, rows_rejected, files, bytes, ...
+  std::vector<std::string> outputs;          // files or folders written
+  std::string summary_json;                  // a JSON object describing the result
+};
+
+// `with` is the task's parameter map (YAML map; from the DAG's `with:` block or from
+// `key=value` arguments). Errors are user-facing: say what and where.
+using TaskFn = std::function<absl::StatusOr<TaskOutcome>(const YAML::Node& with,
+                                                         const TaskContext& ctx)>;
+
+// Returns the built-in task for `type`, or nullptr. ("shell" is not here: the runner execs it.)
+const TaskFn* FindBuiltinTask(const std::string& type);
+
+}  // namespace de::tasks
