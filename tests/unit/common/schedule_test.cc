@@ -1,0 +1,297 @@
+#include "common/dag/schedule.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace de::dag {
+namespace {
+
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+
+absl::Time At(const std::string& rfc3339) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << rfc3339 << ": " << err;
+  return t;
+}
+
+std::string Fmt(absl::Time t, absl::TimeZone tz) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", t, tz);
+}
+
+Schedule MustParse(const std::string& expr, const std::string& tz = "UTC") {
+  auto s = Schedule::Parse(expr, tz);
+  EXPECT_TRUE(s.ok()) << expr << ": " << s.status();
+  return *s;
+}
+
+// The first `n` ticks strictly after `from`, formatted in the schedule's zone.
+std::vector<std::string> Ticks(const Schedule& s, absl::Time from, int n) {
+  std::vector<std::string> out;
+  absl::Time t = from;
+  for (int i = 0; i < n; ++i) {
+    t = s.Next(t);
+    out.push_back(Fmt(t, s.zone()));
+  }
+  return out;
+}
+
+// Checks Next/Prev/IsTick against an explicit list of consecutive ticks, probing every
+// `step` between the first and the last.
+void CheckConsistent(const Schedule& s, const std::vector<absl::Time>& ticks, absl::Duration step) {
+  for (size_t i = 0; i < ticks.size(); ++i) {
+    EXPECT_TRUE(s.IsTick(ticks[i])) << Fmt(ticks[i], s.zone());
+    if (i + 1 < ticks.size()) {
+      EXPECT_EQ(s.Next(ticks[i]), ticks[i + 1]);
+      EXPECT_EQ(s.Prev(ticks[i + 1]), ticks[i]);
+    }
+  }
+  size_t i = 0;
+  for (absl::Time x = ticks.front() + step; x < ticks.back(); x += step) {
+    while (ticks[i + 1] <= x) ++i;
+    // ticks[i] <= x < ticks[i+1]
+    bool tick = ticks[i] == x;
+    EXPECT_EQ(s.IsTick(x), tick) << Fmt(x, s.zone());
+    EXPECT_EQ(s.Next(x), ticks[i + 1]) << "Next(" << Fmt(x, s.zone()) << ")";
+    absl::Time want_prev = tick ? ticks[i - 1] : ticks[i];
+    EXPECT_EQ(s.Prev(x), want_prev) << "Prev(" << Fmt(x, s.zone()) << ")";
+    if (!tick) {
+      EXPECT_EQ(s.Next(s.Prev(x)), ticks[i + 1]) << Fmt(x, s.zone());
+    }
+  }
+}
+
+struct Case {
+  std::string expr;
+  std::string tz;
+  std::string from;
+  std::vector<std::string> want;
+};
+
+class ScheduleTableTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(ScheduleTableTest, NextTicksAndPrevAreConsistent) {
+  const Case& c = GetParam();
+  Schedule s = MustParse(c.expr, c.tz);
+  EXPECT_THAT(Ticks(s, At(c.from), static_cast<int>(c.want.size())), ElementsAreArray(c.want))
+      << c.expr << " in " << c.tz;
+  std::vector<absl::Time> ticks;
+  for (const auto& w : c.want) ticks.push_back(At(w));
+  // Probe at a granularity that finds any tick missing from the list.
+  absl::Duration span = ticks.back() - ticks.front();
+  absl::Duration step = span > absl::Hours(24 * 400) ? absl::Hours(24) + absl::Minutes(7)
+                        : span > absl::Hours(24 * 5) ? absl::Minutes(61)
+                                                     : absl::Minutes(5);
+  CheckConsistent(s, ticks, step);
+  // Ticks before the first listed one are not in the window.
+  EXPECT_LE(s.Prev(ticks.front()), At(c.from));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cron, ScheduleTableTest,
+    ::testing::Values(
+        // Month ends: the 31st only exists in some months.
+        Case{"0 0 31 * *", "UTC", "2024-01-01T00:00:00Z",
+             {"2024-01-31T00:00:00+00:00", "2024-03-31T00:00:00+00:00",
+              "2024-05-31T00:00:00+00:00", "2024-07-31T00:00:00+00:00",
+              "2024-08-31T00:00:00+00:00"}},
+        // Last day of February in leap years only; 2100 is not a leap year.
+        Case{"0 12 29 2 *", "UTC", "2023-01-01T00:00:00Z",
+             {"2024-02-29T12:00:00+00:00", "2028-02-29T12:00:00+00:00",
+              "2032-02-29T12:00:00+00:00"}},
+        Case{"0 12 29 2 *", "UTC", "2096-03-01T00:00:00Z",
+             {"2104-02-29T12:00:00+00:00", "2108-02-29T12:00:00+00:00"}},
+        // Steps.
+        Case{"*/15 * * * *", "UTC", "2024-01-01T00:07:00Z",
+             {"2024-01-01T00:15:00+00:00", "2024-01-01T00:30:00+00:00",
+              "2024-01-01T00:45:00+00:00", "2024-01-01T01:00:00+00:00"}},
+        Case{"1-10/4 */12 * * *", "UTC", "2024-01-01T00:00:00Z",
+             {"2024-01-01T00:01:00+00:00", "2024-01-01T00:05:00+00:00",
+              "2024-01-01T00:09:00+00:00", "2024-01-01T12:01:00+00:00",
+              "2024-01-01T12:05:00+00:00", "2024-01-01T12:09:00+00:00",
+              "2024-01-02T00:01:00+00:00"}},
+        // Ranges, lists and day names (2024-01-05 is a Friday).
+        Case{"0 9-17/4 * * MON-FRI", "UTC", "2024-01-05T14:00:00Z",
+             {"2024-01-05T17:00:00+00:00", "2024-01-08T09:00:00+00:00",
+              "2024-01-08T13:00:00+00:00", "2024-01-08T17:00:00+00:00"}},
+        Case{"30 6 1 jan,Jul *", "UTC", "2024-01-01T06:30:00Z",
+             {"2024-07-01T06:30:00+00:00", "2025-01-01T06:30:00+00:00",
+              "2025-07-01T06:30:00+00:00"}},
+        Case{"0 0 * * sat,7", "UTC", "2024-01-01T00:00:00Z",
+             {"2024-01-06T00:00:00+00:00", "2024-01-07T00:00:00+00:00",
+              "2024-01-13T00:00:00+00:00", "2024-01-14T00:00:00+00:00"}},
+        Case{"0 0 * * 5-7", "UTC", "2024-01-01T00:00:00Z",
+             {"2024-01-05T00:00:00+00:00", "2024-01-06T00:00:00+00:00",
+              "2024-01-07T00:00:00+00:00", "2024-01-12T00:00:00+00:00"}},
+        // dom and dow both restricted: either matches (2024-09-01 is a Sunday).
+        Case{"0 0 13 * FRI", "UTC", "2024-09-01T00:00:00Z",
+             {"2024-09-06T00:00:00+00:00", "2024-09-13T00:00:00+00:00",
+              "2024-09-20T00:00:00+00:00", "2024-09-27T00:00:00+00:00",
+              "2024-10-04T00:00:00+00:00", "2024-10-11T00:00:00+00:00",
+              "2024-10-13T00:00:00+00:00", "2024-10-18T00:00:00+00:00"}},
+        // dom restricted, dow '*': only the dom counts.
+        Case{"0 0 1,15 * *", "UTC", "2024-01-01T00:00:00Z",
+             {"2024-01-15T00:00:00+00:00", "2024-02-01T00:00:00+00:00",
+              "2024-02-15T00:00:00+00:00"}},
+        // Macros.
+        Case{"@hourly", "UTC", "2024-12-31T22:30:00Z",
+             {"2024-12-31T23:00:00+00:00", "2025-01-01T00:00:00+00:00",
+              "2025-01-01T01:00:00+00:00"}},
+        Case{"@daily", "UTC", "2024-02-28T00:00:00Z",
+             {"2024-02-29T00:00:00+00:00", "2024-03-01T00:00:00+00:00"}},
+        Case{"@midnight", "UTC", "2024-02-28T00:00:00Z",
+             {"2024-02-29T00:00:00+00:00", "2024-03-01T00:00:00+00:00"}},
+        Case{"@weekly", "UTC", "2024-01-03T10:00:00Z",
+             {"2024-01-07T00:00:00+00:00", "2024-01-14T00:00:00+00:00",
+              "2024-01-21T00:00:00+00:00"}},
+        Case{"@monthly", "UTC", "2024-01-15T00:00:00Z",
+             {"2024-02-01T00:00:00+00:00", "2024-03-01T00:00:00+00:00",
+              "2024-04-01T00:00:00+00:00"}},
+        Case{"@yearly", "UTC", "2024-06-01T00:00:00Z",
+             {"2025-01-01T00:00:00+00:00", "2026-01-01T00:00:00+00:00",
+              "2027-01-01T00:00:00+00:00"}},
+        Case{"@ANNUALLY", "Europe/Berlin", "2024-06-01T00:00:00Z",
+             {"2025-01-01T00:00:00+01:00", "2026-01-01T00:00:00+01:00"}},
+        // DST, New York, spring forward 2024-03-10 02:00 EST -> 03:00 EDT.
+        Case{"30 2 * * *", "America/New_York", "2024-03-08T00:00:00-05:00",
+             {"2024-03-08T02:30:00-05:00", "2024-03-09T02:30:00-05:00",
+              "2024-03-10T03:00:00-04:00", "2024-03-11T02:30:00-04:00",
+              "2024-03-12T02:30:00-04:00"}},
+        Case{"0 * * * *", "America/New_York", "2024-03-10T00:00:00-05:00",
+             {"2024-03-10T01:00:00-05:00", "2024-03-10T03:00:00-04:00",
+              "2024-03-10T04:00:00-04:00"}},
+        Case{"30 * * * *", "America/New_York", "2024-03-10T00:00:00-05:00",
+             {"2024-03-10T00:30:00-05:00", "2024-03-10T01:30:00-05:00",
+              "2024-03-10T03:00:00-04:00", "2024-03-10T03:30:00-04:00"}},
+        // New York fall back 2024-11-03 02:00 EDT -> 01:00 EST: 01:xx happens twice.
+        Case{"30 2 * * *", "America/New_York", "2024-11-01T12:00:00-04:00",
+             {"2024-11-02T02:30:00-04:00", "2024-11-03T02:30:00-05:00",
+              "2024-11-04T02:30:00-05:00"}},
+        Case{"30 1 * * *", "America/New_York", "2024-11-01T12:00:00-04:00",
+             {"2024-11-02T01:30:00-04:00", "2024-11-03T01:30:00-04:00",
+              "2024-11-04T01:30:00-05:00"}},
+        Case{"0 * * * *", "America/New_York", "2024-11-03T00:00:00-04:00",
+             {"2024-11-03T01:00:00-04:00", "2024-11-03T02:00:00-05:00",
+              "2024-11-03T03:00:00-05:00"}},
+        Case{"*/20 1 * * *", "America/New_York", "2024-11-03T00:00:00-04:00",
+             {"2024-11-03T01:00:00-04:00", "2024-11-03T01:20:00-04:00",
+              "2024-11-03T01:40:00-04:00", "2024-11-04T01:00:00-05:00"}},
+        // Berlin, spring forward 2024-03-31 02:00 CET -> 03:00 CEST.
+        Case{"30 2 * * *", "Europe/Berlin", "2024-03-29T12:00:00+01:00",
+             {"2024-03-30T02:30:00+01:00", "2024-03-31T03:00:00+02:00",
+              "2024-04-01T02:30:00+02:00"}},
+        Case{"0 * * * *", "Europe/Berlin", "2024-03-31T00:00:00+01:00",
+             {"2024-03-31T01:00:00+01:00", "2024-03-31T03:00:00+02:00",
+              "2024-03-31T04:00:00+02:00"}},
+        // Berlin fall back 2024-10-27 03:00 CEST -> 02:00 CET: 02:xx happens twice.
+        Case{"30 2 * * *", "Europe/Berlin", "2024-10-25T12:00:00+02:00",
+             {"2024-10-26T02:30:00+02:00", "2024-10-27T02:30:00+02:00",
+              "2024-10-28T02:30:00+01:00"}},
+        Case{"0 * * * *", "Europe/Berlin", "2024-10-27T00:00:00+02:00",
+             {"2024-10-27T01:00:00+02:00", "2024-10-27T02:00:00+02:00",
+              "2024-10-27T03:00:00+01:00", "2024-10-27T04:00:00+01:00"}}));
+
+TEST(ScheduleTest, ParseErrorsNameTheField) {
+  struct Bad {
+    std::string expr;
+    std::string message;
+  };
+  std::vector<Bad> cases = {
+      {"0 25 * * *", "field 2 (hour): 25 is out of range 0-23"},
+      {"60 * * * *", "field 1 (minute): 60 is out of range 0-59"},
+      {"0 0 0 * *", "field 3 (day-of-month): 0 is out of range 1-31"},
+      {"0 0 * 13 *", "field 4 (month): 13 is out of range 1-12"},
+      {"0 0 * * 8", "field 5 (day-of-week): 8 is out of range 0-7"},
+      {"0 0 * FOO *", "field 4 (month): 'FOO' is not a number or a name"},
+      {"x 0 * * *", "field 1 (minute): 'x' is not a number"},
+      {"*/0 * * * *", "field 1 (minute): step '0' must be a positive number"},
+      {"10-5 * * * *", "field 1 (minute): range '10-5' goes backwards"},
+      {"0 0 1,,2 * *", "field 3 (day-of-month): empty list element in '1,,2'"},
+      {"0 0 * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 4"},
+      {"0 0 * * * *", "expected 5 fields (minute hour day-of-month month day-of-week), got 6"},
+      {"@fortnightly",
+       "unknown macro '@fortnightly' (use @hourly, @daily, @midnight, @weekly, @monthly, @yearly "
+       "or @annually)"},
+      {"0 0 30 2 *", "field 3 (day-of-month): no selected day exists in any selected month"},
+  };
+  for (const auto& c : cases) {
+    auto s = Schedule::Parse(c.expr, "UTC");
+    ASSERT_FALSE(s.ok()) << c.expr;
+    EXPECT_EQ(s.status().message(), c.message) << c.expr;
+  }
+  auto tz = Schedule::Parse("@daily", "Mars/Olympus_Mons");
+  ASSERT_FALSE(tz.ok());
+  EXPECT_EQ(tz.status().message(), "unknown time zone 'Mars/Olympus_Mons'");
+}
+
+TEST(ScheduleTest, ImpossibleDomIsFineWhenDowCanMatch) {
+  // Both restricted -> OR rule: Fridays still match.
+  Schedule s = MustParse("0 0 30 2 FRI");
+  EXPECT_EQ(Fmt(s.Next(At("2024-02-01T00:00:00Z")), s.zone()), "2024-02-02T00:00:00+00:00");
+}
+
+TEST(ScheduleTest, ExprAndZoneAreKept) {
+  Schedule s = MustParse("@daily", "Europe/Berlin");
+  EXPECT_EQ(s.expr(), "@daily");
+  EXPECT_EQ(s.zone().name(), "Europe/Berlin");
+}
+
+TEST(ScheduleTest, YearlyScanIsFastOverCenturies) {
+  // Walks 300 yearly and 75 leap-day ticks; minute-by-minute iteration would take minutes.
+  Schedule yearly = MustParse("@yearly");
+  absl::Time t = At("2000-06-01T00:00:00Z");
+  for (int i = 0; i < 300; ++i) t = yearly.Next(t);
+  EXPECT_EQ(Fmt(t, yearly.zone()), "2300-01-01T00:00:00+00:00");
+  for (int i = 0; i < 300; ++i) t = yearly.Prev(t);
+  EXPECT_EQ(Fmt(t, yearly.zone()), "2000-01-01T00:00:00+00:00");
+  Schedule leap = MustParse("0 0 29 2 *");
+  t = At("2000-03-01T00:00:00Z");
+  for (int i = 0; i < 75; ++i) t = leap.Next(t);
+  EXPECT_EQ(Fmt(t, leap.zone()), "2312-02-29T00:00:00+00:00");  // 2100, 2200, 2300 skipped
+}
+
+TEST(ScheduleTest, IntervalHelpers) {
+  Schedule s = MustParse("0 3 * * *");
+  // At a tick: the interval starting there.
+  EXPECT_EQ(s.FirstIntervalAtOrAfter(At("2024-01-01T03:00:00Z")),
+            (DataInterval{At("2024-01-01T03:00:00Z"), At("2024-01-02T03:00:00Z")}));
+  // Between ticks: the next one.
+  EXPECT_EQ(s.FirstIntervalAtOrAfter(At("2024-01-01T00:00:00Z")),
+            (DataInterval{At("2024-01-01T03:00:00Z"), At("2024-01-02T03:00:00Z")}));
+  EXPECT_EQ(s.IntervalStartingAt(At("2024-01-31T03:00:00Z")),
+            (DataInterval{At("2024-01-31T03:00:00Z"), At("2024-02-01T03:00:00Z")}));
+
+  absl::Time start = At("2024-01-01T00:00:00Z");
+  // Not a full interval since the start yet.
+  EXPECT_EQ(s.LatestCompleteInterval(At("2024-01-02T02:59:59Z"), start), std::nullopt);
+  // Ends exactly now: complete.
+  EXPECT_EQ(s.LatestCompleteInterval(At("2024-01-02T03:00:00Z"), start),
+            (DataInterval{At("2024-01-01T03:00:00Z"), At("2024-01-02T03:00:00Z")}));
+  EXPECT_EQ(s.LatestCompleteInterval(At("2024-01-05T12:00:00Z"), start),
+            (DataInterval{At("2024-01-04T03:00:00Z"), At("2024-01-05T03:00:00Z")}));
+  // not_before later than the latest complete start.
+  EXPECT_EQ(s.LatestCompleteInterval(At("2024-01-05T12:00:00Z"), At("2024-01-04T03:00:01Z")),
+            std::nullopt);
+
+  Schedule monthly = MustParse("@monthly", "America/New_York");
+  EXPECT_EQ(monthly.LatestCompleteInterval(At("2024-03-15T00:00:00Z"), absl::InfinitePast()),
+            (DataInterval{At("2024-02-01T00:00:00-05:00"), At("2024-03-01T00:00:00-05:00")}));
+}
+
+TEST(ScheduleTest, IsTickIgnoresNonMinuteInstants) {
+  Schedule s = MustParse("* * * * *");
+  EXPECT_TRUE(s.IsTick(At("2024-01-01T00:01:00Z")));
+  EXPECT_FALSE(s.IsTick(At("2024-01-01T00:01:00Z") + absl::Milliseconds(1)));
+  EXPECT_EQ(s.Next(At("2024-01-01T00:01:00Z") + absl::Milliseconds(1)),
+            At("2024-01-01T00:02:00Z"));
+  EXPECT_EQ(s.Prev(At("2024-01-01T00:01:00Z") + absl::Milliseconds(1)),
+            At("2024-01-01T00:01:00Z"));
+}
+
+}  // namespace
+}  // namespace de::dag
