@@ -1,0 +1,197 @@
+#include "common/dag/template.h"
+
+#include <functional>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/dag/suggest.h"
+#include "common/status.h"
+
+namespace de::dag {
+namespace {
+
+constexpr absl::string_view kParamsPrefix = "params.";
+
+bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-'; }
+
+// Splits `text` into literal pieces and `{{ name }}` references; calls `on_literal` and `on_name`
+// in order. Stops at the first error (malformed reference, or an error from `on_name`).
+absl::Status Scan(absl::string_view text,
+                  const std::function<void(absl::string_view)>& on_literal,
+                  const std::function<absl::Status(absl::string_view)>& on_name) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find("{{", pos);
+    if (open == absl::string_view::npos) {
+      on_literal(text.substr(pos));
+      break;
+    }
+    on_literal(text.substr(pos, open - pos));
+    size_t close = text.find("}}", open + 2);
+    if (close == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unterminated '{{' at offset ", open, " (missing '}}')"));
+    }
+    absl::string_view name = absl::StripAsciiWhitespace(text.substr(open + 2, close - open - 2));
+    if (name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("empty '{{ }}' at offset ", open));
+    }
+    for (char c : name) {
+      if (!IsNameChar(c)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "'{{ ", name, " }}' is not a variable name (only {{ name }} and {{ params.NAME }})"));
+      }
+    }
+    DE_RETURN_IF_ERROR(on_name(name));
+    pos = close + 2;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> KnownNames(const std::set<std::string>& param_names) {
+  std::vector<std::string> names(StandardTemplateVars().begin(), StandardTemplateVars().end());
+  for (const auto& p : param_names) names.push_back(absl::StrCat(kParamsPrefix, p));
+  return names;
+}
+
+absl::Status UnknownName(absl::string_view name, const std::set<std::string>& param_names) {
+  std::string hint = DidYouMean(std::string(name), KnownNames(param_names));
+  if (absl::StartsWith(name, kParamsPrefix)) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown param '",
+                                                   name.substr(kParamsPrefix.size()),
+                                                   "' in '{{ ", name, " }}'", hint));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown template variable '", name, "'", hint));
+}
+
+std::string IsoTime(absl::Time t, absl::TimeZone tz) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", t, tz);
+}
+
+absl::Status EmitRendered(const YAML::Node& node, const TemplateContext& ctx, YAML::Emitter& out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      out << YAML::Null;
+      return absl::OkStatus();
+    case YAML::NodeType::Scalar: {
+      DE_ASSIGN_OR_RETURN(std::string value, RenderTemplate(node.Scalar(), ctx));
+      // A quoted scalar stays quoted so "123" remains a string; plain scalars (numbers, bools,
+      // most strings) stay plain and the emitter quotes them only when it must.
+      if (node.Tag() == "!") out << YAML::DoubleQuoted;
+      out << value;
+      return absl::OkStatus();
+    }
+    case YAML::NodeType::Sequence:
+      out << YAML::BeginSeq;
+      for (const auto& item : node) DE_RETURN_IF_ERROR(EmitRendered(item, ctx, out));
+      out << YAML::EndSeq;
+      return absl::OkStatus();
+    case YAML::NodeType::Map:
+      out << YAML::BeginMap;
+      for (const auto& kv : node) {
+        out << YAML::Key;
+        if (kv.first.IsScalar()) {
+          out << kv.first.Scalar();
+        } else {
+          out << kv.first;
+        }
+        out << YAML::Value;
+        DE_RETURN_IF_ERROR(EmitRendered(kv.second, ctx, out));
+      }
+      out << YAML::EndMap;
+      return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const std::set<std::string>& StandardTemplateVars() {
+  static const std::set<std::string> kVars = {
+      "ds",          "ds_nodash", "ts",  "data_interval_start", "data_interval_end",
+      "logical_date", "run_id",   "dag", "task",                "attempt"};
+  return kVars;
+}
+
+TemplateContext MakeTemplateContext(const std::string& dag_id, const std::string& run_id,
+                                    const std::string& task_id, int attempt,
+                                    absl::Time logical_date, absl::Time interval_start,
+                                    absl::Time interval_end, absl::TimeZone tz,
+                                    const std::map<std::string, std::string>& params) {
+  TemplateContext ctx;
+  ctx.vars["ds"] = absl::FormatTime("%Y-%m-%d", logical_date, tz);
+  ctx.vars["ds_nodash"] = absl::FormatTime("%Y%m%d", logical_date, tz);
+  ctx.vars["ts"] = IsoTime(logical_date, tz);
+  ctx.vars["logical_date"] = IsoTime(logical_date, tz);
+  ctx.vars["data_interval_start"] = IsoTime(interval_start, tz);
+  ctx.vars["data_interval_end"] = IsoTime(interval_end, tz);
+  ctx.vars["run_id"] = run_id;
+  ctx.vars["dag"] = dag_id;
+  ctx.vars["task"] = task_id;
+  ctx.vars["attempt"] = absl::StrCat(attempt);
+  ctx.params = params;
+  return ctx;
+}
+
+absl::StatusOr<std::string> RenderTemplate(std::string_view text_in, const TemplateContext& ctx) {
+  absl::string_view text(text_in.data(), text_in.size());
+  std::string out;
+  absl::Status st = Scan(
+      text, [&](absl::string_view lit) { out.append(lit.data(), lit.size()); },
+      [&](absl::string_view name) -> absl::Status {
+        if (absl::StartsWith(name, kParamsPrefix)) {
+          auto it = ctx.params.find(std::string(name.substr(kParamsPrefix.size())));
+          if (it != ctx.params.end()) {
+            out += it->second;
+            return absl::OkStatus();
+          }
+        } else {
+          auto it = ctx.vars.find(std::string(name));
+          if (it != ctx.vars.end()) {
+            out += it->second;
+            return absl::OkStatus();
+          }
+        }
+        std::set<std::string> param_names;
+        for (const auto& [k, v] : ctx.params) param_names.insert(k);
+        return UnknownName(name, param_names);
+      });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::Status CheckTemplate(std::string_view text_in, const std::set<std::string>& param_names) {
+  absl::string_view text(text_in.data(), text_in.size());
+  return Scan(
+      text, [](absl::string_view) {},
+      [&](absl::string_view name) -> absl::Status {
+        if (absl::StartsWith(name, kParamsPrefix)) {
+          if (param_names.count(std::string(name.substr(kParamsPrefix.size())))) {
+            return absl::OkStatus();
+          }
+        } else if (StandardTemplateVars().count(std::string(name))) {
+          return absl::OkStatus();
+        }
+        return UnknownName(name, param_names);
+      });
+}
+
+absl::StatusOr<std::string> RenderYaml(const YAML::Node& node, const TemplateContext& ctx) {
+  try {
+    YAML::Emitter out;
+    DE_RETURN_IF_ERROR(EmitRendered(node, ctx, out));
+    if (!out.good()) {
+      return absl::InternalError(absl::StrCat("YAML emitter: ", out.GetLastError()));
+    }
+    return std::string(out.c_str(), out.size());
+  } catch (const YAML::Exception& e) {
+    return absl::InternalError(absl::StrCat("YAML emitter: ", e.what()));
+  }
+}
+
+}  // namespace de::dag
