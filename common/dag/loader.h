@@ -1,10 +1,13 @@
 // Loads and validates DAG YAML. Pure functions; thread-safe. yaml-cpp exceptions never escape.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/dag/dag.h"
 
 namespace de::dag {

@@ -24,7 +24,8 @@ int EditDistance(std::string_view a, std::string_view b) {
 }
 
 std::string NearestMatch(std::string_view word, const std::vector<std::string>& candidates) {
-  const int limit = std::max<int>(1, static_cast<int>(word.size()) / 3);
+  const int size = static_cast<int>(word.size());
+  const int limit = size <= 3 ? 1 : (size + 1) / 2;
   std::string best;
   int best_distance = 0;
   for (const std::string& c : candidates) {

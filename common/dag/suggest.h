@@ -12,8 +12,8 @@ namespace de::dag {
 int EditDistance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word` if it is close enough to be a plausible typo
-// (distance <= max(1, word.size() / 3), or one is a prefix of the other); "" otherwise.
-// Ties go to the earliest candidate.
+// (distance <= 1 for words up to 3 letters, else <= half its length, rounded up; or one is a
+// prefix of the other). Ties go to the earliest candidate; the smallest distance wins.; "" otherwise.
 std::string NearestMatch(std::string_view word, const std::vector<std::string>& candidates);
 
 // " (did you mean 'x'?)" for the nearest candidate, or "" when nothing is close.

@@ -58,12 +58,15 @@ std::vector<std::string> KnownNames(const std::set<std::string>& param_names) {
 }
 
 absl::Status UnknownName(absl::string_view name, const std::set<std::string>& param_names) {
-  std::string hint = DidYouMean(std::string(name), KnownNames(param_names));
   if (absl::StartsWith(name, kParamsPrefix)) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown param '",
-                                                   name.substr(kParamsPrefix.size()),
-                                                   "' in '{{ ", name, " }}'", hint));
+    std::string param(name.substr(kParamsPrefix.size()));
+    std::string near =
+        NearestMatch(param, std::vector<std::string>(param_names.begin(), param_names.end()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown param '", param, "' in '{{ ", name, " }}'",
+        near.empty() ? "" : absl::StrCat(" (did you mean 'params.", near, "'?)")));
   }
+  std::string hint = DidYouMean(std::string(name), KnownNames(param_names));
   return absl::InvalidArgumentError(
       absl::StrCat("unknown template variable '", name, "'", hint));
 }
