@@ -39,8 +39,8 @@ absl::StatusOr<absl::Duration> ParseDuration(std::string_view text_in) {
     text.remove_prefix(1);
   }
   if (!text.empty() && text.find_first_not_of("0123456789") == absl::string_view::npos) {
-    return bad(absl::StrCat("a number needs a unit, e.g. '", original,
-                            "s' (units: ms, s, m, h, d, w)"));
+    return bad(
+        absl::StrCat("a number needs a unit, e.g. '", original, "s' (units: ms, s, m, h, d, w)"));
   }
   absl::Duration total;
   size_t pos = 0;
@@ -81,21 +81,21 @@ namespace {
 
 const std::vector<std::string>& TopKeys() {
   static const std::vector<std::string> k = {
-      "dag",        "description", "schedule", "timezone",  "start_date", "end_date",
-      "catchup",    "max_active_runs", "max_active_tasks", "params", "defaults", "sla",
-      "alerts",     "wait_for",    "tasks"};
+      "dag",      "description", "schedule",        "timezone",         "start_date",
+      "end_date", "catchup",     "max_active_runs", "max_active_tasks", "params",
+      "defaults", "sla",         "alerts",          "wait_for",         "tasks"};
   return k;
 }
 const std::vector<std::string>& TaskKeys() {
   static const std::vector<std::string> k = {
-      "id",    "type",    "needs", "with",     "retries",  "retry_delay",    "retry_backoff",
-      "max_retry_delay", "timeout", "pool", "priority", "depends_on_past"};
+      "id",      "type",        "needs",         "with",
+      "retries", "retry_delay", "retry_backoff", "max_retry_delay",
+      "timeout", "pool",        "priority",      "depends_on_past"};
   return k;
 }
 const std::vector<std::string>& DefaultsKeys() {
-  static const std::vector<std::string> k = {"retries",         "retry_delay", "retry_backoff",
-                                             "max_retry_delay", "timeout",     "pool",
-                                             "priority"};
+  static const std::vector<std::string> k = {
+      "retries", "retry_delay", "retry_backoff", "max_retry_delay", "timeout", "pool", "priority"};
   return k;
 }
 const std::vector<std::string>& WaitForKeys() {
@@ -119,8 +119,8 @@ const std::vector<std::string>& AlertEvents() {
 bool MatchesIdChars(absl::string_view s, bool allow_dash) {
   if (s.empty()) return false;
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              (allow_dash && c == '-');
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (allow_dash && c == '-');
     if (!ok) return false;
   }
   return true;
@@ -219,7 +219,8 @@ class Loader {
         Error(kv.first, absl::StrCat("duplicate key '", key, "' (first at line ", it->second, ")"));
       }
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        Error(kv.first, absl::StrCat("unknown ", what, " key '", key, "'", DidYouMean(key, allowed)));
+        Error(kv.first,
+              absl::StrCat("unknown ", what, " key '", key, "'", DidYouMean(key, allowed)));
       }
     }
   }
@@ -280,15 +281,17 @@ class Loader {
     if (n.IsScalar()) {
       const std::string& s = n.Scalar();
       absl::CivilDay day;
-      if (s.size() == 10 && absl::ParseCivilTime(s, &day) &&
-          absl::FormatCivilTime(day) == s) {
+      if (s.size() == 10 && absl::ParseCivilTime(s, &day) && absl::FormatCivilTime(day) == s) {
         absl::TimeZone::TimeInfo ti = zone_.At(absl::CivilSecond(day));
         return ti.kind == absl::TimeZone::TimeInfo::SKIPPED ? ti.trans : ti.pre;
       }
-      static const char* const kFormats[] = {
-          "%Y-%m-%d%ET%H:%M:%E*S%Ez", "%Y-%m-%d%ET%H:%M:%E*S", "%Y-%m-%d%ET%H:%M%Ez",
-          "%Y-%m-%d%ET%H:%M",         "%Y-%m-%d %H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S",
-          "%Y-%m-%d %H:%M"};
+      static const char* const kFormats[] = {"%Y-%m-%d%ET%H:%M:%E*S%Ez",
+                                             "%Y-%m-%d%ET%H:%M:%E*S",
+                                             "%Y-%m-%d%ET%H:%M%Ez",
+                                             "%Y-%m-%d%ET%H:%M",
+                                             "%Y-%m-%d %H:%M:%E*S%Ez",
+                                             "%Y-%m-%d %H:%M:%E*S",
+                                             "%Y-%m-%d %H:%M"};
       for (const char* f : kFormats) {
         absl::Time t;
         std::string err;
@@ -397,7 +400,8 @@ class Loader {
           } else if (kv.second.IsScalar()) {
             dag_.params[name] = kv.second.Scalar();
           } else {
-            Error(kv.second, absl::StrCat("params.", name, " must be a scalar (string, number or bool)"));
+            Error(kv.second,
+                  absl::StrCat("params.", name, " must be a scalar (string, number or bool)"));
           }
         }
         for (const auto& kv : params) {
@@ -710,8 +714,7 @@ class Loader {
     std::vector<std::string> required;
     if (spec.type == "shell") {
       required = {"command"};
-    } else if (spec.type == "csv_to_parquet" || spec.type == "clean" ||
-               spec.type == "aggregate") {
+    } else if (spec.type == "csv_to_parquet" || spec.type == "clean" || spec.type == "aggregate") {
       required = {"input", "output"};
     }
     const YAML::Node& where = with != nullptr ? *with : task;

@@ -27,17 +27,14 @@ const std::vector<std::string>& MonthNames() {
 }
 
 const std::vector<std::string>& DayNames() {
-  static const std::vector<std::string> kNames = {"SUN", "MON", "TUE", "WED",
-                                                  "THU", "FRI", "SAT"};
+  static const std::vector<std::string> kNames = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"};
   return kNames;
 }
 
 // Field specs in order. Day-of-week accepts 0-7 (7 = Sunday, folded to 0 by the caller).
 const FieldSpec kFields[5] = {
-    {"minute", 0, 59, nullptr},
-    {"hour", 0, 23, nullptr},
-    {"day-of-month", 1, 31, nullptr},
-    {"month", 1, 12, &MonthNames()},
+    {"minute", 0, 59, nullptr},         {"hour", 0, 23, nullptr},
+    {"day-of-month", 1, 31, nullptr},   {"month", 1, 12, &MonthNames()},
     {"day-of-week", 0, 7, &DayNames()},
 };
 
@@ -56,13 +53,13 @@ absl::StatusOr<int> ParseValue(absl::string_view text, int index) {
   int v = 0;
   if (text.empty() || !absl::SimpleAtoi(text, &v) ||
       text.find_first_not_of("0123456789") != absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(FieldPrefix(index), "'", text, "' is not a number",
-                     f.names != nullptr ? " or a name" : ""));
+    return absl::InvalidArgumentError(absl::StrCat(FieldPrefix(index), "'", text,
+                                                   "' is not a number",
+                                                   f.names != nullptr ? " or a name" : ""));
   }
   if (v < f.min || v > f.max) {
-    return absl::InvalidArgumentError(absl::StrCat(FieldPrefix(index), v, " is out of range ",
-                                                   f.min, "-", f.max));
+    return absl::InvalidArgumentError(
+        absl::StrCat(FieldPrefix(index), v, " is out of range ", f.min, "-", f.max));
   }
   return v;
 }
@@ -91,8 +88,8 @@ absl::StatusOr<std::vector<bool>> ParseField(absl::string_view text, int index, 
             absl::StrCat(FieldPrefix(index), "step '", step_text, "' must be a positive number"));
       }
       if (step > f.max) {
-        return absl::InvalidArgumentError(absl::StrCat(FieldPrefix(index), "step ", step,
-                                                       " is out of range 1-", f.max));
+        return absl::InvalidArgumentError(
+            absl::StrCat(FieldPrefix(index), "step ", step, " is out of range 1-", f.max));
       }
     }
     int lo = 0;
@@ -116,8 +113,8 @@ absl::StatusOr<std::vector<bool>> ParseField(absl::string_view text, int index, 
         lo = *a;
         hi = *b;
         if (lo > hi) {
-          return absl::InvalidArgumentError(absl::StrCat(FieldPrefix(index), "range '", range,
-                                                         "' goes backwards"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(FieldPrefix(index), "range '", range, "' goes backwards"));
         }
       }
     }
@@ -183,11 +180,21 @@ absl::StatusOr<Schedule> Schedule::Parse(std::string_view expr_in, std::string_v
     for (int v = 0; v < static_cast<int>(a.size()); ++v) {
       if (!a[v]) continue;
       switch (i) {
-        case 0: s.minutes_.set(v); break;
-        case 1: s.hours_.set(v); break;
-        case 2: s.days_of_month_.set(v); break;
-        case 3: s.months_.set(v); break;
-        case 4: s.days_of_week_.set(v % 7); break;
+        case 0:
+          s.minutes_.set(v);
+          break;
+        case 1:
+          s.hours_.set(v);
+          break;
+        case 2:
+          s.days_of_month_.set(v);
+          break;
+        case 3:
+          s.months_.set(v);
+          break;
+        case 4:
+          s.days_of_week_.set(v % 7);
+          break;
       }
     }
     if (i == 2) s.dom_restricted_ = !star;
@@ -217,13 +224,20 @@ namespace {
 
 int DowIndex(absl::CivilDay d) {
   switch (absl::GetWeekday(d)) {
-    case absl::Weekday::sunday: return 0;
-    case absl::Weekday::monday: return 1;
-    case absl::Weekday::tuesday: return 2;
-    case absl::Weekday::wednesday: return 3;
-    case absl::Weekday::thursday: return 4;
-    case absl::Weekday::friday: return 5;
-    case absl::Weekday::saturday: return 6;
+    case absl::Weekday::sunday:
+      return 0;
+    case absl::Weekday::monday:
+      return 1;
+    case absl::Weekday::tuesday:
+      return 2;
+    case absl::Weekday::wednesday:
+      return 3;
+    case absl::Weekday::thursday:
+      return 4;
+    case absl::Weekday::friday:
+      return 5;
+    case absl::Weekday::saturday:
+      return 6;
   }
   return 0;
 }
@@ -301,9 +315,12 @@ class ScheduleMatcher {
   absl::Time Fire(absl::CivilMinute c) const {
     absl::TimeZone::TimeInfo ti = s_.zone_.At(absl::CivilSecond(c));
     switch (ti.kind) {
-      case absl::TimeZone::TimeInfo::SKIPPED: return ti.trans;
-      case absl::TimeZone::TimeInfo::REPEATED: return ti.pre;
-      case absl::TimeZone::TimeInfo::UNIQUE: break;
+      case absl::TimeZone::TimeInfo::SKIPPED:
+        return ti.trans;
+      case absl::TimeZone::TimeInfo::REPEATED:
+        return ti.pre;
+      case absl::TimeZone::TimeInfo::UNIQUE:
+        break;
     }
     return ti.pre;
   }
@@ -320,8 +337,8 @@ class ScheduleMatcher {
 absl::Time Schedule::Next(absl::Time t) const {
   if (t == absl::InfiniteFuture()) return t;
   if (t == absl::InfinitePast()) return t;
-  Rules rules{minutes_, hours_, days_of_month_, months_, days_of_week_,
-              dom_restricted_, dow_restricted_, zone_};
+  Rules rules{minutes_,      hours_,          days_of_month_,  months_,
+              days_of_week_, dom_restricted_, dow_restricted_, zone_};
   ScheduleMatcher m(rules);
   absl::CivilMinute c = absl::CivilMinute(zone_.At(t).cs) + 1;
   for (;;) {
@@ -336,8 +353,8 @@ absl::Time Schedule::Next(absl::Time t) const {
 absl::Time Schedule::Prev(absl::Time t) const {
   if (t == absl::InfinitePast()) return t;
   if (t == absl::InfiniteFuture()) return t;
-  Rules rules{minutes_, hours_, days_of_month_, months_, days_of_week_,
-              dom_restricted_, dow_restricted_, zone_};
+  Rules rules{minutes_,      hours_,          days_of_month_,  months_,
+              days_of_week_, dom_restricted_, dow_restricted_, zone_};
   ScheduleMatcher m(rules);
   absl::CivilMinute c = absl::CivilMinute(zone_.At(t).cs);
   // If t lies in the second occurrence of a repeated range, civil minutes up to the end of the

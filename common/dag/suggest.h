@@ -13,7 +13,8 @@ int EditDistance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word` if it is close enough to be a plausible typo
 // (distance <= 1 for words up to 3 letters, else <= half its length, rounded up; or one is a
-// prefix of the other). Ties go to the earliest candidate; the smallest distance wins.; "" otherwise.
+// prefix of the other). Ties go to the earliest candidate; the smallest distance wins.; ""
+// otherwise.
 std::string NearestMatch(std::string_view word, const std::vector<std::string>& candidates);
 
 // " (did you mean 'x'?)" for the nearest candidate, or "" when nothing is close.

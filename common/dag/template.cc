@@ -19,8 +19,7 @@ bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.' 
 
 // Splits `text` into literal pieces and `{{ name }}` references; calls `on_literal` and `on_name`
 // in order. Stops at the first error (malformed reference, or an error from `on_name`).
-absl::Status Scan(absl::string_view text,
-                  const std::function<void(absl::string_view)>& on_literal,
+absl::Status Scan(absl::string_view text, const std::function<void(absl::string_view)>& on_literal,
                   const std::function<absl::Status(absl::string_view)>& on_name) {
   size_t pos = 0;
   while (pos < text.size()) {
@@ -62,13 +61,12 @@ absl::Status UnknownName(absl::string_view name, const std::set<std::string>& pa
     std::string param(name.substr(kParamsPrefix.size()));
     std::string near =
         NearestMatch(param, std::vector<std::string>(param_names.begin(), param_names.end()));
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown param '", param, "' in '{{ ", name, " }}'",
-        near.empty() ? "" : absl::StrCat(" (did you mean 'params.", near, "'?)")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown param '", param, "' in '{{ ", name, " }}'",
+                     near.empty() ? "" : absl::StrCat(" (did you mean 'params.", near, "'?)")));
   }
   std::string hint = DidYouMean(std::string(name), KnownNames(param_names));
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown template variable '", name, "'", hint));
+  return absl::InvalidArgumentError(absl::StrCat("unknown template variable '", name, "'", hint));
 }
 
 std::string IsoTime(absl::Time t, absl::TimeZone tz) {
@@ -115,9 +113,16 @@ absl::Status EmitRendered(const YAML::Node& node, const TemplateContext& ctx, YA
 }  // namespace
 
 const std::set<std::string>& StandardTemplateVars() {
-  static const std::set<std::string> kVars = {
-      "ds",          "ds_nodash", "ts",  "data_interval_start", "data_interval_end",
-      "logical_date", "run_id",   "dag", "task",                "attempt"};
+  static const std::set<std::string> kVars = {"ds",
+                                              "ds_nodash",
+                                              "ts",
+                                              "data_interval_start",
+                                              "data_interval_end",
+                                              "logical_date",
+                                              "run_id",
+                                              "dag",
+                                              "task",
+                                              "attempt"};
   return kVars;
 }
 

@@ -112,9 +112,8 @@ TEST(LoaderTest, DesignDailyExample) {
 
   // The task's `with` renders for a run.
   TemplateContext ctx = MakeTemplateContext(d.id, "r1", "convert", 1, At("2024-01-05T03:00:00Z"),
-                                            At("2024-01-05T03:00:00Z"),
-                                            At("2024-01-06T03:00:00Z"), absl::UTCTimeZone(),
-                                            d.params);
+                                            At("2024-01-05T03:00:00Z"), At("2024-01-06T03:00:00Z"),
+                                            absl::UTCTimeZone(), d.params);
   auto rendered = RenderYaml(convert->with, ctx);
   ASSERT_TRUE(rendered.ok()) << rendered.status();
   YAML::Node back = YAML::Load(*rendered);
@@ -181,7 +180,8 @@ tasks:
   EXPECT_EQ(d.end_date, At("2024-06-01T12:00:00Z"));
   EXPECT_FALSE(d.catchup);
   EXPECT_EQ(d.max_active_tasks, 8);
-  EXPECT_EQ(d.params, (std::map<std::string, std::string>{{"n", "3"}, {"flag", "true"}, {"empty", ""}}));
+  EXPECT_EQ(d.params,
+            (std::map<std::string, std::string>{{"n", "3"}, {"flag", "true"}, {"empty", ""}}));
   const TaskSpec& t = d.tasks[0];
   EXPECT_EQ(t.id, "run-it");
   EXPECT_EQ(t.retry.retries, 4);
@@ -272,7 +272,8 @@ TEST(LoaderTest, DuplicateKey) {
 }
 
 TEST(LoaderTest, WrongTypes) {
-  EXPECT_THAT(Errors(R"(dag: x
+  EXPECT_THAT(
+      Errors(R"(dag: x
 max_active_runs: 0
 max_active_tasks: many
 catchup: maybe
@@ -287,20 +288,18 @@ tasks:
     retry_delay: [1]
     with: [x]
 )"),
-              ElementsAre("t.yaml:2:18: max_active_runs must be a positive integer",
-                          "t.yaml:3:19: max_active_tasks must be a positive integer",
-                          "t.yaml:4:10: catchup must be true or false",
-                          "t.yaml:5:6: sla must be positive",
-                          "t.yaml:6:9: params must be a mapping of name: value",
-                          "t.yaml:7:22: retries must be a non-negative integer",
-                          "t.yaml:7:41: retry_backoff must be 'fixed' or 'exponential' (did you "
-                          "mean 'exponential'?)",
-                          "t.yaml:7:64: priority must be an integer",
-                          "t.yaml:7:76: pool must not be empty",
-                          "t.yaml:11:22: depends_on_past must be true or false",
-                          "t.yaml:12:14: timeout must be positive",
-                          "t.yaml:13:18: retry_delay must be a duration like 30s, 5m, 1h",
-                          "t.yaml:14:11: with must be a mapping"));
+      ElementsAre("t.yaml:2:18: max_active_runs must be a positive integer",
+                  "t.yaml:3:19: max_active_tasks must be a positive integer",
+                  "t.yaml:4:10: catchup must be true or false", "t.yaml:5:6: sla must be positive",
+                  "t.yaml:6:9: params must be a mapping of name: value",
+                  "t.yaml:7:22: retries must be a non-negative integer",
+                  "t.yaml:7:41: retry_backoff must be 'fixed' or 'exponential' (did you "
+                  "mean 'exponential'?)",
+                  "t.yaml:7:64: priority must be an integer", "t.yaml:7:76: pool must not be empty",
+                  "t.yaml:11:22: depends_on_past must be true or false",
+                  "t.yaml:12:14: timeout must be positive",
+                  "t.yaml:13:18: retry_delay must be a duration like 30s, 5m, 1h",
+                  "t.yaml:14:11: with must be a mapping"));
 }
 
 TEST(LoaderTest, Ids) {
@@ -348,7 +347,8 @@ tasks:
 
 TEST(LoaderTest, Cycles) {
   // a -> b means b needs a (a runs first).
-  EXPECT_THAT(Errors(R"(dag: x
+  EXPECT_THAT(
+      Errors(R"(dag: x
 tasks:
   - id: start
     type: noop
@@ -368,8 +368,7 @@ tasks:
     type: noop
     needs: [self]
 )"),
-              ElementsAre("t.yaml:5:9: cycle: a -> b -> c -> a",
-                          "t.yaml:17:9: cycle: self -> self"));
+      ElementsAre("t.yaml:5:9: cycle: a -> b -> c -> a", "t.yaml:17:9: cycle: self -> self"));
 }
 
 TEST(LoaderTest, TaskTypesAndRequiredWith) {

@@ -40,9 +40,9 @@ TEST(TemplateTest, StandardVarsAreFilled) {
 TEST(TemplateTest, DatesAreFormattedInTheZone) {
   absl::TimeZone ny;
   ASSERT_TRUE(absl::LoadTimeZone("America/New_York", &ny));
-  TemplateContext ctx = MakeTemplateContext("d", "r", "t", 1, At("2024-07-01T04:00:00Z"),
-                                            At("2024-07-01T04:00:00Z"),
-                                            At("2024-07-02T04:00:00Z"), ny, {});
+  TemplateContext ctx =
+      MakeTemplateContext("d", "r", "t", 1, At("2024-07-01T04:00:00Z"), At("2024-07-01T04:00:00Z"),
+                          At("2024-07-02T04:00:00Z"), ny, {});
   EXPECT_EQ(ctx.vars["ds"], "2024-07-01");
   EXPECT_EQ(ctx.vars["ts"], "2024-07-01T00:00:00-04:00");
   EXPECT_EQ(ctx.vars["data_interval_end"], "2024-07-02T00:00:00-04:00");
