@@ -582,6 +582,29 @@ tasks:
                           "t.yaml:10:5: unknown task key 'retires' (did you mean 'retries'?)"));
 }
 
+TEST(LoaderTest, InvalidTestdataFileReportsEverything) {
+  LoadResult r = LoadDag(ReadTestdata("dags/invalid_many_errors.yaml"), "invalid.yaml");
+  std::vector<std::string> errs;
+  for (const auto& e : r.errors) errs.push_back(e.ToString());
+  EXPECT_FALSE(r.dag.has_value());
+  EXPECT_THAT(errs,
+              ElementsAre("invalid.yaml:3:11: invalid schedule '0 3 * * MOON': field 5 "
+                          "(day-of-week): 'MOON' is not a number or a name",
+                          "invalid.yaml:5:18: max_active_runs must be a positive integer",
+                          "invalid.yaml:8:11: unknown task type 'shel' (did you mean 'shell'?); "
+                          "known: shell, noop, csv_to_parquet, clean, aggregate",
+                          "invalid.yaml:12:22: task 'load' needs unknown task 'extrct' (did you "
+                          "mean 'extract'?)",
+                          "invalid.yaml:13:5: unknown task key 'retires' (did you mean 'retries'?)",
+                          "invalid.yaml:14:9: cycle: a -> b -> a"));
+}
+
+TEST(LoaderTest, TabIndentationIsASyntaxError) {
+  std::vector<std::string> errs = Errors("dag: x\ntasks:\n\t- id: a\n");
+  ASSERT_EQ(errs.size(), 1u);
+  EXPECT_THAT(errs[0], ::testing::StartsWith("t.yaml:3:2: YAML syntax error: "));
+}
+
 TEST(LoaderTest, DiagnosticToString) {
   EXPECT_EQ((Diagnostic{"f.yaml", 3, 7, "bad"}).ToString(), "f.yaml:3:7: bad");
   EXPECT_EQ((Diagnostic{"f.yaml", 0, 0, "bad"}).ToString(), "f.yaml: bad");
