@@ -1,1 +1,2 @@
-int main() { return 0; }
+#include "server/daemon.h"
+int main(int argc, char** argv) { return de::server::Main(argc, argv); }

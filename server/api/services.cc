@@ -1,0 +1,140 @@
+#include "server/api/services.h"
+
+#include <deque>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "server/api/grpc_status.h"
+#include "spdlog/spdlog.h"
+
+namespace de::api {
+namespace {
+
+// Copies a StatusOr's value into `out` or converts its error.
+template <typename T>
+grpc::Status Reply(absl::StatusOr<T> r, T* out) {
+  if (!r.ok()) return ToGrpc(r.status());
+  *out = std::move(*r);
+  return grpc::Status::OK;
+}
+
+// Outbound queue of one worker session; the session's handler thread drains it onto the stream.
+class SessionChannel : public sched::WorkerChannel {
+ public:
+  void Send(const v1::SchedulerMessage& msg) override {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) queue_.push_back(msg);
+  }
+  void Close() override {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+  }
+  // Blocks until a message is available (returns it) or the channel is closed (returns false).
+  bool Pop(v1::SchedulerMessage* out) {
+    absl::MutexLock lock(&mu_);
+    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_ || !queue_.empty(); };
+    mu_.Await(absl::Condition(&ready));
+    if (closed_) return false;
+    *out = std::move(queue_.front());
+    queue_.pop_front();
+    return true;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::deque<v1::SchedulerMessage> queue_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+std::optional<absl::Time> OptionalTime(int64_t ms) {
+  if (ms == 0) return std::nullopt;
+  return absl::FromUnixMillis(ms);
+}
+
+}  // namespace
+
+grpc::Status OperatorService::ValidateDag(grpc::ServerContext*, const v1::ValidateDagRequest* req,
+                                          v1::ValidateDagResponse* resp) {
+  *resp = s_->ValidateDag(req->yaml(), req->source().empty() ? "<request>" : req->source());
+  return grpc::Status::OK;
+}
+grpc::Status OperatorService::SubmitDag(grpc::ServerContext*, const v1::SubmitDagRequest* req,
+                                        v1::SubmitDagResponse* resp) {
+  return Reply(s_->SubmitDag(req->yaml(), req->source().empty() ? "<request>" : req->source()),
+               resp);
+}
+grpc::Status OperatorService::ListDags(grpc::ServerContext*, const v1::ListDagsRequest*,
+                                       v1::ListDagsResponse* resp) {
+  return Reply(s_->ListDags(), resp);
+}
+grpc::Status OperatorService::GetDag(grpc::ServerContext*, const v1::GetDagRequest* req,
+                                     v1::Dag* resp) {
+  return Reply(s_->GetDag(req->dag_id(), req->version()), resp);
+}
+grpc::Status OperatorService::SetDagPaused(grpc::ServerContext*,
+                                           const v1::SetDagPausedRequest* req,
+                                           v1::DagSummary* resp) {
+  return Reply(s_->SetPaused(req->dag_id(), req->paused()), resp);
+}
+grpc::Status OperatorService::DeleteDag(grpc::ServerContext*, const v1::DeleteDagRequest* req,
+                                        v1::DeleteDagResponse* resp) {
+  return Reply(s_->DeleteDag(req->dag_id()), resp);
+}
+grpc::Status OperatorService::Trigger(grpc::ServerContext*, const v1::TriggerRequest* req,
+                                      v1::Run* resp) {
+  std::map<std::string, std::string> conf(req->conf().begin(), req->conf().end());
+  return Reply(s_->Trigger(req->dag_id(), OptionalTime(req->logical_date_ms()), conf), resp);
+}
+grpc::Status OperatorService::ListRuns(grpc::ServerContext*, const v1::ListRunsRequest* req,
+                                       v1::ListRunsResponse* resp) {
+  return Reply(s_->ListRuns(req->dag_id(), req->state(), req->limit()), resp);
+}
+grpc::Status OperatorService::GetRun(grpc::ServerContext*, const v1::GetRunRequest* req,
+                                     v1::Run* resp) {
+  return Reply(s_->GetRun(req->run_id()), resp);
+}
+grpc::Status OperatorService::CancelRun(grpc::ServerContext*, const v1::CancelRunRequest* req,
+                                        v1::Run* resp) {
+  return Reply(s_->CancelRun(req->run_id()), resp);
+}
+grpc::Status OperatorService::GetTaskLog(grpc::ServerContext*, const v1::GetTaskLogRequest* req,
+                                         v1::GetTaskLogResponse* resp) {
+  return Reply(s_->GetTaskLog(*req), resp);
+}
+grpc::Status OperatorService::ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest*,
+                                          v1::ListWorkersResponse* resp) {
+  return Reply(s_->ListWorkers(), resp);
+}
+
+grpc::Status WorkerSessionService::Session(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<v1::SchedulerMessage, v1::WorkerMessage>* stream) {
+  v1::WorkerMessage first;
+  if (!stream->Read(&first)) return grpc::Status::OK;
+  if (!first.has_register_()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the first message of a worker session must be Register");
+  }
+  const std::string name = first.register_().name();
+  const uint64_t session = next_session_++;
+  auto channel = std::make_shared<SessionChannel>();
+  auto ack = s_->RegisterWorker(first.register_(), channel, session);
+  if (!ack.ok()) return ToGrpc(ack.status());
+
+  std::thread reader([&] {
+    v1::WorkerMessage m;
+    while (stream->Read(&m)) s_->OnWorkerMessage(name, session, m);
+    channel->Close();
+  });
+  v1::SchedulerMessage out;
+  while (channel->Pop(&out)) {
+    if (!stream->Write(out)) break;
+  }
+  channel->Close();
+  ctx->TryCancel();   // unblocks the reader if the worker is still connected
+  reader.join();
+  s_->OnWorkerDisconnected(name, session);
+  return grpc::Status::OK;
+}
+
+}  // namespace de::api

@@ -1,0 +1,54 @@
+// gRPC services of de-scheduler: the operator API and the worker session stream. Thin adapters
+// over sched::Scheduler; thread-safe (gRPC calls them from its thread pool).
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "de/v1/operator.grpc.pb.h"
+#include "de/v1/worker.grpc.pb.h"
+#include "server/sched/scheduler.h"
+
+namespace de::api {
+
+class OperatorService final : public v1::Operator::Service {
+ public:
+  explicit OperatorService(sched::Scheduler* s) : s_(s) {}
+  grpc::Status ValidateDag(grpc::ServerContext*, const v1::ValidateDagRequest*,
+                           v1::ValidateDagResponse*) override;
+  grpc::Status SubmitDag(grpc::ServerContext*, const v1::SubmitDagRequest*,
+                         v1::SubmitDagResponse*) override;
+  grpc::Status ListDags(grpc::ServerContext*, const v1::ListDagsRequest*,
+                        v1::ListDagsResponse*) override;
+  grpc::Status GetDag(grpc::ServerContext*, const v1::GetDagRequest*, v1::Dag*) override;
+  grpc::Status SetDagPaused(grpc::ServerContext*, const v1::SetDagPausedRequest*,
+                            v1::DagSummary*) override;
+  grpc::Status DeleteDag(grpc::ServerContext*, const v1::DeleteDagRequest*,
+                         v1::DeleteDagResponse*) override;
+  grpc::Status Trigger(grpc::ServerContext*, const v1::TriggerRequest*, v1::Run*) override;
+  grpc::Status ListRuns(grpc::ServerContext*, const v1::ListRunsRequest*,
+                        v1::ListRunsResponse*) override;
+  grpc::Status GetRun(grpc::ServerContext*, const v1::GetRunRequest*, v1::Run*) override;
+  grpc::Status CancelRun(grpc::ServerContext*, const v1::CancelRunRequest*, v1::Run*) override;
+  grpc::Status GetTaskLog(grpc::ServerContext*, const v1::GetTaskLogRequest*,
+                          v1::GetTaskLogResponse*) override;
+  grpc::Status ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest*,
+                           v1::ListWorkersResponse*) override;
+
+ private:
+  sched::Scheduler* s_;
+};
+
+class WorkerSessionService final : public v1::WorkerService::Service {
+ public:
+  explicit WorkerSessionService(sched::Scheduler* s) : s_(s) {}
+  grpc::Status Session(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<v1::SchedulerMessage, v1::WorkerMessage>* stream) override;
+
+ private:
+  sched::Scheduler* s_;
+  std::atomic<uint64_t> next_session_{1};
+};
+
+}  // namespace de::api

@@ -1,0 +1,148 @@
+#include "server/daemon.h"
+
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/dag/loader.h"
+#include "common/logging.h"
+#include "common/version.h"
+#include "server/api/services.h"
+#include "server/sched/scheduler.h"
+#include "server/store/store.h"
+#include "spdlog/spdlog.h"
+
+namespace de::server {
+namespace {
+
+constexpr char kUsage[] = R"(usage: de-scheduler [options]
+
+  --home DIR           state folder: SQLite database, task logs (env DE_HOME; default ./de-home)
+  --listen HOST:PORT   gRPC address (default 127.0.0.1:7070; port 0 picks a free port)
+  --lease DURATION     an attempt not heartbeated for this long is lost and retried (default 10s)
+  --heartbeat DURATION how often workers heartbeat (default 2s)
+  --log-format FORMAT  text (default) or json
+  --log-level LEVEL    trace debug info warn error (default info)
+  --version
+
+The address actually bound is written to DIR/scheduler.addr once the server accepts calls.
+)";
+
+bool IsLoopback(const std::string& addr) {
+  return absl::StartsWith(addr, "127.") || absl::StartsWith(addr, "localhost:") ||
+         absl::StartsWith(addr, "[::1]:");
+}
+
+int Fail(const std::string& msg) {
+  std::cerr << "de-scheduler: " << msg << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  const char* env_home = std::getenv("DE_HOME");
+  std::string home = env_home ? env_home : "./de-home";
+  std::string listen = "127.0.0.1:7070";
+  std::string log_format = "text", log_level = "info";
+  sched::SchedulerOptions opts;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--version") {
+      std::cout << "de-scheduler " << common::Version() << "\n";
+      return 0;
+    } else if (a == "--home" && value(&home)) {
+    } else if (a == "--listen" && value(&listen)) {
+    } else if (a == "--log-format" && value(&log_format)) {
+    } else if (a == "--log-level" && value(&log_level)) {
+    } else if ((a == "--lease" || a == "--heartbeat") && value(&v)) {
+      auto d = dag::ParseDuration(v);
+      if (!d.ok() || *d <= absl::ZeroDuration()) {
+        return Fail(absl::StrCat(a, ": '", v, "' is not a positive duration (e.g. 10s)"));
+      }
+      (a == "--lease" ? opts.lease : opts.heartbeat) = *d;
+    } else {
+      std::cerr << "de-scheduler: unknown or incomplete option '" << a << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (absl::Status st = common::InitLogging("de-scheduler", log_format, log_level); !st.ok()) {
+    return Fail(std::string(st.message()));
+  }
+  if (!IsLoopback(listen)) {
+    return Fail(absl::StrCat("refusing to listen on ", listen,
+                             ": without TLS and tokens the scheduler only listens on loopback"));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(home, ec);
+  if (ec) return Fail(absl::StrCat("cannot create DE_HOME ", home, ": ", ec.message()));
+  home = std::filesystem::absolute(home).lexically_normal().string();
+  opts.de_home = home;
+
+  auto store = store::Store::Open(home + "/de.db");
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  sched::Scheduler scheduler(std::move(*store), common::SystemClock::Get(), opts);
+  if (absl::Status st = scheduler.Recover(); !st.ok()) {
+    return Fail(absl::StrCat("cannot resume from ", home, "/de.db: ", st.message()));
+  }
+
+  api::OperatorService operator_service(&scheduler);
+  api::WorkerSessionService worker_service(&scheduler);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&operator_service);
+  builder.RegisterService(&worker_service);
+  builder.SetMaxReceiveMessageSize(64 << 20);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) return Fail(absl::StrCat("cannot listen on ", listen));
+  std::string host = listen.substr(0, listen.rfind(':'));
+  std::string bound = absl::StrCat(host, ":", port);
+
+  // Block termination signals in every thread; one thread waits for them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  scheduler.Start();
+  {
+    std::string tmp = home + "/scheduler.addr.tmp";
+    std::ofstream(tmp) << bound << "\n";
+    std::filesystem::rename(tmp, home + "/scheduler.addr", ec);
+  }
+  spdlog::info("de-scheduler {} listening on {} (home {})", common::Version(), bound, home);
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    spdlog::info("signal {} received; shutting down", sig);
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  });
+  server->Wait();
+  scheduler.Stop();
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  std::filesystem::remove(home + "/scheduler.addr", ec);
+  return 0;
+}
+
+}  // namespace de::server

@@ -1,0 +1,445 @@
+// The operator-facing half of Scheduler: DAG submission, triggers, and read models.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/dag/loader.h"
+#include "common/dag/schedule.h"
+#include "common/status.h"
+#include "server/sched/scheduler.h"
+#include "spdlog/spdlog.h"
+
+namespace de::sched {
+namespace {
+
+using common::FromMillis;
+using common::ToMillis;
+
+void FillDiagnostics(const std::vector<dag::Diagnostic>& errors,
+                     google::protobuf::RepeatedPtrField<v1::Diagnostic>* out) {
+  for (const auto& e : errors) {
+    v1::Diagnostic* d = out->Add();
+    d->set_file(e.file);
+    d->set_line(e.line);
+    d->set_column(e.column);
+    d->set_message(e.message);
+  }
+}
+
+void FillRunHeader(const store::RunRow& r, v1::Run* out) {
+  out->set_run_id(r.run_id);
+  out->set_dag_id(r.dag_id);
+  out->set_dag_version(r.dag_version);
+  out->set_run_type(r.run_type);
+  out->set_state(r.state);
+  out->set_logical_date_ms(r.logical_date);
+  out->set_data_interval_start_ms(r.interval_start);
+  out->set_data_interval_end_ms(r.interval_end);
+  out->set_created_at_ms(r.created_at);
+  out->set_started_at_ms(r.started_at);
+  out->set_ended_at_ms(r.ended_at);
+  for (const auto& [k, v] : r.conf) (*out->mutable_conf())[k] = v;
+  out->set_reason(r.reason);
+  out->set_backfill_id(r.backfill_id);
+}
+
+}  // namespace
+
+v1::ValidateDagResponse Scheduler::ValidateDag(const std::string& yaml, const std::string& source) {
+  v1::ValidateDagResponse resp;
+  dag::LoadResult loaded = dag::LoadDag(yaml, source);
+  resp.set_ok(loaded.ok());
+  if (loaded.ok()) resp.set_dag_id(loaded.dag->id);
+  FillDiagnostics(loaded.errors, resp.mutable_errors());
+  return resp;
+}
+
+absl::StatusOr<v1::SubmitDagResponse> Scheduler::SubmitDag(const std::string& yaml,
+                                                           const std::string& source) {
+  v1::SubmitDagResponse resp;
+  dag::LoadResult loaded = dag::LoadDag(yaml, source);
+  if (!loaded.ok()) {
+    FillDiagnostics(loaded.errors, resp.mutable_errors());
+    return resp;   // nothing stored
+  }
+  const dag::DagSpec& spec = *loaded.dag;
+  absl::MutexLock lock(&mu_);
+  DE_ASSIGN_OR_RETURN(auto existing, store_->GetDag(spec.id));
+  resp.set_dag_id(spec.id);
+  if (existing) {
+    DE_ASSIGN_OR_RETURN(auto latest, store_->GetDagVersion(spec.id, existing->latest_version));
+    if (latest && latest->yaml == yaml) {
+      resp.set_version(existing->latest_version);
+      resp.set_changed(false);
+      return resp;
+    }
+  }
+  store::DagVersionRow row;
+  row.dag_id = spec.id;
+  row.version = existing ? existing->latest_version + 1 : 1;
+  row.yaml = yaml;
+  row.source = source;
+  row.created_at = ToMillis(clock_->Now());
+  store::Transaction tx(store_->db());
+  DE_RETURN_IF_ERROR(tx.status());
+  DE_RETURN_IF_ERROR(store_->InsertDagVersion(row));
+  DE_RETURN_IF_ERROR(tx.Commit());
+  dag_cache_[{spec.id, row.version}] = std::make_shared<const dag::DagSpec>(spec);
+  spdlog::info("dag={} stored version {} from {}", spec.id, row.version, source);
+  resp.set_version(row.version);
+  resp.set_changed(true);
+  return resp;
+}
+
+absl::StatusOr<v1::ListDagsResponse> Scheduler::ListDags() {
+  absl::MutexLock lock(&mu_);
+  v1::ListDagsResponse resp;
+  DE_ASSIGN_OR_RETURN(auto dags, store_->ListDags());
+  for (const auto& d : dags) {
+    v1::DagSummary* s = resp.add_dags();
+    s->set_dag_id(d.dag_id);
+    s->set_version(d.latest_version);
+    s->set_paused(d.paused);
+    s->set_updated_at_ms(d.updated_at);
+    auto spec = LoadDagVersion(d.dag_id, d.latest_version);
+    if (spec.ok()) {
+      s->set_schedule((*spec)->schedule);
+      s->set_description((*spec)->description);
+      s->set_task_count(static_cast<int>((*spec)->tasks.size()));
+      s->set_timezone((*spec)->timezone);
+    }
+    DE_ASSIGN_OR_RETURN(auto last, store_->ListRuns(d.dag_id, "", 1));
+    if (!last.empty()) {
+      s->set_last_run_state(last[0].state);
+      s->set_last_run_logical_date_ms(last[0].logical_date);
+    }
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::Dag> Scheduler::GetDag(const std::string& dag_id, int version) {
+  absl::MutexLock lock(&mu_);
+  DE_ASSIGN_OR_RETURN(auto d, store_->GetDag(dag_id));
+  if (!d) return absl::NotFoundError(absl::StrCat("no DAG named '", dag_id, "'"));
+  int v = version > 0 ? version : d->latest_version;
+  DE_ASSIGN_OR_RETURN(auto row, store_->GetDagVersion(dag_id, v));
+  if (!row) return absl::NotFoundError(absl::StrCat("DAG ", dag_id, " has no version ", v));
+  DE_ASSIGN_OR_RETURN(auto spec, LoadDagVersion(dag_id, v));
+  v1::Dag out;
+  v1::DagSummary* s = out.mutable_summary();
+  s->set_dag_id(dag_id);
+  s->set_version(v);
+  s->set_paused(d->paused);
+  s->set_schedule(spec->schedule);
+  s->set_description(spec->description);
+  s->set_task_count(static_cast<int>(spec->tasks.size()));
+  s->set_timezone(spec->timezone);
+  s->set_updated_at_ms(d->updated_at);
+  out.set_yaml(row->yaml);
+  out.set_source(row->source);
+  for (const auto& t : spec->tasks) {
+    v1::TaskSummary* ts = out.add_tasks();
+    ts->set_task_id(t.id);
+    ts->set_type(t.type);
+    for (const auto& n : t.needs) ts->add_needs(n);
+    ts->set_retries(t.retry.retries);
+    if (t.timeout) ts->set_timeout_ms(absl::ToInt64Milliseconds(*t.timeout));
+    ts->set_pool(t.pool);
+  }
+  DE_ASSIGN_OR_RETURN(auto versions, store_->ListDagVersions(dag_id));
+  for (int x : versions) out.add_versions(x);
+  return out;
+}
+
+absl::StatusOr<v1::DagSummary> Scheduler::SetPaused(const std::string& dag_id, bool paused) {
+  absl::MutexLock lock(&mu_);
+  DE_ASSIGN_OR_RETURN(auto d, store_->GetDag(dag_id));
+  if (!d) return absl::NotFoundError(absl::StrCat("no DAG named '", dag_id, "'"));
+  store::Transaction tx(store_->db());
+  DE_RETURN_IF_ERROR(tx.status());
+  DE_RETURN_IF_ERROR(store_->SetPaused(dag_id, paused, ToMillis(clock_->Now())));
+  DE_RETURN_IF_ERROR(tx.Commit());
+  spdlog::info("dag={} {}", dag_id, paused ? "paused" : "unpaused");
+  v1::DagSummary s;
+  s.set_dag_id(dag_id);
+  s.set_version(d->latest_version);
+  s.set_paused(paused);
+  return s;
+}
+
+absl::StatusOr<v1::DeleteDagResponse> Scheduler::DeleteDag(const std::string& dag_id) {
+  absl::MutexLock lock(&mu_);
+  DE_ASSIGN_OR_RETURN(auto d, store_->GetDag(dag_id));
+  if (!d) return absl::NotFoundError(absl::StrCat("no DAG named '", dag_id, "'"));
+  int active = 0;
+  for (const auto& [id, r] : runs_) active += r->row.dag_id == dag_id;
+  if (active > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "DAG ", dag_id, " has ", active, " unfinished runs; cancel them first (dectl runs cancel)"));
+  }
+  store::Transaction tx(store_->db());
+  DE_RETURN_IF_ERROR(tx.status());
+  DE_ASSIGN_OR_RETURN(int runs, store_->DeleteDag(dag_id));
+  DE_RETURN_IF_ERROR(tx.Commit());
+  for (auto it = dag_cache_.begin(); it != dag_cache_.end();) {
+    it = it->first.first == dag_id ? dag_cache_.erase(it) : std::next(it);
+  }
+  v1::DeleteDagResponse resp;
+  resp.set_runs_deleted(runs);
+  return resp;
+}
+
+absl::StatusOr<v1::Run> Scheduler::Trigger(const std::string& dag_id,
+                                           std::optional<absl::Time> date,
+                                           const std::map<std::string, std::string>& conf) {
+  absl::MutexLock lock(&mu_);
+  DE_ASSIGN_OR_RETURN(auto d, store_->GetDag(dag_id));
+  if (!d) return absl::NotFoundError(absl::StrCat("no DAG named '", dag_id, "'"));
+  if (d->paused) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("DAG ", dag_id, " is paused; unpause it first (dectl unpause ", dag_id, ")"));
+  }
+  DE_ASSIGN_OR_RETURN(auto spec, LoadDagVersion(dag_id, d->latest_version));
+  const absl::Time now = clock_->Now();
+  const absl::Time logical = date.value_or(now);
+  // A date on a schedule tick covers that tick's interval (a by-hand rerun of a scheduled
+  // interval); any other date covers the empty interval [date, date].
+  absl::Time start = logical, end = logical;
+  if (!spec->schedule.empty()) {
+    auto sched = dag::Schedule::Parse(spec->schedule, spec->timezone);
+    if (sched.ok() && sched->IsTick(logical)) {
+      dag::DataInterval iv = sched->IntervalStartingAt(logical);
+      start = iv.start;
+      end = iv.end;
+    }
+  }
+  std::string base = absl::StrCat(dag_id, "__manual__", absl::FormatTime("%Y%m%dT%H%M%SZ", logical,
+                                                                          absl::UTCTimeZone()));
+  std::string run_id = base;
+  for (int n = 2;; ++n) {
+    DE_ASSIGN_OR_RETURN(bool exists, store_->RunExists(run_id));
+    if (!exists) break;
+    run_id = absl::StrCat(base, "_", n);
+  }
+  auto run = std::make_unique<ActiveRun>();
+  store::RunRow& row = run->row;
+  row.run_id = run_id;
+  row.dag_id = dag_id;
+  row.dag_version = d->latest_version;
+  row.run_type = "manual";
+  row.state = "queued";
+  row.logical_date = ToMillis(logical);
+  row.interval_start = ToMillis(start);
+  row.interval_end = ToMillis(end);
+  row.conf = conf;
+  row.created_at = ToMillis(now);
+
+  store::Transaction tx(store_->db());
+  DE_RETURN_IF_ERROR(tx.status());
+  DE_RETURN_IF_ERROR(store_->InsertRun(row));
+  for (const auto& t : spec->tasks) {
+    store::TaskInstanceRow ti;
+    ti.run_id = run_id;
+    ti.task_id = t.id;
+    ti.state = "scheduled";
+    ti.max_tries = t.retry.retries + 1;
+    DE_RETURN_IF_ERROR(store_->InsertTaskInstance(ti));
+  }
+  DE_RETURN_IF_ERROR(tx.Commit());
+  // Build the in-memory run from what was committed, then start it if limits allow.
+  DE_RETURN_IF_ERROR(LoadRun(row));
+  store::Transaction tx2(store_->db());
+  absl::Status st = tx2.status();
+  if (st.ok()) st = StartRunIfAllowed(*FindRun(run_id));
+  if (!st.ok()) {
+    ReloadAfterStoreFailure();
+    return st;
+  }
+  CommitAndFlush(tx2, "trigger");
+  spdlog::info("dag={} run={} triggered by hand", dag_id, run_id);
+  Dispatch();
+  return RunToProto(run_id);
+}
+
+absl::StatusOr<v1::Run> Scheduler::RunToProto(const std::string& run_id) {
+  DE_ASSIGN_OR_RETURN(auto row, store_->GetRun(run_id));
+  if (!row) return absl::NotFoundError(absl::StrCat("no run '", run_id, "'"));
+  v1::Run out;
+  FillRunHeader(*row, &out);
+  auto spec = LoadDagVersion(row->dag_id, row->dag_version);
+  DE_ASSIGN_OR_RETURN(auto tis, store_->ListTaskInstances(run_id));
+  for (const auto& ti : tis) {
+    v1::TaskInstance* t = out.add_tasks();
+    t->set_task_id(ti.task_id);
+    t->set_state(ti.state);
+    t->set_try_number(ti.try_number);
+    t->set_max_tries(ti.max_tries);
+    t->set_queued_at_ms(ti.queued_at);
+    t->set_started_at_ms(ti.started_at);
+    t->set_ended_at_ms(ti.ended_at);
+    t->set_worker(ti.worker);
+    t->set_error(ti.error);
+    t->set_next_retry_at_ms(ti.next_retry_at);
+    for (const auto& [k, v] : ti.counters) (*t->mutable_counters())[k] = v;
+    if (spec.ok()) {
+      if (const dag::TaskSpec* ts = (*spec)->FindTask(ti.task_id)) {
+        t->set_type(ts->type);
+        for (const auto& n : ts->needs) t->add_needs(n);
+      }
+    }
+  }
+  DE_ASSIGN_OR_RETURN(auto attempts, store_->ListAttempts(run_id));
+  for (const auto& a : attempts) {
+    v1::Attempt* p = out.add_attempts();
+    p->set_attempt_id(a.attempt_id);
+    p->set_task_id(a.task_id);
+    p->set_try_number(a.try_number);
+    p->set_worker(a.worker);
+    p->set_state(a.state);
+    p->set_started_at_ms(a.started_at);
+    p->set_ended_at_ms(a.ended_at);
+    p->set_exit_code(a.exit_code.value_or(0));
+    p->set_error(a.error);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ListRunsResponse> Scheduler::ListRuns(const std::string& dag_id,
+                                                         const std::string& state, int limit) {
+  absl::MutexLock lock(&mu_);
+  v1::ListRunsResponse resp;
+  DE_ASSIGN_OR_RETURN(auto rows, store_->ListRuns(dag_id, state, limit > 0 ? limit : 50));
+  for (const auto& r : rows) FillRunHeader(r, resp.add_runs());
+  return resp;
+}
+
+absl::StatusOr<v1::Run> Scheduler::GetRun(const std::string& run_id) {
+  absl::MutexLock lock(&mu_);
+  return RunToProto(run_id);
+}
+
+absl::StatusOr<v1::Run> Scheduler::CancelRun(const std::string& run_id) {
+  absl::MutexLock lock(&mu_);
+  ActiveRun* run = FindRun(run_id);
+  if (run == nullptr) {
+    DE_ASSIGN_OR_RETURN(auto row, store_->GetRun(run_id));
+    if (!row) return absl::NotFoundError(absl::StrCat("no run '", run_id, "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("run ", run_id, " has already finished (", row->state, ")"));
+  }
+  store::Transaction tx(store_->db());
+  absl::Status st = tx.status();
+  for (size_t i = 0; st.ok() && i < run->tasks.size(); ++i) {
+    TaskState& ts = run->tasks[i];
+    if (ts.attempt_id != 0) {
+      auto it = inflight_.find(ts.attempt_id);
+      if (it != inflight_.end()) {
+        auto wit = workers_.find(it->second.worker);
+        if (wit != workers_.end() && wit->second.channel) {
+          v1::SchedulerMessage m;
+          m.mutable_cancel()->set_attempt_id(ts.attempt_id);
+          m.mutable_cancel()->set_reason("run cancelled");
+          outbox_.push_back({wit->second.channel, m});
+        }
+      }
+      st = EndAttempt(ts.attempt_id, "cancelled", std::nullopt, "run cancelled by operator", {});
+    } else if (ts.row.state == "scheduled" || ts.row.state == "queued" ||
+               ts.row.state == "up_for_retry") {
+      retry_due_.erase(absl::StrCat(run_id, "\t", i));
+      st = SetTaskState(*run, static_cast<int>(i), "cancelled");
+    }
+  }
+  if (st.ok() && run->row.state != "cancelled" && run->row.state != "success" &&
+      run->row.state != "failed") {
+    run->row.state = "cancelled";
+    run->row.reason = "cancelled by operator";
+    run->row.ended_at = ToMillis(clock_->Now());
+    st = store_->UpdateRun(run->row);
+    if (st.ok()) st = PromoteQueuedRuns(run->row.dag_id);
+  }
+  if (!st.ok()) {
+    ReloadAfterStoreFailure();
+    return st;
+  }
+  CommitAndFlush(tx, "cancel");
+  Dispatch();
+  return RunToProto(run_id);
+}
+
+absl::StatusOr<v1::GetTaskLogResponse> Scheduler::GetTaskLog(const v1::GetTaskLogRequest& req) {
+  std::string path;
+  bool attempt_finished = true;
+  int try_number = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    DE_ASSIGN_OR_RETURN(auto run, store_->GetRun(req.run_id()));
+    if (!run) return absl::NotFoundError(absl::StrCat("no run '", req.run_id(), "'"));
+    DE_ASSIGN_OR_RETURN(auto attempts, store_->ListAttempts(req.run_id()));
+    const store::AttemptRow* chosen = nullptr;
+    bool task_known = false;
+    for (const auto& a : attempts) {
+      if (a.task_id != req.task_id()) continue;
+      task_known = true;
+      if (req.try_number() == 0 || a.try_number == req.try_number()) chosen = &a;
+    }
+    if (chosen == nullptr) {
+      if (!task_known) {
+        return absl::NotFoundError(absl::StrCat("task ", req.task_id(), " of run ", req.run_id(),
+                                                " has not started any attempt"));
+      }
+      return absl::NotFoundError(
+          absl::StrCat("task ", req.task_id(), " has no attempt ", req.try_number()));
+    }
+    try_number = chosen->try_number;
+    attempt_finished = chosen->state != "running";
+    path = LogPath(req.run_id(), req.task_id(), try_number);
+  }
+  v1::GetTaskLogResponse resp;
+  resp.set_try_number(try_number);
+  const int64_t max = req.max_bytes() > 0 ? req.max_bytes() : (1 << 20);
+  std::string data;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int64_t size = 0;
+  if (fd >= 0) {
+    size = lseek(fd, 0, SEEK_END);
+    if (req.offset() < size) {
+      data.resize(static_cast<size_t>(std::min<int64_t>(max, size - req.offset())));
+      ssize_t n = pread(fd, data.data(), data.size(), req.offset());
+      data.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    }
+    close(fd);
+  }
+  resp.set_data(data);
+  resp.set_next_offset(req.offset() + static_cast<int64_t>(data.size()));
+  resp.set_finished(attempt_finished && resp.next_offset() >= size);
+  return resp;
+}
+
+absl::StatusOr<v1::ListWorkersResponse> Scheduler::ListWorkers() {
+  absl::MutexLock lock(&mu_);
+  v1::ListWorkersResponse resp;
+  DE_ASSIGN_OR_RETURN(auto rows, store_->ListWorkers());
+  for (const auto& r : rows) {
+    v1::Worker* w = resp.add_workers();
+    w->set_name(r.name);
+    w->set_slots(r.slots);
+    for (const auto& p : r.pools) w->add_pools(p);
+    w->set_version(r.version);
+    w->set_state(r.state);
+    w->set_last_seen_ms(r.last_seen);
+    auto it = workers_.find(r.name);
+    if (it != workers_.end()) {
+      w->set_busy(static_cast<int>(it->second.attempts.size()));
+      w->set_state(it->second.channel ? "connected" : "disconnected");
+      w->set_last_seen_ms(ToMillis(it->second.last_seen));
+      w->set_connected_at_ms(ToMillis(it->second.connected_at));
+    } else {
+      w->set_state("disconnected");
+    }
+  }
+  return resp;
+}
+
+}  // namespace de::sched

@@ -1,0 +1,189 @@
+// The scheduler core: owns the in-memory view of every unfinished run, decides which task
+// instances are ready, hands them to connected workers, and applies workers' reports. Every state
+// change is committed to SQLite before anyone (worker or client) is told of it.
+// Thread-safe: one mutex guards all state; gRPC handler threads and the timer thread call in.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/dag/dag.h"
+#include "de/v1/operator.pb.h"
+#include "de/v1/worker.pb.h"
+#include "server/store/store.h"
+
+namespace de::sched {
+
+struct SchedulerOptions {
+  std::string de_home = "./de-home";          // logs go under DE_HOME/logs
+  absl::Duration lease = absl::Seconds(10);    // an attempt not heartbeated this long is lost
+  absl::Duration heartbeat = absl::Seconds(2); // what workers are told to use
+  absl::Duration timeout_grace = absl::Seconds(15);  // after a task timeout, before fencing
+  int max_lost = 3;                            // lost attempts (dead workers) retried this often
+};
+
+// The outbound half of one worker session (implemented by the gRPC layer).
+class WorkerChannel {
+ public:
+  virtual ~WorkerChannel() = default;
+  // Enqueues a message; never blocks on the network.
+  virtual void Send(const v1::SchedulerMessage& msg) = 0;
+  // Ends the session (e.g. a newer session of the same worker replaced it).
+  virtual void Close() = 0;
+};
+
+class Scheduler {
+ public:
+  Scheduler(std::unique_ptr<store::Store> store, const common::Clock* clock,
+            SchedulerOptions options);
+  ~Scheduler();
+
+  // Loads every unfinished run and running attempt from the store. Call once before Start.
+  absl::Status Recover();
+  // Starts the timer thread (leases, retries, timeouts). Tests with a FakeClock may instead call
+  // ProcessTimers() after moving the clock.
+  void Start();
+  void Stop();
+  void ProcessTimers();
+
+  // ---- Operator API (the gRPC layer maps these 1:1) ----
+  v1::ValidateDagResponse ValidateDag(const std::string& yaml, const std::string& source);
+  absl::StatusOr<v1::SubmitDagResponse> SubmitDag(const std::string& yaml,
+                                                  const std::string& source);
+  absl::StatusOr<v1::ListDagsResponse> ListDags();
+  absl::StatusOr<v1::Dag> GetDag(const std::string& dag_id, int version);
+  absl::StatusOr<v1::DagSummary> SetPaused(const std::string& dag_id, bool paused);
+  absl::StatusOr<v1::DeleteDagResponse> DeleteDag(const std::string& dag_id);
+  absl::StatusOr<v1::Run> Trigger(const std::string& dag_id, std::optional<absl::Time> date,
+                                  const std::map<std::string, std::string>& conf);
+  absl::StatusOr<v1::ListRunsResponse> ListRuns(const std::string& dag_id,
+                                                const std::string& state, int limit);
+  absl::StatusOr<v1::Run> GetRun(const std::string& run_id);
+  absl::StatusOr<v1::Run> CancelRun(const std::string& run_id);
+  absl::StatusOr<v1::GetTaskLogResponse> GetTaskLog(const v1::GetTaskLogRequest& req);
+  absl::StatusOr<v1::ListWorkersResponse> ListWorkers();
+
+  // ---- Worker sessions ----
+  // A worker opened a session. Returns the ack to send first; assignments follow on `channel`.
+  absl::StatusOr<v1::RegisterAck> RegisterWorker(const v1::Register& reg,
+                                                 std::shared_ptr<WorkerChannel> channel,
+                                                 uint64_t session_id);
+  void OnWorkerMessage(const std::string& worker, uint64_t session_id,
+                       const v1::WorkerMessage& msg);
+  void OnWorkerDisconnected(const std::string& worker, uint64_t session_id);
+
+ private:
+  struct TaskState {
+    const dag::TaskSpec* spec = nullptr;
+    store::TaskInstanceRow row;
+    int64_t attempt_id = 0;                 // the running attempt, if any
+    std::vector<int> upstream;              // indices into ActiveRun::tasks
+    std::vector<int> downstream;
+  };
+  struct ActiveRun {
+    store::RunRow row;
+    std::shared_ptr<const dag::DagSpec> dag;
+    std::vector<TaskState> tasks;
+    std::unordered_map<std::string, int> index;
+  };
+  struct InFlight {
+    std::string run_id;
+    int task = 0;
+    std::string worker;
+    absl::Time lease_expires;
+    absl::Time deadline = absl::InfiniteFuture();   // timeout + grace
+    int try_number = 0;
+  };
+  struct WorkerState {
+    std::string name;
+    int slots = 0;
+    std::vector<std::string> pools;
+    std::string version;
+    std::shared_ptr<WorkerChannel> channel;   // null when disconnected
+    uint64_t session_id = 0;
+    std::set<int64_t> attempts;
+    absl::Time connected_at;
+    absl::Time last_seen;
+    int64_t first_seen_ms = 0;
+  };
+  // Ready-to-dispatch order: higher priority first, then older.
+  struct ReadyKey {
+    int neg_priority;
+    int64_t queued_at;
+    uint64_t seq;
+    std::string run_id;
+    int task;
+    auto operator<=>(const ReadyKey&) const = default;
+  };
+  // A message to send once the transaction that justifies it has committed.
+  struct Outgoing {
+    std::shared_ptr<WorkerChannel> channel;
+    v1::SchedulerMessage msg;
+  };
+
+  absl::StatusOr<std::shared_ptr<const dag::DagSpec>> LoadDagVersion(const std::string& dag_id,
+                                                                     int version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadRun(const store::RunRow& row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ActiveRun* FindRun(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::Run> RunToProto(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // State transitions; each writes its rows (caller holds an open transaction).
+  absl::Status SetTaskState(ActiveRun& run, int task, const std::string& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status StartRunIfAllowed(ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status OnTaskSucceeded(ActiveRun& run, int task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status OnTaskFailedFinal(ActiveRun& run, int task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status MaybeFinishRun(ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends attempt `attempt_id` with `state` and moves its task on (retry, fail, succeed).
+  absl::Status EndAttempt(int64_t attempt_id, const std::string& state, std::optional<int> exit_code,
+                          const std::string& error, const std::map<std::string, int64_t>& counters)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Enqueue(ActiveRun& run, int task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs queued runs of `dag_id` while max_active_runs allows.
+  absl::Status PromoteQueuedRuns(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Commits the open transaction and sends `outbox_`; on a failed commit reloads from the store.
+  void CommitAndFlush(store::Transaction& tx, const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Assigns ready tasks to workers with free slots (one transaction for the batch).
+  void Dispatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::Assignment> MakeAssignment(ActiveRun& run, int task, int64_t attempt_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReloadAfterStoreFailure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteLog(int64_t attempt_id, int64_t offset, const std::string& data);
+  std::string LogPath(const std::string& run_id, const std::string& task_id, int try_number) const;
+  void TimerLoop();
+
+  std::unique_ptr<store::Store> store_ ABSL_GUARDED_BY(mu_);
+  const common::Clock* clock_;
+  const SchedulerOptions options_;
+
+  absl::Mutex mu_;
+  std::map<std::pair<std::string, int>, std::shared_ptr<const dag::DagSpec>> dag_cache_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<ActiveRun>> runs_ ABSL_GUARDED_BY(mu_);
+  std::map<int64_t, InFlight> inflight_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, WorkerState> workers_ ABSL_GUARDED_BY(mu_);
+  std::set<ReadyKey> ready_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> retry_due_ ABSL_GUARDED_BY(mu_);   // "run\ttask" -> ms
+  std::vector<Outgoing> outbox_ ABSL_GUARDED_BY(mu_);
+  uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread timer_thread_;
+
+  absl::Mutex log_mu_;
+  std::map<int64_t, int> log_fds_ ABSL_GUARDED_BY(log_mu_);
+  std::map<int64_t, std::string> log_paths_ ABSL_GUARDED_BY(log_mu_);
+};
+
+}  // namespace de::sched

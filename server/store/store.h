@@ -1,0 +1,138 @@
+// The scheduler's persistent history: DAG versions, runs, task instances, attempts, workers, in
+// SQLite (WAL). Typed rows in, typed rows out. Not thread-safe: the scheduler calls it under its
+// lock. Callers group writes with Transaction(db()) so a state change commits as one unit.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/store/sqlite.h"
+
+namespace de::store {
+
+struct DagRow {
+  std::string dag_id;
+  int latest_version = 0;
+  bool paused = false;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+struct DagVersionRow {
+  std::string dag_id;
+  int version = 0;
+  std::string yaml;
+  std::string source;
+  int64_t created_at = 0;
+};
+
+struct RunRow {
+  std::string run_id;
+  std::string dag_id;
+  int dag_version = 0;
+  std::string run_type;   // manual scheduled backfill
+  std::string state;      // waiting queued running success failed cancelled
+  int64_t logical_date = 0;
+  int64_t interval_start = 0;
+  int64_t interval_end = 0;
+  std::map<std::string, std::string> conf;
+  std::string reason;
+  std::string backfill_id;
+  int64_t created_at = 0;
+  int64_t started_at = 0;
+  int64_t ended_at = 0;
+};
+
+struct TaskInstanceRow {
+  std::string run_id;
+  std::string task_id;
+  std::string state;
+  int try_number = 0;
+  int max_tries = 1;
+  int lost_count = 0;
+  int64_t next_retry_at = 0;
+  int64_t queued_at = 0;
+  int64_t started_at = 0;
+  int64_t ended_at = 0;
+  std::string worker;
+  std::string error;
+  std::map<std::string, int64_t> counters;
+};
+
+struct AttemptRow {
+  int64_t attempt_id = 0;
+  std::string run_id;
+  std::string task_id;
+  int try_number = 0;
+  std::string worker;
+  std::string state;      // running success failed timed_out lost cancelled
+  int64_t started_at = 0;
+  int64_t ended_at = 0;
+  std::optional<int> exit_code;
+  std::string error;
+};
+
+struct WorkerRow {
+  std::string name;
+  int slots = 0;
+  std::vector<std::string> pools;
+  std::string version;
+  int64_t first_seen = 0;
+  int64_t last_seen = 0;
+  std::string state;
+};
+
+class Store {
+ public:
+  // Opens `path`, applies the embedded migrations (refusing a newer schema).
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+
+  Db* db() { return db_.get(); }
+
+  // DAGs.
+  absl::StatusOr<std::optional<DagRow>> GetDag(const std::string& dag_id);
+  absl::StatusOr<std::vector<DagRow>> ListDags();
+  absl::StatusOr<std::optional<DagVersionRow>> GetDagVersion(const std::string& dag_id,
+                                                             int version);
+  absl::StatusOr<std::vector<int>> ListDagVersions(const std::string& dag_id);
+  // Inserts version row and creates/updates the dags row's latest_version.
+  absl::Status InsertDagVersion(const DagVersionRow& row);
+  absl::Status SetPaused(const std::string& dag_id, bool paused, int64_t now);
+  // Deletes the DAG with all its versions and history; returns the number of runs deleted.
+  absl::StatusOr<int> DeleteDag(const std::string& dag_id);
+
+  // Runs.
+  absl::Status InsertRun(const RunRow& row);
+  absl::Status UpdateRun(const RunRow& row);   // state, reason, started_at, ended_at
+  absl::StatusOr<std::optional<RunRow>> GetRun(const std::string& run_id);
+  absl::StatusOr<bool> RunExists(const std::string& run_id);
+  // Newest first (by logical date, then creation).
+  absl::StatusOr<std::vector<RunRow>> ListRuns(const std::string& dag_id, const std::string& state,
+                                               int limit);
+  absl::StatusOr<std::vector<RunRow>> ListUnfinishedRuns();
+
+  // Task instances.
+  absl::Status InsertTaskInstance(const TaskInstanceRow& row);
+  absl::Status UpdateTaskInstance(const TaskInstanceRow& row);
+  absl::StatusOr<std::vector<TaskInstanceRow>> ListTaskInstances(const std::string& run_id);
+
+  // Attempts.
+  absl::StatusOr<int64_t> InsertAttempt(const AttemptRow& row);   // returns attempt_id
+  absl::Status UpdateAttempt(const AttemptRow& row);              // state, ended_at, exit_code, error
+  absl::StatusOr<std::vector<AttemptRow>> ListAttempts(const std::string& run_id);
+  absl::StatusOr<std::optional<AttemptRow>> GetAttempt(int64_t attempt_id);
+
+  // Workers.
+  absl::Status UpsertWorker(const WorkerRow& row);
+  absl::StatusOr<std::vector<WorkerRow>> ListWorkers();
+
+ private:
+  explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace de::store
