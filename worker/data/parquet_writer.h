@@ -25,6 +25,7 @@ struct ParquetWriterOptions {
   int64_t page_bytes = 1 << 20;              // target uncompressed size of a data page
   int64_t dictionary_max_bytes = 1 << 20;    // dictionary larger than this -> fall back to plain
   std::map<std::string, std::string> key_value_metadata;   // plus "created_by" (de version)
+  int threads = 1;                           // > 1: encode the columns of a batch on this many threads
 };
 
 class ParquetWriter {
