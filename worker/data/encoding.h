@@ -51,26 +51,40 @@ class RleDecoder {
   uint64_t bp_pos_ = 0;           // next value index in the current bit-packed run
 };
 
+// The bytes of a string of at most 8 bytes packed into an integer (little endian, zero padded),
+// without a memcpy call: overlapping 4-byte loads, or 3 single bytes for short strings.
+inline uint64_t PackShortBytes(const char* p, size_t n) {
+  if (n >= 4) {
+    uint64_t lo = LoadLE32(p);
+    uint64_t hi = LoadLE32(p + n - 4);
+    return lo | (hi << ((n - 4) * 8));
+  }
+  if (n == 0) return 0;
+  const auto* u = reinterpret_cast<const uint8_t*>(p);
+  return static_cast<uint64_t>(u[0]) | (static_cast<uint64_t>(u[n / 2]) << (n / 2 * 8)) |
+         (static_cast<uint64_t>(u[n - 1]) << ((n - 1) * 8));
+}
+
+inline uint64_t Mix64(uint64_t x) {
+  x ^= x >> 32;
+  x *= 0xD6E8FEB86659FD93ull;
+  x ^= x >> 32;
+  x *= 0xD6E8FEB86659FD93ull;
+  x ^= x >> 32;
+  return x;
+}
+
 // 64-bit hash of a byte string (our own multiply-xorshift mix; fast for short strings).
 inline uint64_t HashBytes(const char* p, size_t n) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(n) * 0xFF51AFD7ED558CCDull);
   while (n >= 8) {
-    uint64_t k;
-    std::memcpy(&k, p, 8);
-    h = (h ^ k) * 0x87C37B91114253D5ull;
+    h = (h ^ LoadLE64(p)) * 0x87C37B91114253D5ull;
     h ^= h >> 29;
     p += 8;
     n -= 8;
   }
-  if (n > 0) {
-    uint64_t k = 0;
-    std::memcpy(&k, p, n);
-    h = (h ^ k) * 0x4CF5AD432745937Full;
-    h ^= h >> 32;
-  }
-  h *= 0xFF51AFD7ED558CCDull;
-  h ^= h >> 33;
-  return h;
+  if (n > 0) h = (h ^ PackShortBytes(p, n)) * 0x4CF5AD432745937Full;
+  return Mix64(h);
 }
 
 // Open-addressing (linear probing) dictionary of fixed-width keys (bit patterns of the values),
@@ -142,34 +156,39 @@ class FixedDict {
   int shift_ = 0;
 };
 
-// Open-addressing dictionary of byte strings; each string is hashed once (hashes are kept for rehash).
+// Open-addressing dictionary of byte strings; each string is hashed once (hashes are kept for
+// rehash). Strings of up to 8 bytes are compared as packed integers (no memcmp).
 class StringDict {
  public:
   StringDict() { Init(1024); }
 
   inline uint32_t FindOrInsert(const char* p, uint32_t len, bool* inserted) {
-    uint64_t h = HashBytes(p, len);
-    uint32_t tag = static_cast<uint32_t>(h >> 32);
+    uint64_t key, h;
+    if (len <= 8) {
+      key = PackShortBytes(p, len);
+      h = Mix64(key ^ (static_cast<uint64_t>(len) << 59) ^ 0x9E3779B97F4A7C15ull);
+    } else {
+      h = HashBytes(p, len);
+      key = h;
+    }
     size_t i = h & mask_;
     while (true) {
       Entry& e = slots_[i];
       if (e.index == kEmpty) {
         uint32_t idx = static_cast<uint32_t>(hashes_.size());
-        e.tag = tag;
-        e.index = idx;
+        e = Entry{key, len, idx};
         hashes_.push_back(h);
+        keys_.push_back(key);
         bytes_.append(p, len);
         offsets_.push_back(static_cast<uint32_t>(bytes_.size()));
         *inserted = true;
         if (hashes_.size() * 2 > slots_.size()) Rehash(slots_.size() * 2);
         return idx;
       }
-      if (e.tag == tag) {
-        uint32_t off = offsets_[e.index];
-        if (offsets_[e.index + 1] - off == len && std::memcmp(bytes_.data() + off, p, len) == 0) {
-          *inserted = false;
-          return e.index;
-        }
+      if (e.key == key && e.len == len &&
+          (len <= 8 || std::memcmp(bytes_.data() + offsets_[e.index], p, len) == 0)) {
+        *inserted = false;
+        return e.index;
       }
       i = (i + 1) & mask_;
     }
@@ -181,6 +200,7 @@ class StringDict {
   size_t plain_bytes() const { return bytes_.size() + 4 * hashes_.size(); }
   void Clear() {
     hashes_.clear();
+    keys_.clear();
     bytes_.clear();
     offsets_.assign(1, 0);
     if (slots_.size() > (1u << 16)) {
@@ -193,11 +213,12 @@ class StringDict {
  private:
   static constexpr uint32_t kEmpty = UINT32_MAX;
   struct Entry {
-    uint32_t tag;
+    uint64_t key;  // packed bytes (len <= 8) or the full hash
+    uint32_t len;
     uint32_t index;
   };
   void Init(size_t cap) {
-    slots_.assign(cap, Entry{0, kEmpty});
+    slots_.assign(cap, Entry{0, 0, kEmpty});
     mask_ = cap - 1;
   }
   void Rehash(size_t cap) {
@@ -205,12 +226,13 @@ class StringDict {
     for (uint32_t idx = 0; idx < hashes_.size(); ++idx) {
       size_t i = hashes_[idx] & mask_;
       while (slots_[i].index != kEmpty) i = (i + 1) & mask_;
-      slots_[i] = Entry{static_cast<uint32_t>(hashes_[idx] >> 32), idx};
+      slots_[i] = Entry{keys_[idx], offsets_[idx + 1] - offsets_[idx], idx};
     }
   }
 
   std::vector<Entry> slots_;
   std::vector<uint64_t> hashes_;
+  std::vector<uint64_t> keys_;
   std::vector<uint32_t> offsets_{0};
   std::string bytes_;
   size_t mask_ = 0;
