@@ -4,12 +4,14 @@
 
 #include <map>
 
+#include "worker/tasks/csv_to_parquet.h"
 #include "worker/tasks/noop.h"
 
 namespace de::tasks {
 
 const TaskFn* FindBuiltinTask(const std::string& type) {
   static const std::map<std::string, TaskFn> kTasks = {
+      {"csv_to_parquet", RunCsvToParquet},
       {"noop", RunNoop},
   };
   auto it = kTasks.find(type);

@@ -1,0 +1,220 @@
+#include "worker/task_cli.h"
+
+#include <csignal>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "worker/tasks/task.h"
+
+namespace de::worker {
+
+namespace {
+
+std::atomic<bool> g_cancelled{false};
+
+void OnSignal(int) { g_cancelled.store(true); }
+
+void Usage() {
+  std::cerr << "usage: de-worker task TYPE [key=value ...] [--params-file FILE.yaml]\n"
+               "                [--result-file FILE.json] [--data-root DIR]\n"
+               "Runs one built-in task (e.g. csv_to_parquet) in the foreground.\n"
+               "  key=value          a task parameter; the value is YAML: partition_by=[origin]\n"
+               "  --params-file F    a YAML map of parameters (key=value arguments override it)\n"
+               "  --result-file F    write {\"counters\":...,\"outputs\":...,\"summary\":...} here\n"
+               "  --data-root DIR    relative paths resolve here; paths outside are refused\n"
+               "                     (default: the current folder)\n"
+               "example: de-worker task csv_to_parquet input=raw/flights.csv.gz output=lake/flights\n";
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(static_cast<char>(c));
+    } else if (c == '\n') {
+      out->append("\\n");
+    } else if (c < 0x20) {
+      out->append(absl::StrFormat("\\u%04x", c));
+    } else {
+      out->push_back(static_cast<char>(c));
+    }
+  }
+  out->push_back('"');
+}
+
+std::string HumanBytes(int64_t b) {
+  if (b >= (1ll << 30)) return absl::StrFormat("%.2f GB", b / 1073741824.0);
+  if (b >= (1ll << 20)) return absl::StrFormat("%.1f MB", b / 1048576.0);
+  if (b >= (1ll << 10)) return absl::StrFormat("%.1f KB", b / 1024.0);
+  return absl::StrCat(b, " B");
+}
+
+bool WriteResultFile(const std::string& path, const std::string& json) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << json << "\n";
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+YAML::Node ParseTaskArgValue(const std::string& value) {
+  try {
+    YAML::Node n = YAML::Load(value);
+    if (n.IsNull() && !value.empty() && value != "null" && value != "~") return YAML::Node(value);
+    bool flow = !value.empty() && (value[0] == '[' || value[0] == '{');
+    if ((n.IsMap() || n.IsSequence()) && !flow) return YAML::Node(value);
+    if (n.IsScalar()) return YAML::Node(value);  // keep the text exactly as typed
+    return n;
+  } catch (const YAML::Exception&) {
+    return YAML::Node(value);
+  }
+}
+
+int RunTaskCommand(int argc, char** argv) {
+  if (argc < 3 || std::string(argv[2]) == "-h" || std::string(argv[2]) == "--help") {
+    Usage();
+    return 2;
+  }
+  const std::string type = argv[2];
+  std::string params_file, result_file, data_root;
+  std::vector<std::pair<std::string, std::string>> kvs;
+  for (int i = 3; i < argc; ++i) {
+    std::string a = argv[i];
+    auto flag = [&](const char* name, std::string* out) {
+      std::string n = name;
+      if (a == n) {
+        if (i + 1 >= argc) return false;
+        *out = argv[++i];
+        return true;
+      }
+      if (a.rfind(n + "=", 0) == 0) {
+        *out = a.substr(n.size() + 1);
+        return true;
+      }
+      return false;
+    };
+    if (flag("--params-file", &params_file) || flag("--result-file", &result_file) ||
+        flag("--data-root", &data_root)) {
+      continue;
+    }
+    if (a == "-h" || a == "--help") {
+      Usage();
+      return 2;
+    }
+    size_t eq = a.find('=');
+    if (a.rfind("--", 0) == 0 || eq == std::string::npos || eq == 0) {
+      std::cerr << "de-worker task: unexpected argument '" << a << "' (expected key=value)\n";
+      Usage();
+      return 2;
+    }
+    kvs.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+  }
+  const tasks::TaskFn* fn = tasks::FindBuiltinTask(type);
+  if (fn == nullptr) {
+    std::cerr << "de-worker task: unknown built-in task type '" << type << "'\n";
+    return 2;
+  }
+  YAML::Node with(YAML::NodeType::Map);
+  if (!params_file.empty()) {
+    try {
+      YAML::Node file = YAML::LoadFile(params_file);
+      if (!file.IsNull()) {
+        if (!file.IsMap()) {
+          std::cerr << "de-worker task: " << params_file << ": expected a YAML map of parameters\n";
+          return 2;
+        }
+        for (const auto& kv : file) with[kv.first.as<std::string>()] = kv.second;
+      }
+    } catch (const YAML::Exception& e) {
+      std::cerr << "de-worker task: " << params_file << ": " << e.what() << "\n";
+      return 2;
+    }
+  }
+  for (const auto& [k, v] : kvs) with[k] = ParseTaskArgValue(v);
+
+  tasks::TaskContext ctx;
+  std::error_code ec;
+  ctx.data_root = data_root.empty() ? std::filesystem::current_path(ec).string() : data_root;
+  ctx.log = [](const std::string& line) { std::cerr << line << std::endl; };
+  ctx.cancelled = &g_cancelled;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<tasks::TaskOutcome> outcome;
+  try {
+    outcome = (*fn)(with, ctx);
+  } catch (const std::exception& e) {
+    outcome = absl::InternalError(absl::StrCat("unexpected error: ", e.what()));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  if (!outcome.ok()) {
+    std::cerr << "de-worker task " << type << ": error: " << outcome.status().message() << "\n";
+    if (!result_file.empty()) {
+      std::string json = "{\"ok\":false,\"error\":";
+      AppendJsonString(std::string(outcome.status().message()), &json);
+      absl::StrAppend(&json, ",\"seconds\":", absl::StrFormat("%.3f", seconds), "}");
+      WriteResultFile(result_file, json);
+    }
+    return 1;
+  }
+  const auto& c = outcome->counters;
+  auto get = [&](const char* k) -> int64_t {
+    auto it = c.find(k);
+    return it == c.end() ? 0 : it->second;
+  };
+  std::cout << type << ": ok in " << absl::StrFormat("%.2f", seconds) << " s\n";
+  if (c.count("rows_in") || c.count("rows_out")) {
+    std::cout << "  rows      in " << get("rows_in") << ", out " << get("rows_out") << ", rejected "
+              << get("rows_rejected");
+    if (get("values_nulled") > 0) std::cout << ", values nulled " << get("values_nulled");
+    std::cout << "\n";
+  }
+  if (c.count("files")) {
+    std::cout << "  output    " << get("files") << " file(s), " << HumanBytes(get("bytes")) << " ("
+              << get("bytes") << " bytes)\n";
+  }
+  int64_t in_bytes = c.count("csv_bytes") ? get("csv_bytes") : get("input_bytes");
+  if (in_bytes > 0 && seconds > 0) {
+    std::cout << "  speed     " << absl::StrFormat("%.1f MB/s", in_bytes / 1048576.0 / seconds)
+              << " (" << HumanBytes(in_bytes) << " of input)\n";
+  }
+  for (const auto& o : outcome->outputs) std::cout << "  written   " << o << "\n";
+  if (!result_file.empty()) {
+    std::string json = "{\"ok\":true,\"seconds\":" + absl::StrFormat("%.3f", seconds) + ",\"counters\":{";
+    bool first = true;
+    for (const auto& [k, v] : c) {
+      if (!first) json += ",";
+      first = false;
+      AppendJsonString(k, &json);
+      absl::StrAppend(&json, ":", v);
+    }
+    json += "},\"outputs\":[";
+    for (size_t i = 0; i < outcome->outputs.size(); ++i) {
+      if (i) json += ",";
+      AppendJsonString(outcome->outputs[i], &json);
+    }
+    absl::StrAppend(&json, "],\"summary\":",
+                    outcome->summary_json.empty() ? "{}" : outcome->summary_json, "}");
+    if (!WriteResultFile(result_file, json)) {
+      std::cerr << "de-worker task: cannot write " << result_file << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace de::worker
