@@ -148,13 +148,14 @@ class ColumnWriter {
   int64_t nan_count_ = 0;
   int64_t uncompressed_bytes_ = 0;   // data pages incl. headers
   int64_t compressed_bytes_ = 0;
+  int64_t estimated_bytes_ = 0;      // EstimatedPageBytes() of the flushed pages: calibrates the estimate
   int64_t dict_uncompressed_bytes_ = 0;
   int dict_pages_ = 0, plain_pages_ = 0;
   bool has_minmax_ = false;
   int64_t imin_ = 0, imax_ = 0;
   double dmin_ = 0, dmax_ = 0;
   std::string smin_, smax_;
-  double last_ratio_ = 1.0;          // compressed/uncompressed of the previous chunk
+  double last_ratio_ = 1.0;          // compressed/estimated bytes of the previous chunk's data pages
 
   mutable double dict_ratio_ = -1;   // sampled compressed/plain ratio of the dictionary
   mutable size_t dict_ratio_at_ = 0; // dictionary plain bytes when sampled
@@ -167,7 +168,7 @@ class ColumnWriter {
 };
 
 void ColumnWriter::ResetChunk() {
-  if (uncompressed_bytes_ > 0) last_ratio_ = double(compressed_bytes_) / double(uncompressed_bytes_);
+  if (estimated_bytes_ > 0) last_ratio_ = double(compressed_bytes_) / double(estimated_bytes_);
   mode_ = use_dict_ ? Mode::kDict : Mode::kPlain;
   dict32_.Clear();
   dict64_.Clear();
@@ -180,7 +181,7 @@ void ColumnWriter::ResetChunk() {
   data_pages_.clear();
   dict_page_.clear();
   num_values_ = null_count_ = nan_count_ = 0;
-  uncompressed_bytes_ = compressed_bytes_ = dict_uncompressed_bytes_ = 0;
+  uncompressed_bytes_ = compressed_bytes_ = dict_uncompressed_bytes_ = estimated_bytes_ = 0;
   dict_pages_ = plain_pages_ = 0;
   dict_ratio_ = -1;
   dict_ratio_at_ = 0;
@@ -247,7 +248,7 @@ size_t ColumnWriter::DictPlainBytes() const {
 size_t ColumnWriter::EstimatedPageBytes() const {
   size_t levels = max_def_ ? page_rows_ / 8 + 8 : 0;
   if (mode_ == Mode::kDict) {
-    int bw = std::max(1, BitWidth(DictSize()));
+    int bw = std::max(1, BitWidth(DictSize() > 0 ? DictSize() - 1 : 0));
     return levels + (page_indices_.size() * bw + 7) / 8 + 1;
   }
   if (physical_ == pq::PhysicalType::kBoolean) return levels + (page_bools_.size() + 7) / 8;
@@ -296,7 +297,8 @@ double ColumnWriter::DictRatio() const {
 }
 
 int64_t ColumnWriter::EstimatedChunkBytes() const {
-  double ratio = uncompressed_bytes_ > 0 ? double(compressed_bytes_) / double(uncompressed_bytes_) : last_ratio_;
+  // Actual bytes per estimated byte so far (covers RLE runs, levels and compression).
+  double ratio = estimated_bytes_ > 0 ? double(compressed_bytes_) / double(estimated_bytes_) : last_ratio_;
   double pending = ratio * static_cast<double>(EstimatedPageBytes());
   if (dict_page_.empty() && (dict_pages_ > 0 || mode_ == Mode::kDict)) {
     pending += DictRatio() * static_cast<double>(DictPlainBytes());
@@ -475,6 +477,7 @@ absl::Status ColumnWriter::EmitPage(pq::PageHeader* h, const ByteBuffer& raw, By
 absl::Status ColumnWriter::FlushPage() {
   if (page_rows_ == 0) return absl::OkStatus();
   if (page_rows_ > INT32_MAX) return absl::InternalError("parquet: page too large");
+  const int64_t estimated = static_cast<int64_t>(EstimatedPageBytes());
   // A first page whose values are mostly distinct: the dictionary does not pay; write PLAIN for the
   // rest of the file.
   if (mode_ == Mode::kDict && dict_pages_ == 0 && page_indices_.size() >= kPointlessDictMinValues &&
@@ -515,6 +518,7 @@ absl::Status ColumnWriter::FlushPage() {
     ++plain_pages_;
   }
   DE_RETURN_IF_ERROR(EmitPage(&h, page_buf_, &data_pages_));
+  estimated_bytes_ += estimated;
   num_values_ += static_cast<int64_t>(page_rows_);
   page_rows_ = 0;
   page_levels_.clear();
