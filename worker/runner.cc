@@ -248,9 +248,9 @@ ProcessResult ChildProcess::Wait() {
   const auto grace = absl::ToChronoNanoseconds(kill_grace_);
   std::optional<SteadyTime> timeout_at;
   if (timeout_ > absl::ZeroDuration()) timeout_at = start + absl::ToChronoNanoseconds(timeout_);
-  std::optional<SteadyTime> kill_at;    // SIGKILL the group at this time (after SIGTERM)
+  std::optional<SteadyTime> kill_at;      // SIGKILL the group at this time (after SIGTERM)
   std::optional<SteadyTime> drain_until;  // set once the child exited: stop reading then
-  bool stopping = false;                // SIGTERM sent (timeout or cancel)
+  bool stopping = false;                  // SIGTERM sent (timeout or cancel)
   bool exited = false;
   bool eof = false;
   int status = 0;
@@ -302,8 +302,8 @@ ProcessResult ChildProcess::Wait() {
         r.duration = absl::Now() - started_;
         // Members of the group are dead now; only a process that escaped into its own session
         // can keep the pipe open. Bound how long we wait for its EOF.
-        drain_until = Clock::now() + std::max(grace, std::chrono::nanoseconds(
-                                                         std::chrono::milliseconds(500)));
+        drain_until = Clock::now() +
+                      std::max(grace, std::chrono::nanoseconds(std::chrono::milliseconds(500)));
         now = Clock::now();
       }
     }

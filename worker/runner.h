@@ -36,12 +36,12 @@ struct ProcessSpec {
 
 // How it ended.
 struct ProcessResult {
-  int exit_code = -1;        // the exit status when the child exited normally, else -1
-  int term_signal = 0;       // the signal that killed the child, else 0
-  bool timed_out = false;    // the timeout fired (the child was signalled because of it)
-  bool cancelled = false;    // Cancel() was called before the child ended
-  int64_t log_bytes = 0;     // bytes delivered to the output callback
-  absl::Duration duration;   // from start to reaping the child
+  int exit_code = -1;       // the exit status when the child exited normally, else -1
+  int term_signal = 0;      // the signal that killed the child, else 0
+  bool timed_out = false;   // the timeout fired (the child was signalled because of it)
+  bool cancelled = false;   // Cancel() was called before the child ended
+  int64_t log_bytes = 0;    // bytes delivered to the output callback
+  absl::Duration duration;  // from start to reaping the child
   // Empty on success; else a human sentence: "exit code 3", "killed by signal 11 (Segmentation
   // fault)", "timed out after 5s", "cancelled".
   std::string error;
@@ -90,23 +90,22 @@ class ChildProcess {
   void SignalGroup(int sig);
 
   const int pid_;
-  int pidfd_;     // pollable handle of the child (-1 if the kernel has none)
-  int out_fd_;    // read end of the merged output pipe
-  int wake_fd_;   // eventfd: Cancel() wakes Wait()
+  int pidfd_;    // pollable handle of the child (-1 if the kernel has none)
+  int out_fd_;   // read end of the merged output pipe
+  int wake_fd_;  // eventfd: Cancel() wakes Wait()
   const absl::Duration timeout_;
   const absl::Duration kill_grace_;
   const absl::Time started_;
   OutputFn on_output_;
 
   std::atomic<bool> cancel_requested_{false};
-  absl::Mutex mu_;                          // orders signals against reaping
+  absl::Mutex mu_;  // orders signals against reaping
   bool reaped_ ABSL_GUARDED_BY(mu_) = false;
-  bool waited_ = false;                     // only touched by the Wait() thread
-  ProcessResult result_;                    // valid once waited_
+  bool waited_ = false;   // only touched by the Wait() thread
+  ProcessResult result_;  // valid once waited_
 };
 
 // Convenience: Start + Wait. A start failure comes back as the error status.
-absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec,
-                                         ChildProcess::OutputFn on_output);
+absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec, ChildProcess::OutputFn on_output);
 
 }  // namespace de::worker

@@ -57,7 +57,13 @@ bool WaitGone(int pid, int timeout_ms = 10000) {
   return n == 1;
 }
 
-ProcessSpec Sh(std::string script) { return ProcessSpec{.argv = {"/bin/sh", "-c", script}}; }
+ProcessSpec Argv(std::vector<std::string> argv) {
+  ProcessSpec spec;
+  spec.argv = std::move(argv);
+  return spec;
+}
+
+ProcessSpec Sh(std::string script) { return Argv({"/bin/sh", "-c", std::move(script)}); }
 
 ProcessResult RunCollect(const ProcessSpec& spec, std::string* out) {
   auto r = RunProcess(spec, [out](std::string_view chunk) { out->append(chunk); });
@@ -96,13 +102,13 @@ TEST(ChildProcessTest, SurvivesCrashingChild) {
 }
 
 TEST(ChildProcessTest, MissingProgramIsAClearStartError) {
-  auto r = ChildProcess::Start({.argv = {"/nonexistent/de-prog"}}, nullptr);
+  auto r = ChildProcess::Start(Argv({"/nonexistent/de-prog"}), nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(absl::IsNotFound(r.status())) << r.status();
   EXPECT_THAT(r.status().message(), HasSubstr("cannot execute '/nonexistent/de-prog'"));
   EXPECT_THAT(r.status().message(), HasSubstr("No such file or directory"));
 
-  auto by_name = ChildProcess::Start({.argv = {"de-no-such-program-xyz"}}, nullptr);
+  auto by_name = ChildProcess::Start(Argv({"de-no-such-program-xyz"}), nullptr);
   ASSERT_FALSE(by_name.ok());
   EXPECT_THAT(by_name.status().message(),
               HasSubstr("cannot execute 'de-no-such-program-xyz': not found in PATH"));
@@ -114,7 +120,7 @@ TEST(ChildProcessTest, MissingProgramIsAClearStartError) {
 TEST(ChildProcessTest, NonExecutableFileIsPermissionDenied) {
   TempDir dir;
   std::ofstream(dir.File("script")) << "#!/bin/sh\necho hi\n";
-  auto r = ChildProcess::Start({.argv = {dir.File("script")}}, nullptr);
+  auto r = ChildProcess::Start(Argv({dir.File("script")}), nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(absl::IsPermissionDenied(r.status())) << r.status();
 }
@@ -134,8 +140,8 @@ TEST(ChildProcessTest, AppliesEnvAndCwd) {
   spec.cwd = dir.path();
   std::string out;
   RunCollect(spec, &out);
-  EXPECT_EQ(out, absl::StrCat("hello world|x=y\n",
-                              std::filesystem::canonical(dir.path()).string(), "\n"));
+  EXPECT_EQ(out, absl::StrCat("hello world|x=y\n", std::filesystem::canonical(dir.path()).string(),
+                              "\n"));
 }
 
 TEST(ChildProcessTest, InheritsEnvironmentAndOverridesIt) {
@@ -153,7 +159,7 @@ TEST(ChildProcessTest, LooksUpProgramInTheChildsPath) {
   std::string tool = dir.File("de-test-tool");
   std::ofstream(tool) << "#!/bin/sh\necho tool ran \"$@\"\n";
   std::filesystem::permissions(tool, std::filesystem::perms::owner_all);
-  ProcessSpec spec{.argv = {"de-test-tool", "a b"}};
+  ProcessSpec spec = Argv({"de-test-tool", "a b"});
   spec.env = {{"PATH", absl::StrCat("/nonexistent:", dir.path())}};
   std::string out;
   RunCollect(spec, &out);
@@ -171,8 +177,7 @@ TEST(ChildProcessTest, DoesNotLeakFileDescriptors) {
   int fd = ::open("/dev/null", O_RDONLY);  // deliberately without O_CLOEXEC
   ASSERT_GE(fd, 3);
   std::string out;
-  RunCollect(Sh(absl::StrCat("test -e /proc/self/fd/", fd, " && echo open || echo closed")),
-             &out);
+  RunCollect(Sh(absl::StrCat("test -e /proc/self/fd/", fd, " && echo open || echo closed")), &out);
   ::close(fd);
   EXPECT_EQ(out, "closed\n");
 }
@@ -278,12 +283,12 @@ TEST(ChildProcessTest, LargeOutputDoesNotDeadlock) {
   constexpr int64_t kBytes = 10 * 1024 * 1024;
   int64_t seen = 0;
   int64_t newlines = 0;
-  auto r = RunProcess(
-      Sh(absl::StrCat("head -c ", kBytes, " /dev/zero >&2; yes line | head -n 100000")),
-      [&](std::string_view chunk) {
-        seen += chunk.size();
-        for (char c : chunk) newlines += (c == '\n');
-      });
+  auto r =
+      RunProcess(Sh(absl::StrCat("head -c ", kBytes, " /dev/zero >&2; yes line | head -n 100000")),
+                 [&](std::string_view chunk) {
+                   seen += chunk.size();
+                   for (char c : chunk) newlines += (c == '\n');
+                 });
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->ok()) << r->error;
   EXPECT_EQ(seen, kBytes + 100000 * 5);
