@@ -1,1 +1,60 @@
-// placeholder until dectl lands
+#include "cli/client.h"
+
+#include "absl/strings/str_cat.h"
+#include "cli/cli.h"
+
+namespace de::cli {
+
+Client::Client(const GlobalOptions& options) : options_(options) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  // Fail fast instead of retrying a refused connection for the whole deadline.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  channel_ = grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args);
+  stub_ = de::v1::Operator::NewStub(channel_);
+}
+
+void Client::Prepare(grpc::ClientContext* context) const {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  if (!options_.token.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+  }
+}
+
+bool Client::IsUnreachable(const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) return true;
+  // A deadline that ran out before a connection was ever made (e.g. a black-holed address).
+  return status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
+         channel_->GetState(false) != GRPC_CHANNEL_READY;
+}
+
+int Client::Report(const grpc::Status& status, std::ostream& err) {
+  if (status.ok()) return kExitOk;
+  if (IsUnreachable(status)) {
+    err << "dectl: cannot reach de-scheduler at " << options_.server << ": "
+        << status.error_message() << "\n";
+    return kExitUnreachable;
+  }
+  switch (status.error_code()) {
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      err << "dectl: no answer from de-scheduler at " << options_.server << " within "
+          << absl::FormatDuration(options_.timeout) << " (--timeout)\n";
+      break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      err << "dectl: not authenticated (set --token or DE_TOKEN): " << status.error_message()
+          << "\n";
+      break;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      err << "dectl: permission denied: " << status.error_message() << "\n";
+      break;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      err << "dectl: de-scheduler at " << options_.server
+          << " does not support this call: " << status.error_message() << "\n";
+      break;
+    default:
+      err << "dectl: " << status.error_message() << "\n";
+  }
+  return kExitFailed;
+}
+
+}  // namespace de::cli

@@ -1,0 +1,53 @@
+// The connection from dectl to de-scheduler's Operator service: one channel, per-call deadline
+// and bearer token, and the mapping of gRPC errors to dectl's messages and exit codes.
+// Not thread-safe (dectl makes one call at a time).
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "absl/time/time.h"
+#include "de/v1/operator.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+namespace de::cli {
+
+// Options every command takes.
+struct GlobalOptions {
+  std::string server = "127.0.0.1:7070";  // HOST:PORT
+  std::string output = "table";           // table | json
+  std::string token;                      // empty = send no authorization
+  absl::Duration timeout = absl::Seconds(30);
+};
+
+class Client {
+ public:
+  explicit Client(const GlobalOptions& options);
+
+  // Calls one RPC: `fn(stub, context)` with a fresh context carrying the deadline and token,
+  // e.g. `client.Call([&](auto* s, auto* c) { return s->GetRun(c, req, &run); })`.
+  template <typename Fn>
+  grpc::Status Call(Fn fn) {
+    grpc::ClientContext context;
+    Prepare(&context);
+    return fn(stub_.get(), &context);
+  }
+
+  // Prints `status` as dectl reports errors ("dectl: ..."; "cannot reach de-scheduler at ..."
+  // when the server is unreachable) and returns the exit code for it.
+  int Report(const grpc::Status& status, std::ostream& err);
+  // True if `status` means the server could not be reached (rather than that it said no).
+  bool IsUnreachable(const grpc::Status& status);
+
+  const std::string& address() const { return options_.server; }
+
+ private:
+  void Prepare(grpc::ClientContext* context) const;
+
+  GlobalOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<de::v1::Operator::Stub> stub_;
+};
+
+}  // namespace de::cli

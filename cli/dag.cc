@@ -1,0 +1,267 @@
+// dectl dag validate|submit|list|show|delete|pause|unpause, and the top-level pause/unpause.
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "common/dag/loader.h"
+
+namespace de::cli {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read file"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  return text.str();
+}
+
+std::string TaskCount(size_t n) { return absl::StrCat(n, n == 1 ? " task" : " tasks"); }
+
+std::string DiagnosticLine(const de::v1::Diagnostic& d, const std::string& fallback_file) {
+  const std::string& file = d.file().empty() ? fallback_file : d.file();
+  if (d.line() <= 0) return absl::StrCat(file, ": ", d.message());
+  return absl::StrCat(file, ":", d.line(), ":", d.column(), ": ", d.message());
+}
+
+// Joins JSON documents into one JSON array.
+std::string JsonArray(const std::vector<std::string>& docs) {
+  std::string out = "[\n";
+  for (size_t i = 0; i < docs.size(); ++i) {
+    std::string doc = docs[i];
+    while (!doc.empty() && doc.back() == '\n') doc.pop_back();
+    absl::StrAppend(&out, doc, i + 1 < docs.size() ? ",\n" : "\n");
+  }
+  return out + "]\n";
+}
+
+// dag validate: offline, with the same loader the scheduler uses.
+int Validate(Context& ctx, const std::vector<std::string>& files) {
+  bool all_ok = true;
+  std::vector<std::string> json_docs;
+  for (const auto& file : files) {
+    de::v1::ValidateDagResponse response;
+    auto text = ReadFile(file);
+    if (!text.ok()) {
+      all_ok = false;
+      auto* d = response.add_errors();
+      d->set_file(file);
+      d->set_message("cannot read file");
+    } else {
+      de::dag::LoadResult result = de::dag::LoadDag(*text, file);
+      if (result.ok()) {
+        response.set_ok(true);
+        response.set_dag_id(result.dag->id);
+        if (!ctx.json()) {
+          ctx.out() << file << ": ok (dag " << result.dag->id << ", "
+                    << TaskCount(result.dag->tasks.size()) << ")\n";
+        }
+      } else {
+        all_ok = false;
+        for (const auto& e : result.errors) {
+          auto* d = response.add_errors();
+          d->set_file(e.file.empty() ? file : e.file);
+          d->set_line(e.line);
+          d->set_column(e.column);
+          d->set_message(e.message);
+        }
+      }
+    }
+    if (ctx.json()) {
+      json_docs.push_back(ToJson(response));
+    } else {
+      for (const auto& d : response.errors()) ctx.out() << DiagnosticLine(d, file) << "\n";
+    }
+  }
+  if (ctx.json()) ctx.out() << JsonArray(json_docs);
+  return all_ok ? kExitOk : kExitFailed;
+}
+
+int Submit(Context& ctx, const std::vector<std::string>& files) {
+  bool all_ok = true;
+  std::vector<std::string> json_docs;
+  for (const auto& file : files) {
+    auto text = ReadFile(file);
+    if (!text.ok()) {
+      all_ok = false;
+      ctx.err() << file << ": cannot read file\n";
+      continue;
+    }
+    de::v1::SubmitDagRequest request;
+    request.set_yaml(*text);
+    request.set_source(file);
+    de::v1::SubmitDagResponse response;
+    grpc::Status status = ctx.client().Call(
+        [&](auto* stub, auto* c) { return stub->SubmitDag(c, request, &response); });
+    if (!status.ok()) {
+      int code = ctx.client().Report(status, ctx.err());
+      if (code == kExitUnreachable) return code;
+      all_ok = false;
+      continue;
+    }
+    if (ctx.json()) {
+      json_docs.push_back(ToJson(response));
+      if (response.errors_size() > 0) all_ok = false;
+      continue;
+    }
+    if (response.errors_size() > 0) {
+      all_ok = false;
+      for (const auto& d : response.errors()) ctx.out() << DiagnosticLine(d, file) << "\n";
+      continue;
+    }
+    ctx.out() << (response.changed() ? "submitted " : "unchanged ") << response.dag_id()
+              << " version " << response.version() << "\n";
+  }
+  if (ctx.json()) ctx.out() << JsonArray(json_docs);
+  return all_ok ? kExitOk : kExitFailed;
+}
+
+int List(Context& ctx) {
+  de::v1::ListDagsRequest request;
+  de::v1::ListDagsResponse response;
+  grpc::Status status =
+      ctx.client().Call([&](auto* stub, auto* c) { return stub->ListDags(c, request, &response); });
+  if (!status.ok()) return ctx.client().Report(status, ctx.err());
+  if (ctx.json()) return ctx.PrintJson(response);
+  Table table({"DAG", "VERSION", "PAUSED", "SCHEDULE", "TASKS", "LAST RUN", "LAST STATE",
+               "NEXT RUN", "DESCRIPTION"});
+  for (const auto& d : response.dags()) {
+    table.AddRow({d.dag_id(), absl::StrCat(d.version()), d.paused() ? "yes" : "no",
+                  d.schedule().empty() ? "(manual)" : d.schedule(), absl::StrCat(d.task_count()),
+                  FormatTime(d.last_run_logical_date_ms()),
+                  d.last_run_state().empty() ? "-" : d.last_run_state(),
+                  FormatTime(d.next_run_logical_date_ms()), Abbreviate(d.description(), 50)});
+  }
+  table.Print(ctx.out());
+  return kExitOk;
+}
+
+int Show(Context& ctx, const std::string& dag_id, int version, bool yaml_only) {
+  de::v1::GetDagRequest request;
+  request.set_dag_id(dag_id);
+  request.set_version(version);
+  de::v1::Dag dag;
+  grpc::Status status =
+      ctx.client().Call([&](auto* stub, auto* c) { return stub->GetDag(c, request, &dag); });
+  if (!status.ok()) return ctx.client().Report(status, ctx.err());
+  if (ctx.json()) return ctx.PrintJson(dag);
+  if (yaml_only) {
+    ctx.out() << dag.yaml();
+    if (!dag.yaml().empty() && dag.yaml().back() != '\n') ctx.out() << "\n";
+    return kExitOk;
+  }
+  const auto& s = dag.summary();
+  std::vector<std::string> versions;
+  for (int v : dag.versions()) versions.push_back(absl::StrCat(v));
+  auto& out = ctx.out();
+  out << "dag:          " << s.dag_id() << "\n"
+      << "version:      " << s.version() << " (stored: " << absl::StrJoin(versions, ", ") << ")\n"
+      << "paused:       " << (s.paused() ? "yes" : "no") << "\n"
+      << "schedule:     " << (s.schedule().empty() ? "(manual only)" : s.schedule())
+      << (s.timezone().empty() ? "" : absl::StrCat(" (", s.timezone(), ")")) << "\n";
+  if (!s.description().empty()) out << "description:  " << s.description() << "\n";
+  if (!dag.source().empty()) out << "source:       " << dag.source() << "\n";
+  out << "updated:      " << FormatTime(s.updated_at_ms()) << "\n";
+  if (!s.last_run_state().empty()) {
+    out << "last run:     " << FormatTime(s.last_run_logical_date_ms()) << " " << s.last_run_state()
+        << "\n";
+  }
+  if (s.next_run_logical_date_ms() != 0) {
+    out << "next run:     " << FormatTime(s.next_run_logical_date_ms()) << "\n";
+  }
+  out << "\n";
+  Table tasks({"TASK", "TYPE", "NEEDS", "RETRIES", "TIMEOUT", "POOL"});
+  for (const auto& t : dag.tasks()) {
+    tasks.AddRow({t.task_id(), t.type(), t.needs().empty() ? "-" : absl::StrJoin(t.needs(), ","),
+                  absl::StrCat(t.retries()),
+                  t.timeout_ms() > 0 ? FormatDuration(t.timeout_ms()) : "-", t.pool()});
+  }
+  tasks.Print(out);
+  return kExitOk;
+}
+
+int Delete(Context& ctx, const std::string& dag_id) {
+  de::v1::DeleteDagRequest request;
+  request.set_dag_id(dag_id);
+  de::v1::DeleteDagResponse response;
+  grpc::Status status = ctx.client().Call(
+      [&](auto* stub, auto* c) { return stub->DeleteDag(c, request, &response); });
+  if (!status.ok()) return ctx.client().Report(status, ctx.err());
+  if (ctx.json()) return ctx.PrintJson(response);
+  ctx.out() << "deleted " << dag_id << " (" << response.runs_deleted() << " runs)\n";
+  return kExitOk;
+}
+
+int SetPaused(Context& ctx, const std::string& dag_id, bool paused) {
+  de::v1::SetDagPausedRequest request;
+  request.set_dag_id(dag_id);
+  request.set_paused(paused);
+  de::v1::DagSummary summary;
+  grpc::Status status = ctx.client().Call(
+      [&](auto* stub, auto* c) { return stub->SetDagPaused(c, request, &summary); });
+  if (!status.ok()) return ctx.client().Report(status, ctx.err());
+  if (ctx.json()) return ctx.PrintJson(summary);
+  ctx.out() << (summary.paused() ? "paused " : "unpaused ") << summary.dag_id() << "\n";
+  return kExitOk;
+}
+
+void AddPause(CLI::App& parent, Context& ctx, bool paused) {
+  auto dag_id = std::make_shared<std::string>();
+  CLI::App* sub = parent.add_subcommand(
+      paused ? "pause" : "unpause",
+      paused ? "stop scheduling new runs of a DAG" : "resume scheduling a DAG");
+  sub->add_option("DAG", *dag_id, "DAG id")->required();
+  OnRun(sub, ctx, [&ctx, dag_id, paused] { return SetPaused(ctx, *dag_id, paused); });
+}
+
+}  // namespace
+
+void AddDagCommands(CLI::App& app, Context& ctx) {
+  CLI::App* dag = app.add_subcommand("dag", "validate, submit and inspect DAGs");
+  dag->require_subcommand(1);
+
+  auto files = std::make_shared<std::vector<std::string>>();
+  CLI::App* validate =
+      dag->add_subcommand("validate", "check DAG files offline (no server needed)");
+  validate->add_option("FILE", *files, "DAG YAML files")->required();
+  OnRun(validate, ctx, [&ctx, files] { return Validate(ctx, *files); });
+
+  auto submit_files = std::make_shared<std::vector<std::string>>();
+  CLI::App* submit = dag->add_subcommand("submit", "validate and store DAG files");
+  submit->add_option("FILE", *submit_files, "DAG YAML files")->required();
+  OnRun(submit, ctx, [&ctx, submit_files] { return Submit(ctx, *submit_files); });
+
+  CLI::App* list = dag->add_subcommand("list", "list DAGs");
+  OnRun(list, ctx, [&ctx] { return List(ctx); });
+
+  struct ShowArgs {
+    std::string dag_id;
+    int version = 0;
+    bool yaml = false;
+  };
+  auto show_args = std::make_shared<ShowArgs>();
+  CLI::App* show = dag->add_subcommand("show", "show a DAG and its tasks");
+  show->add_option("DAG", show_args->dag_id, "DAG id")->required();
+  show->add_option("--version", show_args->version, "version (default: latest)")
+      ->check(CLI::Range(1, 1000000));
+  show->add_flag("--yaml", show_args->yaml, "print only the YAML of that version");
+  OnRun(show, ctx, [&ctx, show_args] {
+    return Show(ctx, show_args->dag_id, show_args->version, show_args->yaml);
+  });
+
+  auto delete_id = std::make_shared<std::string>();
+  CLI::App* del = dag->add_subcommand("delete", "delete a DAG with all its versions and runs");
+  del->add_option("DAG", *delete_id, "DAG id")->required();
+  OnRun(del, ctx, [&ctx, delete_id] { return Delete(ctx, *delete_id); });
+
+  AddPause(*dag, ctx, true);
+  AddPause(*dag, ctx, false);
+  AddPause(app, ctx, true);
+  AddPause(app, ctx, false);
+}
+
+}  // namespace de::cli
