@@ -1,6 +1,5 @@
-// Parquet value encodings (Encodings.md): the RLE/bit-packing hybrid (levels, dictionary indices,
-// booleans), LSB-first bit packing, and the open-addressing hash dictionaries the writer uses.
-// Decoders are bounds-checked: corrupt input gives an error, never a read past the buffer.
+// Parquet encodings (Encodings.md): RLE/bit-packing hybrid, LSB-first bit packing, and the writer's
+// hash dictionaries. Decoders are bounds-checked: corrupt input is an error, never an overread.
 #pragma once
 
 #include <cstdint>

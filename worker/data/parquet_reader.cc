@@ -636,6 +636,7 @@ absl::Status ParquetReader::ReadChunk(int rg_index, int col, Column* out) {
       const auto& dh = *ph.data_page_header;
       if (dh.num_values < 0) return bad("negative value count");
       num_values = static_cast<size_t>(dh.num_values);
+      if (static_cast<int64_t>(num_values) > md.num_values - values_read) return bad("more values than the column chunk declares");
       encoding = dh.encoding;
       const uint8_t* data;
       DE_RETURN_IF_ERROR(decompress(pdata, csize, usize, &data));
@@ -659,6 +660,7 @@ absl::Status ParquetReader::ReadChunk(int rg_index, int col, Column* out) {
         return bad("bad data page v2 header");
       }
       num_values = static_cast<size_t>(dh.num_values);
+      if (static_cast<int64_t>(num_values) > md.num_values - values_read) return bad("more values than the column chunk declares");
       encoding = dh.encoding;
       size_t rl = static_cast<size_t>(dh.repetition_levels_byte_length);
       size_t dl = static_cast<size_t>(dh.definition_levels_byte_length);
@@ -676,7 +678,6 @@ absl::Status ParquetReader::ReadChunk(int rg_index, int col, Column* out) {
       }
       values_size = usize - rl - dl;
     }
-    if (static_cast<int64_t>(num_values) > md.num_values - values_read) return bad("more values than the column chunk declares");
     size_t nonnull = num_values;
     if (leaf.max_def > 0) {
       nonnull = 0;

@@ -1,6 +1,5 @@
-// Reads flat Parquet files (written by de, DuckDB, Arrow/pyarrow, Spark) into Batches, one row group
-// at a time. Every length and offset from the file is bounds-checked: corrupt input is an error, not a crash.
-// Not thread-safe; open one reader per thread.
+// Reads flat Parquet files (de, DuckDB, Arrow/pyarrow, Spark) into Batches, a row group at a time; every
+// length from the file is bounds-checked (corrupt input is an error). Not thread-safe: one reader per thread.
 #pragma once
 
 #include <cstdint>
