@@ -64,16 +64,22 @@ void CheckFixture(const std::string& file, int expected_row_groups) {
     SCOPED_TRACE(i);
     ASSERT_EQ(b.columns[0].i32[i], i);
     ASSERT_EQ(b.columns[1].valid[i], i % 11 != 0);
-    if (i % 11 != 0) ASSERT_EQ(b.columns[1].u8[i], i % 3 == 0);
+    if (i % 11 != 0) {
+      ASSERT_EQ(b.columns[1].u8[i], i % 3 == 0);
+    }
     ASSERT_EQ(b.columns[2].i32[i], i % 100 - 50);
     ASSERT_EQ(b.columns[3].i64[i], i * 1000003ll);
     ASSERT_EQ(b.columns[4].valid[i], i % 13 != 0);
-    if (i % 13 != 0) ASSERT_DOUBLE_EQ(b.columns[4].f64[i], i / 7.0);
+    if (i % 13 != 0) {
+      ASSERT_DOUBLE_EQ(b.columns[4].f64[i], i / 7.0);
+    }
     ASSERT_EQ(b.columns[5].f64[i], (i % 50) / 4.0);
     ASSERT_EQ(b.columns[6].i32[i], 19723 + i % 366);
     for (int c : {7, 8, 9}) ASSERT_EQ(b.columns[c].i64[i], kTs0 + i * 37000000ll) << c;
     ASSERT_EQ(b.columns[10].valid[i], i % 17 != 0);
-    if (i % 17 != 0) ASSERT_EQ(b.columns[10].str(i), i % 5 == 0 ? std::string() : "city_" + std::to_string(i % 40));
+    if (i % 17 != 0) {
+      ASSERT_EQ(b.columns[10].str(i), i % 5 == 0 ? std::string() : "city_" + std::to_string(i % 40));
+    }
     ASSERT_EQ(b.columns[11].str(i), "row-" + std::to_string(i) + "-é");
     ASSERT_DOUBLE_EQ(b.columns[12].f64[i], i / 100.0);
     ASSERT_EQ(b.columns[13].valid[i], 0);
@@ -86,10 +92,14 @@ void CheckFixture(const std::string& file, int expected_row_groups) {
   EXPECT_EQ(id->max_int, reader.row_group_num_rows(0) - 1);
   auto big = reader.Statistics(0, 4);
   ASSERT_TRUE(big.ok());
-  if (big->null_count) EXPECT_GT(*big->null_count, 0);
+  if (big->null_count) {
+    EXPECT_GT(*big->null_count, 0);
+  }
   auto ts = reader.Statistics(0, 8);
   ASSERT_TRUE(ts.ok());
-  if (ts->has_min_max) EXPECT_EQ(ts->min_int, kTs0);  // millis scaled to micros
+  if (ts->has_min_max) {
+    EXPECT_EQ(ts->min_int, kTs0);  // millis scaled to micros
+  }
   // A column subset, in the asked order.
   auto sub = reader.ReadRowGroup(reader.num_row_groups() - 1, {11, 0});
   ASSERT_TRUE(sub.ok()) << sub.status();
