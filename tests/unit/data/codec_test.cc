@@ -28,7 +28,9 @@ TEST_P(CodecTest, RoundTrip) {
     ASSERT_TRUE(CompressBlock(GetParam(), 0, data.data(), data.size(), &out).ok());
     ASSERT_GE(out.size(), 6u);
     EXPECT_LE(out.size() - 6, MaxCompressedSize(GetParam(), n));
-    if (GetParam() != Codec::kNone && n >= 70000) EXPECT_LT(out.size(), n / 2);
+    if (GetParam() != Codec::kNone && n >= 70000) {
+      EXPECT_LT(out.size(), n / 2);
+    }
     std::string back(n, '\0');
     ASSERT_TRUE(DecompressBlock(GetParam(), out.data() + 6, out.size() - 6, back.data(), n).ok()) << n;
     EXPECT_EQ(back, data);
