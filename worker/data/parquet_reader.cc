@@ -286,17 +286,35 @@ absl::Status Gather(Store s, const Dense& dict, const uint32_t* idx, size_t coun
   for (size_t i = 0; i < count; ++i) {
     if (idx[i] >= dn) return Corrupt("dictionary index out of range");
   }
+  auto gather = [&](auto& dst, const auto& src) {
+    size_t old = dst.size();
+    dst.resize(old + count);
+    auto* out = dst.data() + old;
+    for (size_t i = 0; i < count; ++i) out[i] = src[idx[i]];
+  };
   switch (s) {
-    case Store::kU8: for (size_t i = 0; i < count; ++i) d->u8.push_back(dict.u8[idx[i]]); break;
-    case Store::kI32: for (size_t i = 0; i < count; ++i) d->i32.push_back(dict.i32[idx[i]]); break;
-    case Store::kI64: for (size_t i = 0; i < count; ++i) d->i64.push_back(dict.i64[idx[i]]); break;
-    case Store::kF64: for (size_t i = 0; i < count; ++i) d->f64.push_back(dict.f64[idx[i]]); break;
-    case Store::kStr:
+    case Store::kU8: gather(d->u8, dict.u8); break;
+    case Store::kI32: gather(d->i32, dict.i32); break;
+    case Store::kI64: gather(d->i64, dict.i64); break;
+    case Store::kF64: gather(d->f64, dict.f64); break;
+    case Store::kStr: {
+      uint64_t total = 0;
+      for (size_t i = 0; i < count; ++i) total += dict.offsets[idx[i] + 1] - dict.offsets[idx[i]];
+      if (d->bytes.size() + total > UINT32_MAX) return Corrupt("string data of a column chunk exceeds 4 GiB");
+      size_t pos = d->bytes.size();
+      d->bytes.resize(pos + total);
+      size_t old = d->offsets.size();
+      d->offsets.resize(old + count);
+      char* out = d->bytes.data();
+      uint32_t* offs = d->offsets.data() + old;
       for (size_t i = 0; i < count; ++i) {
-        uint32_t a = dict.offsets[idx[i]], b = dict.offsets[idx[i] + 1];
-        DE_RETURN_IF_ERROR(d->AppendString(dict.bytes.data() + a, b - a));
+        uint32_t a = dict.offsets[idx[i]], len = dict.offsets[idx[i] + 1] - a;
+        std::memcpy(out + pos, dict.bytes.data() + a, len);
+        pos += len;
+        offs[i] = static_cast<uint32_t>(pos);
       }
       break;
+    }
   }
   return absl::OkStatus();
 }
@@ -320,21 +338,53 @@ absl::Status BigEndianDecimal(std::string_view b, int scale, double* out) {
 }
 
 // Builds the output column from levels and dense physical values.
-absl::Status BuildOutput(const Leaf& leaf, std::vector<uint8_t>& valid, const Dense& d, Column* out) {
+absl::Status BuildOutput(const Leaf& leaf, std::vector<uint8_t>& valid, Dense& d, Column* out) {
   Store s = StoreFor(leaf.physical);
   size_t rows = valid.size();
   out->Clear();
   out->type = leaf.type;
   out->valid = std::move(valid);
   const uint8_t* v = out->valid.data();
+  const bool no_nulls = d.size(s) == rows;
   size_t j = 0;
   auto scatter = [&](auto& dst, auto get) {
     dst.resize(rows);
+    if (no_nulls) {
+      for (size_t i = 0; i < rows; ++i) dst[i] = get(i);
+      return;
+    }
     for (size_t i = 0; i < rows; ++i) {
-      if (v[i]) dst[i] = get(j++);
-      else dst[i] = {};
+      if (v[i]) {
+        dst[i] = get(j++);
+      } else {
+        dst[i] = {};
+      }
     }
   };
+  // Same representation and no nulls: hand the dense values over as they are.
+  if (no_nulls && leaf.conv == Leaf::Conv::kNone) {
+    if (leaf.type == Type::kBool && s == Store::kU8) {
+      out->u8 = std::move(d.u8);
+      return absl::OkStatus();
+    }
+    if ((leaf.type == Type::kInt32 || leaf.type == Type::kDate) && s == Store::kI32) {
+      out->i32 = std::move(d.i32);
+      return absl::OkStatus();
+    }
+    if ((leaf.type == Type::kInt64 || leaf.type == Type::kTimestamp) && s == Store::kI64) {
+      out->i64 = std::move(d.i64);
+      return absl::OkStatus();
+    }
+    if (leaf.type == Type::kDouble && s == Store::kF64) {
+      out->f64 = std::move(d.f64);
+      return absl::OkStatus();
+    }
+    if (leaf.type == Type::kString) {
+      out->offsets = std::move(d.offsets);
+      out->bytes = std::move(d.bytes);
+      return absl::OkStatus();
+    }
+  }
   switch (leaf.type) {
     case Type::kBool:
       scatter(out->u8, [&](size_t k) { return d.u8[k]; });
@@ -385,7 +435,7 @@ absl::Status BuildOutput(const Leaf& leaf, std::vector<uint8_t>& valid, const De
     case Type::kString: {
       out->offsets.resize(rows + 1);
       out->offsets[0] = 0;
-      out->bytes = d.bytes;  // dense bytes are already in row order
+      out->bytes = std::move(d.bytes);  // dense bytes are already in row order
       for (size_t i = 0; i < rows; ++i) {
         out->offsets[i + 1] = v[i] ? d.offsets[++j] : out->offsets[i];
       }
