@@ -194,6 +194,15 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(const ProcessS
     CloseFd(wake_fd);
     return ErrnoStatus(err, absl::StrCat("cannot execute '", spec.argv[0], "'"));
   }
+  if (spec.oom_score_adj != 0) {
+    std::string path = absl::StrCat("/proc/", pid, "/oom_score_adj");
+    std::string value = absl::StrCat(spec.oom_score_adj);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      (void)!::write(fd, value.data(), value.size());
+      ::close(fd);
+    }
+  }
   ::fcntl(read_fd, F_SETFL, ::fcntl(read_fd, F_GETFL) | O_NONBLOCK);
   int pidfd = PidfdOpen(pid);
   return std::unique_ptr<ChildProcess>(

@@ -32,6 +32,9 @@ struct ProcessSpec {
   absl::Duration timeout = absl::ZeroDuration();
   // Time between SIGTERM and SIGKILL on timeout or cancel.
   absl::Duration kill_grace = absl::Seconds(2);
+  // Written to the child's /proc/PID/oom_score_adj (best effort; 0 = leave it): a task that blows
+  // up its memory is what the kernel's OOM killer picks, not the worker.
+  int oom_score_adj = 800;
 };
 
 // How it ended.

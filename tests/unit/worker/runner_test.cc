@@ -266,6 +266,16 @@ TEST(ChildProcessTest, CancelBeforeWait) {
   EXPECT_FALSE(r.ok());
 }
 
+TEST(ChildProcessTest, ChildIsTheOomKillersFirstChoice) {
+  auto child = ChildProcess::Start(Argv({"sleep", "1000"}), nullptr);
+  ASSERT_TRUE(child.ok()) << child.status();
+  std::string adj = ReadFile(absl::StrCat("/proc/", (*child)->pid(), "/oom_score_adj"));
+  int own = std::atoi(ReadFile("/proc/self/oom_score_adj").c_str());
+  if (own <= 800) EXPECT_EQ(std::atoi(adj.c_str()), 800);
+  (*child)->Cancel();
+  EXPECT_TRUE((*child)->Wait().cancelled);
+}
+
 TEST(ChildProcessTest, DestructorReapsAnUnwaitedChild) {
   int pid;
   {
