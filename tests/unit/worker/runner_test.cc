@@ -271,7 +271,9 @@ TEST(ChildProcessTest, ChildIsTheOomKillersFirstChoice) {
   ASSERT_TRUE(child.ok()) << child.status();
   std::string adj = ReadFile(absl::StrCat("/proc/", (*child)->pid(), "/oom_score_adj"));
   int own = std::atoi(ReadFile("/proc/self/oom_score_adj").c_str());
-  if (own <= 800) EXPECT_EQ(std::atoi(adj.c_str()), 800);
+  if (own <= 800) {
+    EXPECT_EQ(std::atoi(adj.c_str()), 800);
+  }
   (*child)->Cancel();
   EXPECT_TRUE((*child)->Wait().cancelled);
 }
