@@ -28,6 +28,7 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
   --listen HOST:PORT   gRPC address (default 127.0.0.1:7070; port 0 picks a free port)
   --lease DURATION     an attempt not heartbeated for this long is lost and retried (default 10s)
   --heartbeat DURATION how often workers heartbeat (default 2s)
+  --pool NAME=SLOTS    cap a pool at SLOTS running tasks (repeatable; unlisted pools are uncapped)
   --log-format FORMAT  text (default) or json
   --log-level LEVEL    trace debug info warn error (default info)
   --version
@@ -71,6 +72,13 @@ int Main(int argc, char** argv) {
     } else if (a == "--listen" && value(&listen)) {
     } else if (a == "--log-format" && value(&log_format)) {
     } else if (a == "--log-level" && value(&log_level)) {
+    } else if (a == "--pool" && value(&v)) {
+      size_t eq = v.find('=');
+      int slots = eq == std::string::npos ? 0 : std::atoi(v.c_str() + eq + 1);
+      if (eq == std::string::npos || eq == 0 || slots <= 0) {
+        return Fail(absl::StrCat("--pool: '", v, "' is not NAME=SLOTS with SLOTS > 0"));
+      }
+      opts.pool_slots[v.substr(0, eq)] = slots;
     } else if ((a == "--lease" || a == "--heartbeat") && value(&v)) {
       auto d = dag::ParseDuration(v);
       if (!d.ok() || *d <= absl::ZeroDuration()) {

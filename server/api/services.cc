@@ -106,6 +106,30 @@ grpc::Status OperatorService::ListWorkers(grpc::ServerContext*, const v1::ListWo
   return Reply(s_->ListWorkers(), resp);
 }
 
+grpc::Status OperatorService::ClearRun(grpc::ServerContext*, const v1::ClearRunRequest* req,
+                                       v1::Run* resp) {
+  return Reply(s_->ClearRun(*req), resp);
+}
+grpc::Status OperatorService::CreateBackfill(grpc::ServerContext*,
+                                             const v1::CreateBackfillRequest* req,
+                                             v1::Backfill* resp) {
+  return Reply(s_->CreateBackfill(*req), resp);
+}
+grpc::Status OperatorService::ListBackfills(grpc::ServerContext*,
+                                            const v1::ListBackfillsRequest* req,
+                                            v1::ListBackfillsResponse* resp) {
+  return Reply(s_->ListBackfills(req->dag_id()), resp);
+}
+grpc::Status OperatorService::GetBackfill(grpc::ServerContext*, const v1::GetBackfillRequest* req,
+                                          v1::Backfill* resp) {
+  return Reply(s_->GetBackfill(req->backfill_id()), resp);
+}
+grpc::Status OperatorService::CancelBackfill(grpc::ServerContext*,
+                                             const v1::GetBackfillRequest* req,
+                                             v1::Backfill* resp) {
+  return Reply(s_->CancelBackfill(req->backfill_id()), resp);
+}
+
 grpc::Status WorkerSessionService::Session(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::SchedulerMessage, v1::WorkerMessage>* stream) {

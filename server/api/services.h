@@ -34,6 +34,15 @@ class OperatorService final : public v1::Operator::Service {
                           v1::GetTaskLogResponse*) override;
   grpc::Status ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest*,
                            v1::ListWorkersResponse*) override;
+  grpc::Status ClearRun(grpc::ServerContext*, const v1::ClearRunRequest*, v1::Run*) override;
+  grpc::Status CreateBackfill(grpc::ServerContext*, const v1::CreateBackfillRequest*,
+                              v1::Backfill*) override;
+  grpc::Status ListBackfills(grpc::ServerContext*, const v1::ListBackfillsRequest*,
+                             v1::ListBackfillsResponse*) override;
+  grpc::Status GetBackfill(grpc::ServerContext*, const v1::GetBackfillRequest*,
+                           v1::Backfill*) override;
+  grpc::Status CancelBackfill(grpc::ServerContext*, const v1::GetBackfillRequest*,
+                              v1::Backfill*) override;
 
  private:
   sched::Scheduler* s_;

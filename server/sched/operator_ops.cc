@@ -88,6 +88,9 @@ absl::StatusOr<v1::SubmitDagResponse> Scheduler::SubmitDag(const std::string& ya
   DE_RETURN_IF_ERROR(tx.Commit());
   dag_cache_[{spec.id, row.version}] = std::make_shared<const dag::DagSpec>(spec);
   spdlog::info("dag={} stored version {} from {}", spec.id, row.version, source);
+  if (absl::Status st = RefreshDagSchedule(spec.id); !st.ok()) {
+    spdlog::error("dag={} schedule: {}", spec.id, st.ToString());
+  }
   resp.set_version(row.version);
   resp.set_changed(true);
   return resp;
@@ -109,6 +112,15 @@ absl::StatusOr<v1::ListDagsResponse> Scheduler::ListDags() {
       s->set_description((*spec)->description);
       s->set_task_count(static_cast<int>((*spec)->tasks.size()));
       s->set_timezone((*spec)->timezone);
+    }
+    auto sit = schedules_.find(d.dag_id);
+    if (sit != schedules_.end() && sit->second.schedule && !d.paused &&
+        sit->second.spec->start_date) {
+      const auto& ds = sit->second;
+      absl::Time next = ds.last_scheduled ? ds.schedule->Next(*ds.last_scheduled)
+                                          : ds.schedule->FirstIntervalAtOrAfter(
+                                                *ds.spec->start_date).start;
+      s->set_next_run_logical_date_ms(ToMillis(next));
     }
     DE_ASSIGN_OR_RETURN(auto last, store_->ListRuns(d.dag_id, "", 1));
     if (!last.empty()) {
@@ -162,6 +174,7 @@ absl::StatusOr<v1::DagSummary> Scheduler::SetPaused(const std::string& dag_id, b
   DE_RETURN_IF_ERROR(store_->SetPaused(dag_id, paused, ToMillis(clock_->Now())));
   DE_RETURN_IF_ERROR(tx.Commit());
   spdlog::info("dag={} {}", dag_id, paused ? "paused" : "unpaused");
+  DE_RETURN_IF_ERROR(RefreshDagSchedule(dag_id));
   v1::DagSummary s;
   s.set_dag_id(dag_id);
   s.set_version(d->latest_version);
@@ -183,6 +196,10 @@ absl::StatusOr<v1::DeleteDagResponse> Scheduler::DeleteDag(const std::string& da
   DE_RETURN_IF_ERROR(tx.status());
   DE_ASSIGN_OR_RETURN(int runs, store_->DeleteDag(dag_id));
   DE_RETURN_IF_ERROR(tx.Commit());
+  schedules_.erase(dag_id);
+  for (auto it = backfills_.begin(); it != backfills_.end();) {
+    it = it->second.row.dag_id == dag_id ? backfills_.erase(it) : std::next(it);
+  }
   for (auto it = dag_cache_.begin(); it != dag_cache_.end();) {
     it = it->first.first == dag_id ? dag_cache_.erase(it) : std::next(it);
   }
@@ -215,49 +232,15 @@ absl::StatusOr<v1::Run> Scheduler::Trigger(const std::string& dag_id,
       end = iv.end;
     }
   }
-  std::string base = absl::StrCat(dag_id, "__manual__", absl::FormatTime("%Y%m%dT%H%M%SZ", logical,
-                                                                          absl::UTCTimeZone()));
-  std::string run_id = base;
-  for (int n = 2;; ++n) {
-    DE_ASSIGN_OR_RETURN(bool exists, store_->RunExists(run_id));
-    if (!exists) break;
-    run_id = absl::StrCat(base, "_", n);
-  }
-  auto run = std::make_unique<ActiveRun>();
-  store::RunRow& row = run->row;
-  row.run_id = run_id;
-  row.dag_id = dag_id;
-  row.dag_version = d->latest_version;
-  row.run_type = "manual";
-  row.state = "queued";
-  row.logical_date = ToMillis(logical);
-  row.interval_start = ToMillis(start);
-  row.interval_end = ToMillis(end);
-  row.conf = conf;
-  row.created_at = ToMillis(now);
-
   store::Transaction tx(store_->db());
   DE_RETURN_IF_ERROR(tx.status());
-  DE_RETURN_IF_ERROR(store_->InsertRun(row));
-  for (const auto& t : spec->tasks) {
-    store::TaskInstanceRow ti;
-    ti.run_id = run_id;
-    ti.task_id = t.id;
-    ti.state = "scheduled";
-    ti.max_tries = t.retry.retries + 1;
-    DE_RETURN_IF_ERROR(store_->InsertTaskInstance(ti));
-  }
-  DE_RETURN_IF_ERROR(tx.Commit());
-  // Build the in-memory run from what was committed, then start it if limits allow.
-  DE_RETURN_IF_ERROR(LoadRun(row));
-  store::Transaction tx2(store_->db());
-  absl::Status st = tx2.status();
-  if (st.ok()) st = StartRunIfAllowed(*FindRun(run_id));
-  if (!st.ok()) {
+  auto run = CreateRun(dag_id, d->latest_version, "manual", logical, start, end, conf, "");
+  if (!run.ok()) {
     ReloadAfterStoreFailure();
-    return st;
+    return run.status();
   }
-  CommitAndFlush(tx2, "trigger");
+  const std::string run_id = (*run)->row.run_id;
+  CommitAndFlush(tx, "trigger");
   spdlog::info("dag={} run={} triggered by hand", dag_id, run_id);
   Dispatch();
   return RunToProto(run_id);
@@ -269,6 +252,13 @@ absl::StatusOr<v1::Run> Scheduler::RunToProto(const std::string& run_id) {
   v1::Run out;
   FillRunHeader(*row, &out);
   auto spec = LoadDagVersion(row->dag_id, row->dag_version);
+  if (row->state == "waiting" && spec.ok()) {
+    std::vector<std::string> missing;
+    auto ok = WaitsSatisfied(*row, **spec, &missing);
+    if (ok.ok()) {
+      for (auto& m : missing) out.add_waiting_on(m);
+    }
+  }
   DE_ASSIGN_OR_RETURN(auto tis, store_->ListTaskInstances(run_id));
   for (const auto& ti : tis) {
     v1::TaskInstance* t = out.add_tasks();
@@ -331,34 +321,7 @@ absl::StatusOr<v1::Run> Scheduler::CancelRun(const std::string& run_id) {
   }
   store::Transaction tx(store_->db());
   absl::Status st = tx.status();
-  for (size_t i = 0; st.ok() && i < run->tasks.size(); ++i) {
-    TaskState& ts = run->tasks[i];
-    if (ts.attempt_id != 0) {
-      auto it = inflight_.find(ts.attempt_id);
-      if (it != inflight_.end()) {
-        auto wit = workers_.find(it->second.worker);
-        if (wit != workers_.end() && wit->second.channel) {
-          v1::SchedulerMessage m;
-          m.mutable_cancel()->set_attempt_id(ts.attempt_id);
-          m.mutable_cancel()->set_reason("run cancelled");
-          outbox_.push_back({wit->second.channel, m});
-        }
-      }
-      st = EndAttempt(ts.attempt_id, "cancelled", std::nullopt, "run cancelled by operator", {});
-    } else if (ts.row.state == "scheduled" || ts.row.state == "queued" ||
-               ts.row.state == "up_for_retry") {
-      retry_due_.erase(absl::StrCat(run_id, "\t", i));
-      st = SetTaskState(*run, static_cast<int>(i), "cancelled");
-    }
-  }
-  if (st.ok() && run->row.state != "cancelled" && run->row.state != "success" &&
-      run->row.state != "failed") {
-    run->row.state = "cancelled";
-    run->row.reason = "cancelled by operator";
-    run->row.ended_at = ToMillis(clock_->Now());
-    st = store_->UpdateRun(run->row);
-    if (st.ok()) st = PromoteQueuedRuns(run->row.dag_id);
-  }
+  if (st.ok()) st = CancelActiveRun(*run, "cancelled by operator");
   if (!st.ok()) {
     ReloadAfterStoreFailure();
     return st;

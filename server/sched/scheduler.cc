@@ -125,6 +125,13 @@ absl::Status Scheduler::LoadRun(const store::RunRow& row) {
     absl::MutexLock lock(&log_mu_);
     log_paths_[a.attempt_id] = LogPath(row.run_id, a.task_id, a.try_number);
   }
+  if (row.state == "waiting") {
+    for (const auto& w : spec->wait_for) {
+      if (w.timeout) {
+        r->wait_deadline = std::min(r->wait_deadline, FromMillis(row.created_at) + *w.timeout);
+      }
+    }
+  }
   for (size_t i = 0; i < r->tasks.size(); ++i) {
     const auto& ti = r->tasks[i].row;
     if (ti.state == "queued") Enqueue(*r, static_cast<int>(i));
@@ -148,11 +155,14 @@ absl::Status Scheduler::Recover() {
       runs_.erase(row.run_id);
     }
   }
+  DE_RETURN_IF_ERROR(LoadSchedulesAndBackfills());
   std::set<std::string> dags;
   for (const auto& [id, run] : runs_) dags.insert(run->row.dag_id);
   store::Transaction tx(store_->db());
   DE_RETURN_IF_ERROR(tx.status());
   for (const auto& d : dags) DE_RETURN_IF_ERROR(PromoteQueuedRuns(d));
+  DE_RETURN_IF_ERROR(RecheckWaiters(""));
+  DE_RETURN_IF_ERROR(ProgressBackfills());
   DE_RETURN_IF_ERROR(tx.Commit());
   spdlog::info("recovered {} unfinished runs, {} running attempts", runs_.size(),
                inflight_.size());
@@ -176,6 +186,8 @@ void Scheduler::ReloadAfterStoreFailure() {
     absl::Status st = LoadRun(row);
     if (!st.ok()) runs_.erase(row.run_id);
   }
+  absl::Status st = LoadSchedulesAndBackfills();
+  if (!st.ok()) spdlog::critical("cannot reload schedules: {}", st.ToString());
 }
 
 Scheduler::ActiveRun* Scheduler::FindRun(const std::string& run_id) {
@@ -206,6 +218,8 @@ void Scheduler::TimerLoop() {
       absl::Time next = clock_->Now() + absl::Seconds(1);
       for (const auto& [id, fl] : inflight_) next = std::min({next, fl.lease_expires, fl.deadline});
       for (const auto& [key, ms] : retry_due_) next = std::min(next, FromMillis(ms));
+      for (const auto& [id, d] : schedules_) next = std::min(next, d.next_due);
+      for (const auto& [id, r] : runs_) next = std::min(next, r->wait_deadline);
       auto cond = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || wake_; };
       absl::Duration wait = std::max(absl::ZeroDuration(), next - clock_->Now());
       mu_.AwaitWithTimeout(absl::Condition(&cond), wait);
@@ -231,12 +245,39 @@ void Scheduler::ProcessTimers() {
   for (const auto& [key, ms] : retry_due_) {
     if (FromMillis(ms) <= now) retries.push_back(key);
   }
-  if (lost.empty() && timed_out.empty() && retries.empty()) {
+  std::vector<std::string> wait_timeouts;
+  for (const auto& [id, r] : runs_) {
+    if (r->row.state == "waiting" && r->wait_deadline <= now) wait_timeouts.push_back(id);
+  }
+  bool plan = false;
+  for (const auto& [id, d] : schedules_) plan |= d.next_due <= now;
+  if (lost.empty() && timed_out.empty() && retries.empty() && wait_timeouts.empty() && !plan) {
     Dispatch();
     return;
   }
   store::Transaction tx(store_->db());
   absl::Status st = tx.status();
+  for (const auto& run_id : wait_timeouts) {
+    if (!st.ok()) break;
+    ActiveRun* run = FindRun(run_id);
+    std::vector<std::string> missing;
+    auto ok = WaitsSatisfied(run->row, *run->dag, &missing);
+    if (!ok.ok()) {
+      st = ok.status();
+      break;
+    }
+    if (*ok) continue;   // satisfied after all: the re-check below starts it
+    std::string reason = "wait_timeout: " + absl::StrJoin(missing, "; ");
+    spdlog::warn("dag={} run={} {}", run->row.dag_id, run_id, reason);
+    for (size_t i = 0; st.ok() && i < run->tasks.size(); ++i) {
+      run->tasks[i].row.error = "wait_timeout";
+      st = SetTaskState(*run, static_cast<int>(i), "upstream_failed");
+    }
+    run->row.reason = reason;
+    if (st.ok()) st = MaybeFinishRun(*run);
+  }
+  if (st.ok() && !wait_timeouts.empty()) st = RecheckWaiters("");
+  if (st.ok() && plan) st = CreateScheduledRuns();
   for (int64_t id : timed_out) {
     if (!st.ok()) break;
     const InFlight& fl = inflight_.at(id);
@@ -295,27 +336,32 @@ absl::Status Scheduler::SetTaskState(ActiveRun& run, int task, const std::string
 
 void Scheduler::Enqueue(ActiveRun& run, int task) {
   const auto& row = run.tasks[task].row;
-  ready_.insert(ReadyKey{-run.tasks[task].spec->priority, row.queued_at, seq_++, run.row.run_id,
-                         task});
+  ready_.insert(ReadyKey{run.row.run_type == "backfill" ? 1 : 0, -run.tasks[task].spec->priority,
+                         row.queued_at, seq_++, run.row.run_id, task});
 }
 
 absl::Status Scheduler::StartRunIfAllowed(ActiveRun& run) {
   if (run.row.state != "queued") return absl::OkStatus();
+  // Backfill runs count against their backfill's max_active, other runs against the DAG's
+  // max_active_runs: a large backfill never holds back today's scheduled runs.
+  const bool backfill = run.row.run_type == "backfill";
+  int limit = run.dag->max_active_runs;
+  if (backfill) {
+    auto bit = backfills_.find(run.row.backfill_id);
+    if (bit != backfills_.end()) limit = bit->second.row.max_active;
+  }
   int active = 0;
   for (const auto& [id, r] : runs_) {
-    if (r->row.dag_id == run.row.dag_id && r->row.state == "running") ++active;
+    if (r->row.dag_id != run.row.dag_id || r->row.state != "running") continue;
+    if ((r->row.run_type == "backfill") != backfill) continue;
+    if (backfill && r->row.backfill_id != run.row.backfill_id) continue;
+    ++active;
   }
-  if (active >= run.dag->max_active_runs) return absl::OkStatus();
+  if (active >= limit) return absl::OkStatus();
   run.row.state = "running";
-  run.row.started_at = ToMillis(clock_->Now());
+  if (run.row.started_at == 0) run.row.started_at = ToMillis(clock_->Now());
   DE_RETURN_IF_ERROR(store_->UpdateRun(run.row));
-  for (size_t i = 0; i < run.tasks.size(); ++i) {
-    if (run.tasks[i].upstream.empty() && run.tasks[i].row.state == "scheduled") {
-      DE_RETURN_IF_ERROR(SetTaskState(run, static_cast<int>(i), "queued"));
-      Enqueue(run, static_cast<int>(i));
-    }
-  }
-  return absl::OkStatus();
+  return QueueReadyTasks(run);
 }
 
 absl::Status Scheduler::PromoteQueuedRuns(const std::string& dag_id) {
@@ -335,19 +381,49 @@ absl::Status Scheduler::PromoteQueuedRuns(const std::string& dag_id) {
 }
 
 absl::Status Scheduler::OnTaskSucceeded(ActiveRun& run, int task) {
-  for (int d : run.tasks[task].downstream) {
-    TaskState& ds = run.tasks[d];
-    if (ds.row.state != "scheduled") continue;
-    bool ready = std::all_of(ds.upstream.begin(), ds.upstream.end(), [&](int u) {
-      const std::string& s = run.tasks[u].row.state;
-      return s == "success" || s == "skipped";
-    });
-    if (ready) {
-      DE_RETURN_IF_ERROR(SetTaskState(run, d, "queued"));
-      Enqueue(run, d);
+  DE_RETURN_IF_ERROR(QueueReadyTasks(run));
+  const std::string dag_id = run.row.dag_id;
+  if (run.tasks[task].spec->depends_on_past) {
+    // A later run's same task may have been held for this one.
+    for (auto& [id, other] : runs_) {
+      if (other.get() != &run && other->row.dag_id == dag_id && other->row.state == "running") {
+        DE_RETURN_IF_ERROR(QueueReadyTasks(*other));
+      }
     }
   }
-  return MaybeFinishRun(run);
+  DE_RETURN_IF_ERROR(MaybeFinishRun(run));
+  return RecheckWaiters(dag_id);   // waits on this task
+}
+
+absl::Status Scheduler::QueueReadyTasks(ActiveRun& run) {
+  if (run.row.state != "running") return absl::OkStatus();
+  for (size_t i = 0; i < run.tasks.size(); ++i) {
+    TaskState& ts = run.tasks[i];
+    if (ts.row.state != "scheduled") continue;
+    bool ready = std::all_of(ts.upstream.begin(), ts.upstream.end(), [&](int u) {
+      const std::string& st = run.tasks[u].row.state;
+      return st == "success" || st == "skipped";
+    });
+    if (!ready) continue;
+    if (ts.spec->depends_on_past) {
+      DE_ASSIGN_OR_RETURN(bool past_ok, PastAllows(run, static_cast<int>(i)));
+      if (!past_ok) continue;
+    }
+    DE_RETURN_IF_ERROR(SetTaskState(run, static_cast<int>(i), "queued"));
+    Enqueue(run, static_cast<int>(i));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Scheduler::PastAllows(const ActiveRun& run, int task) {
+  DE_ASSIGN_OR_RETURN(auto prev, store_->PreviousRun(run.row.dag_id, run.row.logical_date));
+  if (!prev) return true;
+  const std::string& task_id = run.tasks[task].spec->id;
+  // The previous run may be in memory with newer state than a read would show mid-transaction;
+  // reads see this connection's writes, so the store is authoritative.
+  DE_ASSIGN_OR_RETURN(auto ti, store_->GetTaskInstance(prev->run_id, task_id));
+  if (!ti) return true;   // the task did not exist in that run's DAG version
+  return ti->state == "success" || ti->state == "skipped";
 }
 
 absl::Status Scheduler::OnTaskFailedFinal(ActiveRun& run, int task) {
@@ -376,7 +452,19 @@ absl::Status Scheduler::MaybeFinishRun(ActiveRun& run) {
   if (run.row.started_at == 0) run.row.started_at = run.row.ended_at;
   DE_RETURN_IF_ERROR(store_->UpdateRun(run.row));
   spdlog::info("dag={} run={} finished: {}", run.row.dag_id, run.row.run_id, run.row.state);
-  return PromoteQueuedRuns(run.row.dag_id);
+  const std::string dag_id = run.row.dag_id;
+  const std::string backfill_id = run.row.backfill_id;
+  const bool succeeded = run.row.state == "success";
+  DE_RETURN_IF_ERROR(PromoteQueuedRuns(dag_id));
+  // A slot under max_active_runs may have opened: plan the next scheduled interval now.
+  auto sit = schedules_.find(dag_id);
+  if (sit != schedules_.end()) sit->second.next_due = std::min(sit->second.next_due, clock_->Now());
+  if (!backfill_id.empty()) {
+    auto bit = backfills_.find(backfill_id);
+    if (bit != backfills_.end()) DE_RETURN_IF_ERROR(ProgressBackfill(bit->second));
+  }
+  (void)succeeded;   // waiters are re-checked by OnTaskSucceeded, in this same step
+  return absl::OkStatus();
 }
 
 absl::Status Scheduler::EndAttempt(int64_t attempt_id, const std::string& state,
@@ -457,6 +545,9 @@ void Scheduler::CommitAndFlush(store::Transaction& tx, const char* what) {
   }
   for (auto& o : outbox_) o.channel->Send(o.msg);
   outbox_.clear();
+  for (auto it = backfills_.begin(); it != backfills_.end();) {
+    it = it->second.row.state != "running" ? backfills_.erase(it) : std::next(it);
+  }
   for (auto it = runs_.begin(); it != runs_.end();) {
     if (IsTerminal(it->second->row.state)) {
       it = runs_.erase(it);
@@ -516,11 +607,15 @@ void Scheduler::Dispatch() {
     if (w.channel && f > 0) free.push_back({&w, f});
   }
   if (free.empty()) return;
-  // Running tasks per DAG, for max_active_tasks.
+  // Running tasks per DAG (max_active_tasks) and per pool (pool slots).
   std::map<std::string, int> active_tasks;
+  std::map<std::string, int> pool_used;
   for (const auto& [id, fl] : inflight_) {
     const ActiveRun* r = FindRun(fl.run_id);
-    if (r) active_tasks[r->row.dag_id]++;
+    if (r) {
+      active_tasks[r->row.dag_id]++;
+      pool_used[r->tasks[fl.task].spec->pool]++;
+    }
   }
 
   store::Transaction tx(store_->db());
@@ -535,6 +630,11 @@ void Scheduler::Dispatch() {
     }
     TaskState& ts = run->tasks[it->task];
     if (active_tasks[run->row.dag_id] >= run->dag->max_active_tasks) {
+      ++it;
+      continue;
+    }
+    auto pool_it = options_.pool_slots.find(ts.spec->pool);
+    if (pool_it != options_.pool_slots.end() && pool_used[ts.spec->pool] >= pool_it->second) {
       ++it;
       continue;
     }
@@ -595,6 +695,7 @@ void Scheduler::Dispatch() {
     best->w->attempts.insert(*attempt_id);
     best->free--;
     active_tasks[run->row.dag_id]++;
+    pool_used[ts.spec->pool]++;
     {
       absl::MutexLock lock(&log_mu_);
       log_paths_[*attempt_id] = LogPath(run->row.run_id, ts.spec->id, ts.row.try_number);

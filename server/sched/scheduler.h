@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/dag/dag.h"
+#include "common/dag/schedule.h"
 #include "de/v1/operator.pb.h"
 #include "de/v1/worker.pb.h"
 #include "server/store/store.h"
@@ -29,6 +30,8 @@ struct SchedulerOptions {
   absl::Duration heartbeat = absl::Seconds(2); // what workers are told to use
   absl::Duration timeout_grace = absl::Seconds(15);  // after a task timeout, before fencing
   int max_lost = 3;                            // lost attempts (dead workers) retried this often
+  std::map<std::string, int> pool_slots;       // pool -> slots; pools not listed are unbounded
+  int max_backfill_intervals = 100000;
 };
 
 // The outbound half of one worker session (implemented by the gRPC layer).
@@ -71,6 +74,11 @@ class Scheduler {
   absl::StatusOr<v1::Run> CancelRun(const std::string& run_id);
   absl::StatusOr<v1::GetTaskLogResponse> GetTaskLog(const v1::GetTaskLogRequest& req);
   absl::StatusOr<v1::ListWorkersResponse> ListWorkers();
+  absl::StatusOr<v1::Run> ClearRun(const v1::ClearRunRequest& req);
+  absl::StatusOr<v1::Backfill> CreateBackfill(const v1::CreateBackfillRequest& req);
+  absl::StatusOr<v1::ListBackfillsResponse> ListBackfills(const std::string& dag_id);
+  absl::StatusOr<v1::Backfill> GetBackfill(const std::string& backfill_id);
+  absl::StatusOr<v1::Backfill> CancelBackfill(const std::string& backfill_id);
 
   // ---- Worker sessions ----
   // A worker opened a session. Returns the ack to send first; assignments follow on `channel`.
@@ -94,6 +102,20 @@ class Scheduler {
     std::shared_ptr<const dag::DagSpec> dag;
     std::vector<TaskState> tasks;
     std::unordered_map<std::string, int> index;
+    absl::Time wait_deadline = absl::InfiniteFuture();   // for state waiting
+  };
+  // Per DAG: what the cron scheduler creates next.
+  struct DagSchedule {
+    int version = 0;
+    bool paused = false;
+    std::shared_ptr<const dag::DagSpec> spec;
+    std::shared_ptr<const dag::Schedule> schedule;    // null = manual only
+    std::optional<absl::Time> last_scheduled;         // logical date of the latest scheduled run
+    absl::Time next_due = absl::InfiniteFuture();     // when the next interval ends
+  };
+  struct BackfillState {
+    store::BackfillRow row;
+    std::vector<int64_t> dates;     // logical dates in processing order
   };
   struct InFlight {
     std::string run_id;
@@ -117,6 +139,7 @@ class Scheduler {
   };
   // Ready-to-dispatch order: higher priority first, then older.
   struct ReadyKey {
+    int backfill;          // 0 for scheduled and manual runs, 1 for backfill runs (go after)
     int neg_priority;
     int64_t queued_at;
     uint64_t seq;
@@ -159,6 +182,39 @@ class Scheduler {
   absl::StatusOr<v1::Assignment> MakeAssignment(ActiveRun& run, int task, int64_t attempt_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReloadAfterStoreFailure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadSchedulesAndBackfills() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RefreshDagSchedule(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Creates a run (rows + in-memory state) inside the caller's transaction, then waits, queues or
+  // starts it as its DAG's wait_for and limits say.
+  absl::StatusOr<ActiveRun*> CreateRun(const std::string& dag_id, int version,
+                                       const std::string& run_type, absl::Time logical,
+                                       absl::Time start, absl::Time end,
+                                       const std::map<std::string, std::string>& conf,
+                                       const std::string& backfill_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Cron: creates the runs whose intervals have ended (catchup, max_active_runs, end_date).
+  absl::Status CreateScheduledRuns() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Backfills: creates/reruns the next intervals while each backfill's max_active allows.
+  absl::Status ProgressBackfills() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ProgressBackfill(BackfillState& b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<v1::Backfill> BackfillToProto(const store::BackfillRow& row)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits: evaluates a waiting run's wait_for; fills `missing` with human lines.
+  absl::StatusOr<bool> WaitsSatisfied(const store::RunRow& run, const dag::DagSpec& spec,
+                                      std::vector<std::string>* missing)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Re-checks waiting runs that wait on `upstream_dag` (all waiting runs when empty).
+  absl::Status RecheckWaiters(const std::string& upstream_dag) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues every `scheduled` task of the run whose needs (and past, if depends_on_past) allow.
+  absl::Status QueueReadyTasks(ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<bool> PastAllows(const ActiveRun& run, int task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends an active run as cancelled (tasks cancelled, attempts cancelled on their workers).
+  absl::Status CancelActiveRun(ActiveRun& run, const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Resets tasks of a run to scheduled (new attempts; history kept) and reactivates the run.
+  absl::Status ClearTasks(const std::string& run_id, const std::set<std::string>& task_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteLog(int64_t attempt_id, int64_t offset, const std::string& data);
   std::string LogPath(const std::string& run_id, const std::string& task_id, int try_number) const;
   void TimerLoop();
@@ -176,6 +232,8 @@ class Scheduler {
   std::set<ReadyKey> ready_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> retry_due_ ABSL_GUARDED_BY(mu_);   // "run\ttask" -> ms
   std::vector<Outgoing> outbox_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, DagSchedule> schedules_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, BackfillState> backfills_ ABSL_GUARDED_BY(mu_);   // running ones
   uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;

@@ -425,3 +425,174 @@ absl::StatusOr<std::vector<WorkerRow>> Store::ListWorkers() {
 }
 
 }  // namespace de::store
+
+namespace de::store {
+namespace {
+
+constexpr char kBackfillCols[] =
+    "backfill_id, dag_id, dag_version, from_date, to_date, rerun, reverse, max_active, conf, "
+    "state, total, cursor, kept, created_at, ended_at";
+
+BackfillRow ReadBackfill(const Stmt& s) {
+  BackfillRow b;
+  b.backfill_id = s.Text(0);
+  b.dag_id = s.Text(1);
+  b.dag_version = static_cast<int>(s.Int(2));
+  b.from_date = s.Int(3);
+  b.to_date = s.Int(4);
+  b.rerun = s.Text(5);
+  b.reverse = s.Int(6) != 0;
+  b.max_active = static_cast<int>(s.Int(7));
+  b.conf = ConfFromJson(s.Text(8));
+  b.state = s.Text(9);
+  b.total = static_cast<int>(s.Int(10));
+  b.cursor = static_cast<int>(s.Int(11));
+  b.kept = static_cast<int>(s.Int(12));
+  b.created_at = s.Int(13);
+  b.ended_at = s.Int(14);
+  return b;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<RunRow>> Store::FindIntervalRun(const std::string& dag_id,
+                                                             int64_t logical_date) {
+  Stmt& s = db_->Cached(absl::StrCat(
+      "SELECT ", kRunCols,
+      " FROM runs WHERE dag_id = ? AND logical_date = ? AND run_type IN ('scheduled', "
+      "'backfill')"));
+  s.Bind(1, dag_id).Bind(2, logical_date);
+  DE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::nullopt;
+  return ReadRun(s);
+}
+
+absl::StatusOr<std::optional<int64_t>> Store::LatestLogicalDate(const std::string& dag_id,
+                                                                const std::string& run_type) {
+  Stmt& s = db_->Cached(
+      "SELECT max(logical_date) FROM runs WHERE dag_id = ? AND run_type = ?");
+  s.Bind(1, dag_id).Bind(2, run_type);
+  DE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row || s.IsNull(0)) return std::nullopt;
+  return s.Int(0);
+}
+
+absl::Status Store::SetRunBackfill(const std::string& run_id, const std::string& backfill_id) {
+  return db_->Cached("UPDATE runs SET backfill_id = ? WHERE run_id = ?")
+      .Bind(1, backfill_id)
+      .Bind(2, run_id)
+      .Run();
+}
+
+absl::StatusOr<std::set<int64_t>> Store::SucceededLogicalDates(const std::string& dag_id,
+                                                               const std::string& task_id,
+                                                               int64_t from, int64_t to) {
+  Stmt& s = task_id.empty()
+                ? db_->Cached("SELECT DISTINCT logical_date FROM runs WHERE dag_id = ?1 AND "
+                              "state = 'success' AND logical_date >= ?2 AND logical_date < ?3")
+                : db_->Cached(
+                      "SELECT DISTINCT r.logical_date FROM runs r JOIN task_instances t ON "
+                      "t.run_id = r.run_id WHERE r.dag_id = ?1 AND t.task_id = ?4 AND "
+                      "t.state = 'success' AND r.logical_date >= ?2 AND r.logical_date < ?3");
+  s.Bind(1, dag_id).Bind(2, from).Bind(3, to);
+  if (!task_id.empty()) s.Bind(4, task_id);
+  std::set<int64_t> out;
+  while (true) {
+    DE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.insert(s.Int(0));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<RunRow>> Store::PreviousRun(const std::string& dag_id,
+                                                         int64_t logical_date) {
+  Stmt& s = db_->Cached(absl::StrCat(
+      "SELECT ", kRunCols,
+      " FROM runs WHERE dag_id = ? AND logical_date < ? ORDER BY logical_date DESC, "
+      "created_at DESC LIMIT 1"));
+  s.Bind(1, dag_id).Bind(2, logical_date);
+  DE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::nullopt;
+  return ReadRun(s);
+}
+
+absl::StatusOr<std::optional<TaskInstanceRow>> Store::GetTaskInstance(const std::string& run_id,
+                                                                      const std::string& task_id) {
+  DE_ASSIGN_OR_RETURN(auto all, ListTaskInstances(run_id));
+  for (auto& t : all) {
+    if (t.task_id == task_id) return t;
+  }
+  return std::nullopt;
+}
+
+absl::Status Store::InsertBackfill(const BackfillRow& b) {
+  return db_->Cached(absl::StrCat("INSERT INTO backfills(", kBackfillCols,
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+      .Bind(1, b.backfill_id)
+      .Bind(2, b.dag_id)
+      .Bind(3, b.dag_version)
+      .Bind(4, b.from_date)
+      .Bind(5, b.to_date)
+      .Bind(6, b.rerun)
+      .Bind(7, b.reverse ? 1 : 0)
+      .Bind(8, b.max_active)
+      .Bind(9, ConfToJson(b.conf))
+      .Bind(10, b.state)
+      .Bind(11, b.total)
+      .Bind(12, b.cursor)
+      .Bind(13, b.kept)
+      .Bind(14, b.created_at)
+      .BindOptional(15, b.ended_at)
+      .Run();
+}
+
+absl::Status Store::UpdateBackfill(const BackfillRow& b) {
+  return db_->Cached("UPDATE backfills SET state = ?, cursor = ?, kept = ?, ended_at = ? "
+                     "WHERE backfill_id = ?")
+      .Bind(1, b.state)
+      .Bind(2, b.cursor)
+      .Bind(3, b.kept)
+      .BindOptional(4, b.ended_at)
+      .Bind(5, b.backfill_id)
+      .Run();
+}
+
+absl::StatusOr<std::optional<BackfillRow>> Store::GetBackfill(const std::string& backfill_id) {
+  Stmt& s = db_->Cached(
+      absl::StrCat("SELECT ", kBackfillCols, " FROM backfills WHERE backfill_id = ?"));
+  s.Bind(1, backfill_id);
+  DE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::nullopt;
+  return ReadBackfill(s);
+}
+
+absl::StatusOr<std::vector<BackfillRow>> Store::ListBackfills(const std::string& dag_id) {
+  Stmt& s = db_->Cached(absl::StrCat("SELECT ", kBackfillCols,
+                                     " FROM backfills WHERE (?1 = '' OR dag_id = ?1) "
+                                     "ORDER BY created_at DESC"));
+  s.Bind(1, dag_id);
+  std::vector<BackfillRow> out;
+  while (true) {
+    DE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReadBackfill(s));
+  }
+  return out;
+}
+
+absl::StatusOr<std::map<std::string, int>> Store::BackfillRunStates(
+    const std::string& backfill_id) {
+  Stmt& s = db_->Cached(
+      "SELECT state, count(*) FROM runs WHERE backfill_id = ? GROUP BY state");
+  s.Bind(1, backfill_id);
+  std::map<std::string, int> out;
+  while (true) {
+    DE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out[s.Text(0)] = static_cast<int>(s.Int(1));
+  }
+  return out;
+}
+
+}  // namespace de::store

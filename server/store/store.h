@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,24 @@ struct AttemptRow {
   std::string error;
 };
 
+struct BackfillRow {
+  std::string backfill_id;
+  std::string dag_id;
+  int dag_version = 0;
+  int64_t from_date = 0;
+  int64_t to_date = 0;
+  std::string rerun = "none";
+  bool reverse = false;
+  int max_active = 1;
+  std::map<std::string, std::string> conf;
+  std::string state;
+  int total = 0;
+  int cursor = 0;
+  int kept = 0;
+  int64_t created_at = 0;
+  int64_t ended_at = 0;
+};
+
 struct WorkerRow {
   std::string name;
   int slots = 0;
@@ -114,6 +133,31 @@ class Store {
   absl::StatusOr<std::vector<RunRow>> ListRuns(const std::string& dag_id, const std::string& state,
                                                int limit);
   absl::StatusOr<std::vector<RunRow>> ListUnfinishedRuns();
+
+  // The scheduled-or-backfill run of `dag_id` for the interval starting at `logical_date`.
+  absl::StatusOr<std::optional<RunRow>> FindIntervalRun(const std::string& dag_id,
+                                                        int64_t logical_date);
+  // Latest logical date of a run of `run_type` for the DAG, or nullopt.
+  absl::StatusOr<std::optional<int64_t>> LatestLogicalDate(const std::string& dag_id,
+                                                           const std::string& run_type);
+  absl::Status SetRunBackfill(const std::string& run_id, const std::string& backfill_id);
+  // Logical dates in [from, to) of the DAG's successful runs (or, with task_id, of runs whose
+  // task succeeded).
+  absl::StatusOr<std::set<int64_t>> SucceededLogicalDates(const std::string& dag_id,
+                                                          const std::string& task_id,
+                                                          int64_t from, int64_t to);
+  // The run of the DAG with the greatest logical date before `logical_date`, if any.
+  absl::StatusOr<std::optional<RunRow>> PreviousRun(const std::string& dag_id,
+                                                    int64_t logical_date);
+  absl::StatusOr<std::optional<TaskInstanceRow>> GetTaskInstance(const std::string& run_id,
+                                                                 const std::string& task_id);
+
+  // Backfills.
+  absl::Status InsertBackfill(const BackfillRow& row);
+  absl::Status UpdateBackfill(const BackfillRow& row);   // state, cursor, kept, ended_at
+  absl::StatusOr<std::optional<BackfillRow>> GetBackfill(const std::string& backfill_id);
+  absl::StatusOr<std::vector<BackfillRow>> ListBackfills(const std::string& dag_id);
+  absl::StatusOr<std::map<std::string, int>> BackfillRunStates(const std::string& backfill_id);
 
   // Task instances.
   absl::Status InsertTaskInstance(const TaskInstanceRow& row);
