@@ -583,7 +583,10 @@ pq::ColumnMetaData ColumnWriter::BuildMetaData(int64_t chunk_offset) const {
   m.data_page_offset = chunk_offset + static_cast<int64_t>(dict_page_.size());
   pq::Statistics& s = m.statistics.emplace();
   s.null_count = null_count_;
-  if (has_minmax_) {
+  // Very long strings would bloat the footer: leave such bounds out (truncating them would need
+  // a valid UTF-8 upper bound).
+  constexpr size_t kMaxStatBytes = 1024;
+  if (has_minmax_ && !(field_.type == Type::kString && (smin_.size() > kMaxStatBytes || smax_.size() > kMaxStatBytes))) {
     std::string lo, hi;
     switch (field_.type) {
       case Type::kBool:

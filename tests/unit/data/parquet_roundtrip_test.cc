@@ -348,6 +348,22 @@ TEST(ParquetRoundTrip, Statistics) {
   }
 }
 
+TEST(ParquetRoundTrip, LongStringsHaveNoBounds) {
+  Schema schema = {{"s", Type::kString, true}};
+  Batch b = EmptyBatch(schema);
+  Push(&b.columns[0], true, 0, 0, std::string(5000, 'x'));
+  Push(&b.columns[0], true, 0, 0, "short");
+  Push(&b.columns[0], false, 0, 0, "");
+  b.num_rows = 3;
+  std::unique_ptr<ParquetReader> r;
+  Batch got = RoundTrip(TempPath("longstr"), schema, {b}, ParquetWriterOptions{}, &r);
+  ExpectSameData(b, got);
+  auto st = r->Statistics(0, 0);
+  ASSERT_TRUE(st.ok());
+  EXPECT_FALSE(st->has_min_max);
+  EXPECT_EQ(st->null_count.value_or(-1), 1);
+}
+
 TEST(ParquetRoundTrip, ThreadedWriterMatches) {
   Schema schema = AllTypesSchema();
   Batch b = RandomBatch(schema, 300000, 0.05, 4, 300);
