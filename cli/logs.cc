@@ -14,9 +14,28 @@ struct LogArgs {
   bool follow = false;
 };
 
+// True if the run exists, has the task, and the task has not reached a final state: the
+// attempt asked for may still start (`logs -f` right after `trigger`).
+bool AttemptMayStillStart(Context& ctx, const LogArgs& args) {
+  de::v1::GetRunRequest request;
+  request.set_run_id(args.run_id);
+  de::v1::Run run;
+  grpc::Status status =
+      ctx.client().Call([&](auto* stub, auto* c) { return stub->GetRun(c, request, &run); });
+  if (!status.ok()) return ctx.client().IsUnreachable(status);
+  for (const auto& t : run.tasks()) {
+    if (t.task_id() != args.task_id) continue;
+    if (args.attempt > 0 && t.try_number() >= args.attempt) return false;  // it was never logged
+    const std::string& s = t.state();
+    return s == "scheduled" || s == "queued" || s == "running" || s == "up_for_retry";
+  }
+  return false;
+}
+
 // Reads the log from offset 0 in pieces. Without --follow it stops when no more bytes are
-// available now; with it, when the attempt has finished and every byte was read. The attempt is
-// pinned after the first answer, so a retry starting meanwhile does not mix two logs.
+// available now; with it, when the attempt has finished and every byte was read (and, if the
+// task has not started yet, it waits for it). The attempt is pinned after the first answer, so a
+// retry starting meanwhile does not mix two logs.
 int Logs(Context& ctx, const LogArgs& args) {
   de::v1::GetTaskLogRequest request;
   request.set_run_id(args.run_id);
@@ -30,8 +49,12 @@ int Logs(Context& ctx, const LogArgs& args) {
     grpc::Status status = ctx.client().Call(
         [&](auto* stub, auto* c) { return stub->GetTaskLog(c, request, &response); });
     if (!status.ok()) {
-      if (args.follow && ctx.client().IsUnreachable(status) &&
-          absl::Now() - last_contact < ctx.options.timeout) {
+      bool retry =
+          args.follow &&
+          ((ctx.client().IsUnreachable(status) &&
+            absl::Now() - last_contact < ctx.options.timeout) ||
+           (status.error_code() == grpc::StatusCode::NOT_FOUND && AttemptMayStillStart(ctx, args)));
+      if (retry) {
         std::this_thread::sleep_for(absl::ToChronoNanoseconds(ctx.io.poll_interval));
         continue;
       }

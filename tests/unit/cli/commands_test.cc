@@ -161,6 +161,10 @@ class FakeOperator final : public de::v1::Operator::Service {
     Record(c);
     absl::MutexLock lock(&mu_);
     log_requests_.push_back(*req);
+    if (log_not_found_calls_ > 0) {
+      --log_not_found_calls_;
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "task has not started any attempt");
+    }
     available_ = std::min(available_ + 6, log_.size());
     size_t from = std::min<size_t>(req->offset(), available_);
     size_t n = std::min<size_t>(4, available_ - from);
@@ -247,6 +251,7 @@ class FakeOperator final : public de::v1::Operator::Service {
   de::v1::ClearRunRequest last_clear_ ABSL_GUARDED_BY(mu_);
   de::v1::CreateBackfillRequest last_backfill_ ABSL_GUARDED_BY(mu_);
   std::vector<de::v1::GetTaskLogRequest> log_requests_ ABSL_GUARDED_BY(mu_);
+  int log_not_found_calls_ ABSL_GUARDED_BY(mu_) = 0;
 
  private:
   void Record(grpc::ServerContext* c) {
@@ -453,6 +458,35 @@ TEST_F(CommandsTest, LogsFollowReadsEverythingAndPinsTheAttempt) {
   EXPECT_EQ(requests[0].offset(), 0);
   EXPECT_EQ(requests[1].try_number(), 2);
   EXPECT_EQ(requests.back().offset(), static_cast<int64_t>(log.size()));
+}
+
+TEST_F(CommandsTest, LogsFollowWaitsForTheFirstAttempt) {
+  fake_.SetLog("hello\n");
+  fake_.SetRunScript({MakeRun("queued", {Task("convert", "queued", 0)})});
+  {
+    absl::MutexLock lock(&fake_.mu_);
+    fake_.log_not_found_calls_ = 3;
+  }
+  Result r = Cli({"logs", "r1", "convert", "-f"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "hello\n");
+
+  // Without -f, or when the task can no longer start, "not found" is the answer.
+  {
+    absl::MutexLock lock(&fake_.mu_);
+    fake_.log_not_found_calls_ = 1;
+  }
+  r = Cli({"logs", "r1", "convert"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_EQ(r.err, "dectl: task has not started any attempt\n");
+
+  fake_.SetRunScript({MakeRun("failed", {Task("convert", "upstream_failed", 0)})});
+  {
+    absl::MutexLock lock(&fake_.mu_);
+    fake_.log_not_found_calls_ = 1;
+  }
+  r = Cli({"logs", "r1", "convert", "-f"});
+  EXPECT_EQ(r.code, kExitFailed);
 }
 
 TEST_F(CommandsTest, LogsJsonIsOneDocument) {
