@@ -7,7 +7,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -627,6 +630,68 @@ pq::ColumnMetaData ColumnWriter::BuildMetaData(int64_t chunk_offset) const {
   return m;
 }
 
+// A fixed set of threads that run fn(0..n-1) together with the calling thread (columns of a slice).
+class ColumnPool {
+ public:
+  explicit ColumnPool(int workers) {
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  ~ColumnPool() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    start_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  // Returns when fn has run for every index.
+  void Run(size_t n, const std::function<void(size_t)>& fn) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      fn_ = &fn;
+      n_ = n;
+      next_.store(0);
+      active_ = static_cast<int>(threads_.size());
+      ++generation_;
+    }
+    start_cv_.notify_all();
+    Work();
+    std::unique_lock<std::mutex> l(mu_);
+    done_cv_.wait(l, [&] { return active_ == 0; });
+    fn_ = nullptr;
+  }
+
+ private:
+  void Work() {
+    for (size_t i; (i = next_.fetch_add(1)) < n_;) (*fn_)(i);
+  }
+  void Loop() {
+    uint64_t seen = 0;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        start_cv_.wait(l, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+      }
+      Work();
+      std::lock_guard<std::mutex> l(mu_);
+      if (--active_ == 0) done_cv_.notify_one();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable start_cv_, done_cv_;
+  const std::function<void(size_t)>* fn_ = nullptr;
+  size_t n_ = 0;
+  std::atomic<size_t> next_{0};
+  int active_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
 absl::Status CheckColumn(const Field& f, const Column& c, size_t rows) {
   auto bad = [&](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat("parquet writer: column '", f.name, "': ", what));
@@ -658,6 +723,8 @@ class ParquetWriterImpl final : public ParquetWriter {
   ParquetWriterImpl(std::string path, int fd, const Schema& schema, const ParquetWriterOptions& options)
       : path_(std::move(path)), fd_(fd), schema_(schema), options_(options) {
     for (const Field& f : schema_) columns_.push_back(std::make_unique<ColumnWriter>(f, options_));
+    int threads = std::min<int>(options_.threads, static_cast<int>(columns_.size()));
+    if (threads > 1) pool_ = std::make_unique<ColumnPool>(threads - 1);
   }
   ~ParquetWriterImpl() override {
     if (fd_ >= 0) ::close(fd_);
@@ -740,23 +807,16 @@ class ParquetWriterImpl final : public ParquetWriter {
     return total;
   }
 
+  // Runs fn(column) for every column: on the pool when there is one (columns are independent).
   template <typename Fn>
   absl::Status RunColumns(Fn fn) {
     size_t n = columns_.size();
-    int threads = std::min<int>(options_.threads, static_cast<int>(n));
-    if (threads <= 1) {
+    if (pool_ == nullptr) {
       for (size_t c = 0; c < n; ++c) DE_RETURN_IF_ERROR(fn(c));
       return absl::OkStatus();
     }
     std::vector<absl::Status> status(n);
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t c; (c = next.fetch_add(1)) < n;) status[c] = fn(c);
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
+    pool_->Run(n, [&](size_t c) { status[c] = fn(c); });
     for (auto& s : status) DE_RETURN_IF_ERROR(s);
     return absl::OkStatus();
   }
@@ -766,7 +826,7 @@ class ParquetWriterImpl final : public ParquetWriter {
     pq::RowGroup rg;
     rg.num_rows = rg_rows_;
     rg.file_offset = offset_;
-    rg.ordinal = static_cast<int16_t>(meta_.row_groups.size());
+    if (meta_.row_groups.size() <= INT16_MAX) rg.ordinal = static_cast<int16_t>(meta_.row_groups.size());
     int64_t compressed = 0;
     for (auto& col : columns_) {
       int64_t chunk_offset = offset_;
@@ -805,6 +865,7 @@ class ParquetWriterImpl final : public ParquetWriter {
   const Schema schema_;
   const ParquetWriterOptions options_;
   std::vector<std::unique_ptr<ColumnWriter>> columns_;
+  std::unique_ptr<ColumnPool> pool_;
   pq::FileMetaData meta_;
   int64_t offset_ = 0;
   int64_t rg_rows_ = 0;
