@@ -1,6 +1,9 @@
 #include "server/store/store.h"
 
+#include <sqlite3.h>
+
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <string>
@@ -597,6 +600,92 @@ TEST_F(StoreTest, ReopeningTheFileKeepsCommittedRows) {
   ASSERT_OK_AND_ASSIGN(auto run, (*again)->GetRun("r"));
   ASSERT_TRUE(run.has_value());
   EXPECT_EQ(run->state, "running");
+}
+
+// ---- Statement lifetime ---------------------------------------------------------------------
+
+// Statements of `db` that are mid-step (hold a read transaction open).
+int BusyStatements(Db* db) {
+  int n = 0;
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db->raw(), nullptr); s != nullptr;
+       s = sqlite3_next_stmt(db->raw(), s)) {
+    n += sqlite3_stmt_busy(s) ? 1 : 0;
+  }
+  return n;
+}
+
+TEST_F(StoreTest, ListReadsLeaveNoStatementBusy) {
+  AddDag("d");
+  AddRun("r", "d", "running", 1, 1);
+  ASSERT_OK(store_->ListDags().status());
+  ASSERT_OK(store_->ListRuns("", "", 10).status());
+  ASSERT_OK(store_->ListUnfinishedRuns().status());
+  ASSERT_OK(store_->ListTaskInstances("r").status());
+  ASSERT_OK(store_->ListAttempts("r").status());
+  ASSERT_OK(store_->ListWorkers().status());
+  ASSERT_OK(store_->ListDagVersions("d").status());
+  EXPECT_EQ(BusyStatements(store_->db()), 0);
+}
+
+// BUG: the single-row reads (GetDag, GetDagVersion, GetRun, RunExists, GetAttempt) return while
+// their cached statement still sits on SQLITE_ROW: it is only reset the next time the same SQL is
+// used. A busy statement keeps the connection's read transaction open, so (a) another connection
+// sees this connection's snapshot as in use and the WAL can never be restarted, and (b) this
+// connection reads a stale snapshot of other connections' writes. Fix: reset (e.g. a scope guard
+// calling Stmt::Reset) before returning from every single-row read.
+TEST_F(StoreTest, DISABLED_SingleRowReadsLeaveNoStatementBusy) {
+  AddDag("d");
+  AddRun("r", "d", "running", 1, 1);
+  AttemptRow a;
+  a.run_id = "r";
+  a.task_id = "t";
+  a.worker = "w";
+  a.state = "running";
+  ASSERT_OK_AND_ASSIGN(int64_t id, store_->InsertAttempt(a));
+  ASSERT_EQ(BusyStatements(store_->db()), 0);
+
+  ASSERT_OK(store_->GetDag("d").status());
+  EXPECT_EQ(BusyStatements(store_->db()), 0) << "after GetDag";
+  ASSERT_OK(store_->GetDagVersion("d", 1).status());
+  EXPECT_EQ(BusyStatements(store_->db()), 0) << "after GetDagVersion";
+  ASSERT_OK(store_->GetRun("r").status());
+  EXPECT_EQ(BusyStatements(store_->db()), 0) << "after GetRun";
+  ASSERT_OK(store_->RunExists("r").status());
+  EXPECT_EQ(BusyStatements(store_->db()), 0) << "after RunExists";
+  ASSERT_OK(store_->GetAttempt(id).status());
+  EXPECT_EQ(BusyStatements(store_->db()), 0) << "after GetAttempt";
+}
+
+// BUG (same cause, the visible effect): after one GetDag that found its row, every later commit of
+// this connection appends to the WAL and the WAL is never restarted: 1,500 small commits grow it
+// to ~30 MB instead of staying near the 1,000-page auto-checkpoint size (~4 MB). A scheduler that
+// runs for weeks grows its WAL without bound.
+TEST_F(StoreTest, DISABLED_WalStaysBoundedAfterASingleRowRead) {
+  AddDag("d");
+  ASSERT_OK_AND_ASSIGN(auto dag, store_->GetDag("d"));
+  ASSERT_TRUE(dag.has_value());
+  for (int i = 0; i < 1500; ++i) {
+    Transaction tx(store_->db());
+    ASSERT_OK(tx.status());
+    AddRun("r" + std::to_string(i), "d", "queued", i, i);
+    ASSERT_OK(tx.Commit());
+  }
+  const auto wal = std::filesystem::file_size(dir_.File("de.db-wal"));
+  EXPECT_LT(wal, 8u << 20) << "WAL bytes: " << wal;
+}
+
+// The same workload without a pending single-row read keeps the WAL small (the control for the
+// test above).
+TEST_F(StoreTest, WalStaysBoundedWithoutPendingReads) {
+  AddDag("d");
+  for (int i = 0; i < 1500; ++i) {
+    Transaction tx(store_->db());
+    ASSERT_OK(tx.status());
+    AddRun("r" + std::to_string(i), "d", "queued", i, i);
+    ASSERT_OK(tx.Commit());
+  }
+  const auto wal = std::filesystem::file_size(dir_.File("de.db-wal"));
+  EXPECT_LT(wal, 8u << 20) << "WAL bytes: " << wal;
 }
 
 }  // namespace
