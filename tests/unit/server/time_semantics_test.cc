@@ -118,8 +118,8 @@ class TimeSemanticsTest : public ::testing::Test {
     EXPECT_TRUE(r.ok());
     std::vector<v1::Run> runs(r->runs().begin(), r->runs().end());
     std::sort(runs.begin(), runs.end(), [](const v1::Run& a, const v1::Run& b) {
-      return std::tie(a.logical_date_ms(), a.created_at_ms()) <
-             std::tie(b.logical_date_ms(), b.created_at_ms());
+      return std::make_tuple(a.logical_date_ms(), a.created_at_ms()) <
+             std::make_tuple(b.logical_date_ms(), b.created_at_ms());
     });
     return runs;
   }
