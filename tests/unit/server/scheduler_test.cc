@@ -301,6 +301,21 @@ TEST_F(SchedulerTest, RegisterRejectsAnEmptyNameOrNoSlots) {
   EXPECT_EQ(Connect("w1", 0).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(SchedulerTest, ListWorkersReportsBusySlotsAndPools) {
+  ASSERT_OK(Connect("w1", 3, {"default", "io"}).status());
+  Submit(kSingle);
+  Trigger("single");
+  auto workers = sched_->ListWorkers();
+  ASSERT_TRUE(workers.ok()) << workers.status();
+  ASSERT_EQ(workers->workers_size(), 1);
+  const v1::Worker& w = workers->workers(0);
+  EXPECT_EQ(w.name(), "w1");
+  EXPECT_EQ(w.slots(), 3);
+  EXPECT_EQ(w.busy(), 1);
+  EXPECT_THAT(w.pools(), ElementsAre("default", "io"));
+  EXPECT_EQ(w.state(), "connected");
+}
+
 TEST_F(SchedulerTest, DisconnectIsRecorded) {
   ASSERT_OK(Connect("w1").status());
   sched_->OnWorkerDisconnected("w1", Session("w1"));
@@ -1059,6 +1074,28 @@ TEST_F(SchedulerTest, CancelRunCancelsRunningAndPendingTasks) {
   EXPECT_EQ(sched_->CancelRun("no_such_run").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(SchedulerTest, CancelAQueuedRun) {
+  ASSERT_OK(Connect("w1", 4).status());
+  Submit(R"(
+dag: serial
+max_active_runs: 1
+tasks:
+  - { id: only, type: noop }
+)");
+  const std::string first = Trigger("serial");
+  const std::string second = Trigger("serial");
+  auto as = Channel("w1").TakeAssignments();
+  ASSERT_EQ(as.size(), 1u);
+  auto cancelled = sched_->CancelRun(second);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(Run(second).state, "cancelled");
+  EXPECT_EQ(Tis(second)["only"].state, "cancelled");
+  EXPECT_THAT(Channel("w1").TakeCancels(), IsEmpty()) << "nothing of it was running";
+  Succeed("w1", as[0]);
+  EXPECT_EQ(Run(first).state, "success");
+  EXPECT_THAT(Channel("w1").TakeAssignments(), IsEmpty());
+}
+
 TEST_F(SchedulerTest, CancelRunClearsAPendingRetry) {
   ASSERT_OK(Connect("w1").status());
   Submit(R"(
@@ -1192,6 +1229,57 @@ tasks:
   EXPECT_EQ(as[0].try_number(), 2);
   Succeed("w1", as[0]);
   EXPECT_EQ(Run(run_id).state, "success");
+}
+
+TEST_F(SchedulerTest, RecoveryKeepsTheMaxActiveRunsQueue) {
+  ASSERT_OK(Connect("w1", 4).status());
+  Submit(R"(
+dag: serial
+max_active_runs: 1
+tasks:
+  - { id: only, type: noop }
+)");
+  const std::string first = Trigger("serial");
+  const std::string second = Trigger("serial");
+  auto as = Channel("w1").TakeAssignments();
+  ASSERT_EQ(as.size(), 1u);
+
+  std::unique_ptr<Scheduler> crashed = std::move(sched_);
+  sched_ = NewScheduler();
+  ASSERT_OK(sched_->Recover());
+  EXPECT_EQ(Run(second).state, "queued") << "the limit still holds after recovery";
+  ASSERT_OK(Connect("w1", 4, {}, {as[0].attempt_id()}).status());
+  EXPECT_THAT(Channel("w1").TakeAssignments(), IsEmpty());
+  Succeed("w1", as[0]);
+  EXPECT_EQ(Run(first).state, "success");
+  as = Channel("w1").TakeAssignments();
+  ASSERT_EQ(as.size(), 1u);
+  EXPECT_EQ(as[0].run_id(), second);
+  Succeed("w1", as[0]);
+  EXPECT_EQ(Run(second).state, "success");
+}
+
+TEST_F(SchedulerTest, RecoveredAttemptKeepsItsOriginalTimeoutDeadline) {
+  ASSERT_OK(Connect("w1").status());
+  Submit(R"(
+dag: slow
+tasks:
+  - { id: t, type: noop, timeout: 1m }
+)");
+  const std::string run_id = Trigger("slow");
+  auto as = Channel("w1").TakeAssignments();
+  ASSERT_EQ(as.size(), 1u);
+  std::unique_ptr<Scheduler> crashed = std::move(sched_);
+  clock_.Advance(absl::Seconds(70));   // the scheduler was down for 70 s
+  sched_ = NewScheduler();
+  ASSERT_OK(sched_->Recover());
+  ASSERT_OK(Connect("w1", 1, {}, {as[0].attempt_id()}).status());
+  Advance(absl::Seconds(4));   // 74 s after the start: within timeout + grace
+  Heartbeat("w1", {as[0].attempt_id()});
+  EXPECT_EQ(Attempt(as[0].attempt_id()).state, "running");
+  Advance(absl::Seconds(1));   // 75 s = 60 s + 15 s grace
+  EXPECT_EQ(Attempt(as[0].attempt_id()).state, "timed_out");
+  EXPECT_EQ(Run(run_id).state, "failed");
 }
 
 // ---- DAG versions and validation --------------------------------------------------------------
