@@ -66,10 +66,22 @@ struct Dense {
   }
 };
 
+// Two's-complement wrapping arithmetic: out-of-range values from a damaged file must not be UB.
+inline int64_t WrapMul(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+}
+inline int64_t WrapAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+inline int64_t FloorDiv1000(int64_t x) {
+  int64_t q = x / 1000;
+  return (x % 1000 < 0) ? q - 1 : q;
+}
+
 int64_t Int96ToMicros(const uint8_t* p) {
   int64_t nanos = static_cast<int64_t>(LoadLE64(p));
   int32_t julian = static_cast<int32_t>(LoadLE32(p + 8));
-  return (static_cast<int64_t>(julian) - 2440588) * 86400000000ll + nanos / 1000;
+  return WrapAdd(WrapMul(static_cast<int64_t>(julian) - 2440588, 86400000000ll), FloorDiv1000(nanos));
 }
 
 absl::Status DecodePlain(const Leaf& leaf, const uint8_t* p, size_t n, size_t count, Dense* d) {
@@ -406,8 +418,8 @@ absl::Status BuildOutput(const Leaf& leaf, std::vector<uint8_t>& valid, Dense& d
     case Type::kTimestamp:
       scatter(out->i64, [&](size_t k) -> int64_t {
         int64_t x = d.i64[k];
-        if (leaf.conv == Leaf::Conv::kTsMillis) return x * 1000;
-        if (leaf.conv == Leaf::Conv::kTsNanos) return x >= 0 ? x / 1000 : -((-x + 999) / 1000);
+        if (leaf.conv == Leaf::Conv::kTsMillis) return WrapMul(x, 1000);
+        if (leaf.conv == Leaf::Conv::kTsNanos) return FloorDiv1000(x);
         return x;
       });
       break;

@@ -65,7 +65,7 @@ Batch RandomBatch(const Schema& schema, size_t rows, double null_frac, uint32_t 
     for (size_t c = 0; c < schema.size(); ++c) {
       bool valid = !schema[c].nullable || std::uniform_real_distribution<double>(0, 1)(rng) >= null_frac;
       int64_t x = distinct > 0 ? static_cast<int64_t>(rng() % distinct) - distinct / 2 : static_cast<int64_t>(rng());
-      if (schema[c].type == Type::kTimestamp) x = x * 1000003 + 1700000000000000ll;
+      if (schema[c].type == Type::kTimestamp) x = static_cast<int64_t>(static_cast<uint64_t>(x) * 1000003u + 1700000000000000ull);
       double d = static_cast<double>(x) / 7.0;
       std::string s = std::string(kWords[rng() % 10]) + (distinct > 0 ? std::to_string(x) : std::to_string(rng()));
       Push(&b.columns[c], valid, x, d, s);
