@@ -5,6 +5,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -69,8 +70,9 @@ class MemorySource : public RawSource {
 // Buffers the raw source; the decoders consume from [begin, end).
 class StreamBase : public InputStream {
  public:
-  StreamBase(std::unique_ptr<RawSource> src, std::string path, std::string prefix)
-      : src_(std::move(src)), path_(std::move(path)), buf_(kRawBufferBytes) {
+  StreamBase(std::unique_ptr<RawSource> src, std::string path, std::string prefix,
+             size_t buffer_bytes)
+      : src_(std::move(src)), path_(std::move(path)), buf_(std::max(buffer_bytes, prefix.size())) {
     // `prefix` holds bytes already read while sniffing the magic number.
     std::memcpy(buf_.data(), prefix.data(), prefix.size());
     end_ = prefix.size();
@@ -123,8 +125,8 @@ class PlainStream : public StreamBase {
 
 class GzipStream : public StreamBase {
  public:
-  GzipStream(std::unique_ptr<RawSource> src, std::string path, std::string prefix)
-      : StreamBase(std::move(src), std::move(path), std::move(prefix)) {
+  GzipStream(std::unique_ptr<RawSource> src, std::string path, std::string prefix, size_t buf)
+      : StreamBase(std::move(src), std::move(path), std::move(prefix), buf) {
     std::memset(&zs_, 0, sizeof(zs_));
     init_ok_ = inflateInit2(&zs_, 15 + 16) == Z_OK;
   }
@@ -199,8 +201,9 @@ class GzipStream : public StreamBase {
 
 class ZstdStream : public StreamBase {
  public:
-  ZstdStream(std::unique_ptr<RawSource> src, std::string path, std::string prefix)
-      : StreamBase(std::move(src), std::move(path), std::move(prefix)), dctx_(ZSTD_createDCtx()) {}
+  ZstdStream(std::unique_ptr<RawSource> src, std::string path, std::string prefix, size_t buf)
+      : StreamBase(std::move(src), std::move(path), std::move(prefix), buf),
+        dctx_(ZSTD_createDCtx()) {}
   ~ZstdStream() override { ZSTD_freeDCtx(dctx_); }
   InputCompression compression() const override { return InputCompression::kZstd; }
 
@@ -250,15 +253,15 @@ class ZstdStream : public StreamBase {
 };
 
 std::unique_ptr<InputStream> MakeStream(std::unique_ptr<RawSource> src, std::string path,
-                                        std::string prefix) {
+                                        std::string prefix, size_t buf) {
   const auto* m = reinterpret_cast<const unsigned char*>(prefix.data());
   if (prefix.size() >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
-    return std::make_unique<GzipStream>(std::move(src), std::move(path), std::move(prefix));
+    return std::make_unique<GzipStream>(std::move(src), std::move(path), std::move(prefix), buf);
   }
   if (prefix.size() >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
-    return std::make_unique<ZstdStream>(std::move(src), std::move(path), std::move(prefix));
+    return std::make_unique<ZstdStream>(std::move(src), std::move(path), std::move(prefix), buf);
   }
-  return std::make_unique<PlainStream>(std::move(src), std::move(path), std::move(prefix));
+  return std::make_unique<PlainStream>(std::move(src), std::move(path), std::move(prefix), buf);
 }
 
 // Reads up to 4 bytes to sniff the magic number.
@@ -286,13 +289,14 @@ absl::StatusOr<std::unique_ptr<InputStream>> OpenInputStream(const std::string& 
   auto src = std::make_unique<FdSource>(fd, path);
   auto prefix = ReadPrefix(src.get());
   if (!prefix.ok()) return prefix.status();
-  return MakeStream(std::move(src), path, std::move(*prefix));
+  return MakeStream(std::move(src), path, std::move(*prefix), kRawBufferBytes);
 }
 
 std::unique_ptr<InputStream> NewMemoryInputStream(std::string data, std::string name) {
+  const size_t buf = std::min(kRawBufferBytes, data.size() + 16);
   auto src = std::make_unique<MemorySource>(std::move(data));
   auto prefix = ReadPrefix(src.get());
-  return MakeStream(std::move(src), std::move(name), prefix.ok() ? *prefix : std::string());
+  return MakeStream(std::move(src), std::move(name), prefix.ok() ? *prefix : std::string(), buf);
 }
 
 }  // namespace de::data

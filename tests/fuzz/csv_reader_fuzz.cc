@@ -1,0 +1,88 @@
+// libFuzzer target for the CSV reader: input decoding (plain/gzip/zstd by magic bytes), sniffing
+// (delimiter, header, types), splitting into chunks and parsing into batches. The first byte picks
+// options; the rest is the file. Checks the batch invariants the Parquet writer relies on.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "worker/data/csv_reader.h"
+#include "worker/data/input_stream.h"
+
+namespace {
+
+void Check(bool ok) {
+  if (!ok) std::abort();
+}
+
+void CheckBatch(const de::data::Batch& b, const de::data::Schema& schema) {
+  Check(b.columns.size() == schema.size());
+  for (const auto& c : b.columns) {
+    Check(c.valid.size() == b.num_rows);
+    switch (c.type) {
+      case de::data::Type::kBool: Check(c.u8.size() == b.num_rows); break;
+      case de::data::Type::kInt32:
+      case de::data::Type::kDate: Check(c.i32.size() == b.num_rows); break;
+      case de::data::Type::kInt64:
+      case de::data::Type::kTimestamp: Check(c.i64.size() == b.num_rows); break;
+      case de::data::Type::kDouble: Check(c.f64.size() == b.num_rows); break;
+      case de::data::Type::kString:
+        Check(c.offsets.size() == b.num_rows + 1);
+        for (size_t i = 0; i + 1 < c.offsets.size(); ++i) Check(c.offsets[i] <= c.offsets[i + 1]);
+        Check(c.offsets.back() == c.bytes.size());
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const uint8_t opt = data[0];
+  std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
+
+  de::data::CsvReadOptions o;
+  static constexpr char kDelims[] = {0, ',', ';', '\t'};
+  o.delimiter = kDelims[opt & 3];
+  o.quote = (opt & 4) ? '"' : ((opt & 8) ? '\'' : 0);
+  if (opt & 16) o.header = (opt & 32) != 0;
+  o.on_error = (opt & 64) ? de::data::OnError::kNull : de::data::OnError::kReject;
+  o.null_values = {"NA"};
+  o.sample_rows = 50;
+  if (opt & 128) o.schema = {{"column0", de::data::Type::kInt32}};
+  const size_t chunk_bytes = 64 + (size % 200);
+
+  auto in = de::data::NewMemoryInputStream(text, "fuzz.csv");
+  bool whole = false;
+  auto sample = de::data::ReadCsvSample(in.get(), 4096, &whole);
+  if (!sample.ok()) return 0;
+  auto fmt = de::data::SniffCsv(*sample, whole, o, "fuzz.csv");
+  if (!fmt.ok() || fmt->schema.empty()) return 0;
+
+  auto in2 = de::data::NewMemoryInputStream(text, "fuzz.csv");
+  de::data::CsvSplitter splitter(in2.get(), fmt->quote, chunk_bytes, 1 << 16);
+  de::data::CsvChunkParser parser(*fmt);
+  de::data::Batch batch;
+  de::data::InitBatch(fmt->schema, &batch);
+  de::data::CsvParseStats stats;
+  std::vector<de::data::CsvReject> rejects;
+  de::data::CsvChunk chunk;
+  int64_t last_line = 0;
+  while (true) {
+    auto more = splitter.Next(&chunk);
+    if (!more.ok() || !*more) break;
+    Check(chunk.size > 0 && chunk.data[chunk.size - 1] == '\n');
+    Check(chunk.first_line > last_line);
+    last_line = chunk.first_line;
+    de::data::ClearBatch(&batch);
+    auto st = parser.Parse(chunk.data.get(), chunk.size, chunk.first_line,
+                           fmt->header && chunk.file_start, "fuzz.csv", &batch, &stats, &rejects);
+    if (!st.ok()) break;
+    CheckBatch(batch, fmt->schema);
+  }
+  Check(stats.rows_in == stats.rows_out + stats.rows_rejected);
+  for (const auto& r : rejects) Check(r.line >= 1 && !r.reason.empty());
+  return 0;
+}
