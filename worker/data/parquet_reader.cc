@@ -610,7 +610,7 @@ absl::Status ParquetReader::Init() {
   return absl::OkStatus();
 }
 
-absl::Status ParquetReader::ReadChunk(int rg_index, int col, Column* out) {
+absl::Status ParquetReader::ReadChunk(int rg_index, int col, Column* out) const {
   const pq::RowGroup& rg = metadata_.row_groups[rg_index];
   const pq::ColumnMetaData& md = *rg.columns[col].meta_data;
   const Leaf& leaf = leaves_[col];
@@ -821,7 +821,7 @@ absl::Status ParquetReader::ReadChunk(int rg_index, int col, Column* out) {
   return BuildOutput(leaf, valid, dense, out);
 }
 
-absl::StatusOr<Batch> ParquetReader::ReadRowGroup(int i, const std::vector<int>& columns) {
+absl::StatusOr<Batch> ParquetReader::ReadRowGroup(int i, const std::vector<int>& columns) const {
   if (i < 0 || i >= num_row_groups()) return absl::OutOfRangeError(absl::StrCat("row group ", i, " does not exist"));
   std::vector<int> cols = columns;
   if (cols.empty()) {
@@ -838,7 +838,7 @@ absl::StatusOr<Batch> ParquetReader::ReadRowGroup(int i, const std::vector<int>&
   return batch;
 }
 
-absl::StatusOr<Batch> ParquetReader::ReadAll(const std::vector<int>& columns) {
+absl::StatusOr<Batch> ParquetReader::ReadAll(const std::vector<int>& columns) const {
   Batch all;
   std::vector<int> cols = columns;
   if (cols.empty()) {

@@ -1,5 +1,6 @@
 // Reads flat Parquet files (de, DuckDB, Arrow/pyarrow, Spark) into Batches, a row group at a time; every
-// length from the file is bounds-checked (corrupt input is an error). Not thread-safe: one reader per thread.
+// length from the file is bounds-checked (corrupt input is an error). After Open, all methods are const
+// and may run on several threads at once (e.g. one row group per thread).
 #pragma once
 
 #include <cstdint>
@@ -45,9 +46,9 @@ class ParquetReader {
   std::string created_by() const { return metadata_.created_by.value_or(""); }
 
   // Reads row group `i`; `columns` selects schema columns by index (empty = all), in that order.
-  absl::StatusOr<Batch> ReadRowGroup(int i, const std::vector<int>& columns = {});
+  absl::StatusOr<Batch> ReadRowGroup(int i, const std::vector<int>& columns = {}) const;
   // Reads every row group into one batch (for tests and small files).
-  absl::StatusOr<Batch> ReadAll(const std::vector<int>& columns = {});
+  absl::StatusOr<Batch> ReadAll(const std::vector<int>& columns = {}) const;
 
   absl::StatusOr<ColumnChunkStats> Statistics(int row_group, int column) const;
 
@@ -64,7 +65,7 @@ class ParquetReader {
  private:
   ParquetReader() = default;
   absl::Status Init();
-  absl::Status ReadChunk(int rg, int col, Column* out);
+  absl::Status ReadChunk(int rg, int col, Column* out) const;
 
   std::string path_;
   int fd_ = -1;

@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "worker/data/parquet_reader.h"
@@ -372,6 +373,27 @@ TEST(ParquetRoundTrip, ThreadedWriterMatches) {
   opts.row_group_rows = 200000;
   Batch got = RoundTrip(TempPath("threads"), schema, {b}, opts);
   ExpectSameData(b, got);
+}
+
+TEST(ParquetRoundTrip, RowGroupsReadConcurrently) {
+  Schema schema = AllTypesSchema();
+  Batch b = RandomBatch(schema, 40000, 0.1, 8, 500);
+  ParquetWriterOptions opts;
+  opts.row_group_rows = 5000;
+  std::unique_ptr<ParquetReader> r;
+  Batch want = RoundTrip(TempPath("concurrent"), schema, {b}, opts, &r);
+  ASSERT_EQ(r->num_row_groups(), 8);
+  std::vector<Batch> got(8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int g = t; g < 8; g += 4) got[g] = *r->ReadRowGroup(g);
+    });
+  }
+  for (auto& t : threads) t.join();
+  Batch all;
+  for (const Batch& g : got) AppendBatch(&all, g);
+  ExpectSameData(want, all);
 }
 
 TEST(ParquetRoundTrip, MetadataAndColumnSubset) {
