@@ -1,5 +1,5 @@
-// Parquet writer throughput on flights-shaped rows (date, delay, distance, origin, dest; ~5% null
-// delays), 3M rows in 128K-row batches; reports rows/s and input MB/s (the CSV-equivalent bytes).
+// Parquet writer (and reader) throughput on flights-shaped rows (date, delay, distance, origin, dest;
+// ~5% null delays), 3M rows in 128K-row batches; reports rows/s and MB/s of the same rows as CSV text.
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "worker/data/parquet_reader.h"
 #include "worker/data/parquet_writer.h"
 
 namespace de::data {
@@ -109,6 +110,37 @@ BENCHMARK(BM_WriteFlights)
     ->Args({static_cast<int>(Codec::kNone), 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// Reading the same rows back (one thread), for comparison with the writer.
+void BM_ReadFlights(benchmark::State& state) {
+  const Data& data = GetData();
+  std::string path = "/tmp/parquet_reader_bench_" + std::to_string(::getpid()) + ".parquet";
+  {
+    auto w = ParquetWriter::Open(path, data.schema, ParquetWriterOptions{});
+    for (const Batch& b : data.batches) (void)(*w)->Write(b);
+    (void)(*w)->Close();
+  }
+  for (auto _ : state) {
+    auto r = ParquetReader::Open(path);
+    if (!r.ok()) {
+      state.SkipWithError(std::string(r.status().message()).c_str());
+      return;
+    }
+    for (int g = 0; g < (*r)->num_row_groups(); ++g) {
+      auto b = (*r)->ReadRowGroup(g);
+      if (!b.ok()) {
+        state.SkipWithError(std::string(b.status().message()).c_str());
+        return;
+      }
+      benchmark::DoNotOptimize(b->num_rows);
+    }
+  }
+  std::remove(path.c_str());
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(kRows));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * data.csv_bytes);
+}
+
+BENCHMARK(BM_ReadFlights)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace de::data
