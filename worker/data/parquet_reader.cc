@@ -445,6 +445,25 @@ absl::Status BuildOutput(const Leaf& leaf, std::vector<uint8_t>& valid, Dense& d
       }
       break;
     case Type::kString: {
+      if (leaf.conv == Leaf::Conv::kUuid) {  // 16 raw bytes -> 36 characters of text
+        static constexpr char kHex[] = "0123456789abcdef";
+        std::string text;
+        out->offsets.resize(rows + 1);
+        out->offsets[0] = 0;
+        for (size_t i = 0; i < rows; ++i) {
+          if (v[i]) {
+            const char* u = d.bytes.data() + d.offsets[j++];
+            for (int k = 0; k < 16; ++k) {
+              if (k == 4 || k == 6 || k == 8 || k == 10) text.push_back('-');
+              text.push_back(kHex[static_cast<uint8_t>(u[k]) >> 4]);
+              text.push_back(kHex[static_cast<uint8_t>(u[k]) & 15]);
+            }
+          }
+          out->offsets[i + 1] = static_cast<uint32_t>(text.size());
+        }
+        out->bytes = std::move(text);
+        break;
+      }
       out->offsets.resize(rows + 1);
       out->offsets[0] = 0;
       out->bytes = std::move(d.bytes);  // dense bytes are already in row order
@@ -517,6 +536,7 @@ absl::Status ResolveLeaf(const pq::SchemaElement& e, Leaf* leaf, Field* field) {
       if (e.type_length.value_or(0) <= 0) return Corrupt(absl::StrCat("column '", e.name, "': FIXED_LEN_BYTE_ARRAY without a length"));
       leaf->type_length = *e.type_length;
       field->type = is_decimal ? Type::kDouble : Type::kString;
+      if (lt.kind == pq::LogicalType::kUuid && leaf->type_length == 16) leaf->conv = Leaf::Conv::kUuid;
       break;
     default:
       return absl::UnimplementedError(absl::StrCat("parquet: column '", e.name, "' has unknown physical type ",

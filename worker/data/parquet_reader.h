@@ -37,7 +37,8 @@ class ParquetReader {
   // Physical/logical types map to column.h Types: INT32 DATE -> kDate; INT64 TIMESTAMP (millis,
   // micros, nanos) and INT96 -> kTimestamp (micros); FLOAT, DOUBLE, DECIMAL -> kDouble; other
   // INT32/INT8/INT16/UINT8/UINT16 -> kInt32; UINT32/INT64 -> kInt64; BYTE_ARRAY and
-  // FIXED_LEN_BYTE_ARRAY -> kString; BOOLEAN -> kBool. Fields are nullable unless REQUIRED.
+  // FIXED_LEN_BYTE_ARRAY -> kString (UUID as 8-4-4-4-12 hex text); BOOLEAN -> kBool. Fields are
+  // nullable unless REQUIRED.
   const Schema& schema() const { return schema_; }
   int64_t num_rows() const { return metadata_.num_rows; }
   int num_row_groups() const { return static_cast<int>(metadata_.row_groups.size()); }
@@ -58,7 +59,7 @@ class ParquetReader {
     int type_length = 0;
     int max_def = 0;
     Type type = Type::kString;
-    enum class Conv { kNone, kTsMillis, kTsNanos, kDecimal, kUint32 } conv = Conv::kNone;
+    enum class Conv { kNone, kTsMillis, kTsNanos, kDecimal, kUint32, kUuid } conv = Conv::kNone;
     int scale = 0;
   };
 

@@ -1,6 +1,8 @@
 // Reads the DuckDB-written fixtures in tests/testdata/parquet (data page v1 and v2; PLAIN,
 // PLAIN_DICTIONARY, RLE_DICTIONARY, DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY,
-// BYTE_STREAM_SPLIT; snappy, gzip, zstd) and checks every value against the generating SQL:
+// BYTE_STREAM_SPLIT; snappy, gzip, zstd) and checks every value against the generating SQL.
+// duckdb_v1_snappy.parquet (default options) and duckdb_v2_zstd.parquet (compression zstd,
+// parquet_version v2) hold:
 //   select i::INTEGER id, case when i%11=0 then null else i%3=0 end b, (i%100-50)::SMALLINT small,
 //     (i*1000003)::BIGINT big, case when i%13=0 then null else i::DOUBLE/7 end d,
 //     ((i%50)/4)::FLOAT f, date '2024-01-01' + (i%366) dt, timestamp '2024-01-01' + i*37 s ts,
@@ -109,8 +111,49 @@ void CheckFixture(const std::string& file, int expected_row_groups) {
 }
 
 TEST(ParquetReaderDuckDB, V1Snappy) { CheckFixture("duckdb_v1_snappy.parquet", 1); }
-TEST(ParquetReaderDuckDB, V1Gzip) { CheckFixture("duckdb_v1_gzip.parquet", 1); }
 TEST(ParquetReaderDuckDB, V2Zstd) { CheckFixture("duckdb_v2_zstd.parquet", 1); }
+
+// duckdb_types_gzip.parquet (compression gzip):
+//   select (i-60)::TINYINT t, i::UTINYINT ut, (i*100000)::UINTEGER ui, (i*1.5)::DECIMAL(30,5) bigdec,
+//     (i*1.5)::DECIMAL(4,1) smalldec, (i*1.5)::DECIMAL(15,2) middec,
+//     case when i%7=0 then null else ('00000000-0000-4000-8000-' || lpad(i::VARCHAR, 12, '0'))::UUID end u,
+//     'abc'::BLOB bl, ('x'||(i%3))::ENUM('x0','x1','x2') e,
+//     timestamptz '2024-01-01 00:00:00+00' + to_seconds(i) tz
+//   from range(0,120) t(i)
+TEST(ParquetReaderDuckDB, OtherTypesGzip) {
+  auto r = ParquetReader::Open(TestData("duckdb_types_gzip.parquet"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  const Schema& s = (*r)->schema();
+  const std::vector<std::pair<std::string, Type>> want = {
+      {"t", Type::kInt32},        {"ut", Type::kInt32},       {"ui", Type::kInt64},   {"bigdec", Type::kDouble},
+      {"smalldec", Type::kDouble}, {"middec", Type::kDouble}, {"u", Type::kString},   {"bl", Type::kString},
+      {"e", Type::kString},       {"tz", Type::kTimestamp}};
+  ASSERT_EQ(s.size(), want.size());
+  for (size_t c = 0; c < want.size(); ++c) {
+    EXPECT_EQ(s[c].name, want[c].first);
+    EXPECT_EQ(s[c].type, want[c].second) << s[c].name;
+  }
+  auto all = (*r)->ReadAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  const Batch& b = *all;
+  ASSERT_EQ(b.num_rows, 120u);
+  for (int i = 0; i < 120; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_EQ(b.columns[0].i32[i], i - 60);
+    ASSERT_EQ(b.columns[1].i32[i], i);
+    ASSERT_EQ(b.columns[2].i64[i], i * 100000ll);
+    for (int c : {3, 4, 5}) ASSERT_DOUBLE_EQ(b.columns[c].f64[i], i * 1.5) << c;
+    ASSERT_EQ(b.columns[6].valid[i], i % 7 != 0);
+    if (i % 7 != 0) {
+      char tail[16];
+      std::snprintf(tail, sizeof(tail), "%012d", i);
+      ASSERT_EQ(b.columns[6].str(i), std::string("00000000-0000-4000-8000-") + tail);
+    }
+    ASSERT_EQ(b.columns[7].str(i), "abc");
+    ASSERT_EQ(b.columns[8].str(i), "x" + std::to_string(i % 3));
+    ASSERT_EQ(b.columns[9].i64[i], 1704067200000000ll + i * 1000000ll);
+  }
+}
 
 TEST(ParquetReaderDuckDB, NestedColumnsAreAClearError) {
   auto r = ParquetReader::Open(TestData("duckdb_nested.parquet"));
@@ -132,7 +175,7 @@ TEST(ParquetReader, MissingAndNonParquetFiles) {
 TEST(ParquetReader, CorruptDuckDBFilesAreErrors) {
   std::string bad_path = testing::TempDir() + "/corrupt_duckdb_" + std::to_string(::getpid()) + ".parquet";
   std::mt19937 rng(5);
-  for (const char* name : {"duckdb_v2_zstd.parquet", "duckdb_v1_gzip.parquet", "duckdb_v1_snappy.parquet"}) {
+  for (const char* name : {"duckdb_v2_zstd.parquet", "duckdb_types_gzip.parquet", "duckdb_v1_snappy.parquet"}) {
     std::ifstream in(TestData(name), std::ios::binary);
     std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     ASSERT_FALSE(good.empty());
