@@ -296,6 +296,8 @@ void Scheduler::ProcessTimers() {
     if (!st.ok()) break;
     const InFlight& fl = inflight_.at(id);
     spdlog::warn("attempt={} lost: worker {} stopped heartbeating", id, fl.worker);
+    auto sw = workers_.find(fl.worker);
+    if (sw != workers_.end()) sw->second.suspect = true;
     st = EndAttempt(id, "lost", std::nullopt,
                     absl::StrCat("worker ", fl.worker, " stopped heartbeating (lease expired)"), {});
   }
@@ -604,7 +606,9 @@ void Scheduler::Dispatch() {
   std::vector<Free> free;
   for (auto& [name, w] : workers_) {
     int f = w.slots - static_cast<int>(w.attempts.size());
-    if (w.channel && f > 0) free.push_back({&w, f});
+    // A worker that let a lease lapse gets no new work until it is heard from again, even if its
+    // stream is still open (a hung process, a half-open connection).
+    if (w.channel && f > 0 && !w.suspect) free.push_back({&w, f});
   }
   if (free.empty()) return;
   // Running tasks per DAG (max_active_tasks) and per pool (pool slots).
@@ -621,6 +625,7 @@ void Scheduler::Dispatch() {
   store::Transaction tx(store_->db());
   absl::Status st = tx.status();
   int dispatched = 0;
+  bool wrote = false;   // rows changed (also when an attempt failed before reaching a worker)
   const int64_t now = ToMillis(clock_->Now());
   for (auto it = ready_.begin(); st.ok() && it != ready_.end();) {
     ActiveRun* run = FindRun(it->run_id);
@@ -672,6 +677,7 @@ void Scheduler::Dispatch() {
       a.state = "failed";
       a.ended_at = now;
       a.error = std::string(assignment.status().message());
+      wrote = true;
       st = store_->UpdateAttempt(a);
       ts.row.error = a.error;
       if (st.ok()) st = OnTaskFailedFinal(*run, task);
@@ -710,7 +716,7 @@ void Scheduler::Dispatch() {
     ReloadAfterStoreFailure();
     return;
   }
-  if (dispatched > 0 || !outbox_.empty()) CommitAndFlush(tx, "dispatch");
+  if (dispatched > 0 || wrote || !outbox_.empty()) CommitAndFlush(tx, "dispatch");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -738,6 +744,7 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
   w.session_id = session_id;
   w.connected_at = now;
   w.last_seen = now;
+  w.suspect = false;
 
   v1::RegisterAck ack;
   ack.set_heartbeat_interval_ms(absl::ToInt64Milliseconds(options_.heartbeat));
@@ -804,6 +811,7 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
   WorkerState& w = wit->second;
   const absl::Time now = clock_->Now();
   w.last_seen = now;
+  const bool was_suspect = std::exchange(w.suspect, false);
   if (msg.has_heartbeat()) {
     for (int64_t id : msg.heartbeat().running_attempt_ids()) {
       auto it = inflight_.find(id);
@@ -816,6 +824,7 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
         w.channel->Send(m);
       }
     }
+    if (was_suspect) Dispatch();   // back from silence: it may take work again
     return;
   }
   if (msg.has_started()) return;

@@ -136,6 +136,7 @@ class Scheduler {
     absl::Time connected_at;
     absl::Time last_seen;
     int64_t first_seen_ms = 0;
+    bool suspect = false;   // lost an attempt to lease expiry and has been silent since
   };
   // Ready-to-dispatch order: higher priority first, then older.
   struct ReadyKey {

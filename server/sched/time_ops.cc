@@ -106,6 +106,8 @@ absl::StatusOr<Scheduler::ActiveRun*> Scheduler::CreateRun(
 }
 
 absl::Status Scheduler::CancelActiveRun(ActiveRun& run, const std::string& reason) {
+  // Set first: ending the last running attempt may be what finishes the run.
+  if (IsActiveState(run.row.state)) run.row.reason = reason;
   for (size_t i = 0; i < run.tasks.size(); ++i) {
     TaskState& ts = run.tasks[i];
     if (ts.attempt_id != 0) {

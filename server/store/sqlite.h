@@ -51,6 +51,17 @@ class Stmt {
   sqlite3_stmt* stmt_;
 };
 
+// Resets a (cached) statement when the scope ends, so a single-row read does not keep the
+// statement busy (which would pin a read snapshot and keep the WAL from being checkpointed).
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(Stmt& s) : s_(s) {}
+  ~ResetOnExit() { s_.Reset(); }
+
+ private:
+  Stmt& s_;
+};
+
 class Db {
  public:
   // Opens (creating if needed) with WAL, synchronous=NORMAL, foreign keys, a busy timeout.

@@ -105,6 +105,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
 absl::StatusOr<std::optional<DagRow>> Store::GetDag(const std::string& dag_id) {
   Stmt& s = db_->Cached(
       "SELECT dag_id, latest_version, paused, created_at, updated_at FROM dags WHERE dag_id = ?");
+  ResetOnExit reset_on_exit(s);
   s.Bind(1, dag_id);
   DE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::nullopt;
@@ -128,6 +129,7 @@ absl::StatusOr<std::optional<DagVersionRow>> Store::GetDagVersion(const std::str
   Stmt& s = db_->Cached(
       "SELECT dag_id, version, yaml, source, created_at FROM dag_versions "
       "WHERE dag_id = ? AND version = ?");
+  ResetOnExit reset_on_exit(s);
   s.Bind(1, dag_id).Bind(2, version);
   DE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::nullopt;
@@ -229,6 +231,7 @@ absl::Status Store::UpdateRun(const RunRow& r) {
 
 absl::StatusOr<std::optional<RunRow>> Store::GetRun(const std::string& run_id) {
   Stmt& s = db_->Cached(absl::StrCat("SELECT ", kRunCols, " FROM runs WHERE run_id = ?"));
+  ResetOnExit reset_on_exit(s);
   s.Bind(1, run_id);
   DE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::nullopt;
@@ -237,6 +240,7 @@ absl::StatusOr<std::optional<RunRow>> Store::GetRun(const std::string& run_id) {
 
 absl::StatusOr<bool> Store::RunExists(const std::string& run_id) {
   Stmt& s = db_->Cached("SELECT 1 FROM runs WHERE run_id = ?");
+  ResetOnExit reset_on_exit(s);
   s.Bind(1, run_id);
   return s.Step();
 }
@@ -382,6 +386,7 @@ absl::StatusOr<std::vector<AttemptRow>> Store::ListAttempts(const std::string& r
 absl::StatusOr<std::optional<AttemptRow>> Store::GetAttempt(int64_t attempt_id) {
   Stmt& s =
       db_->Cached(absl::StrCat("SELECT ", kAttemptCols, " FROM attempts WHERE attempt_id = ?"));
+  ResetOnExit reset_on_exit(s);
   s.Bind(1, attempt_id);
   DE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::nullopt;
@@ -461,6 +466,7 @@ absl::StatusOr<std::optional<RunRow>> Store::FindIntervalRun(const std::string& 
       "SELECT ", kRunCols,
       " FROM runs WHERE dag_id = ? AND logical_date = ? AND run_type IN ('scheduled', "
       "'backfill')"));
+  ResetOnExit reset_on_exit(s);
   s.Bind(1, dag_id).Bind(2, logical_date);
   DE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::nullopt;
@@ -471,6 +477,7 @@ absl::StatusOr<std::optional<int64_t>> Store::LatestLogicalDate(const std::strin
                                                                 const std::string& run_type) {
   Stmt& s = db_->Cached(
       "SELECT max(logical_date) FROM runs WHERE dag_id = ? AND run_type = ?");
+  ResetOnExit reset_on_exit(s);
   s.Bind(1, dag_id).Bind(2, run_type);
   DE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row || s.IsNull(0)) return std::nullopt;
@@ -511,6 +518,7 @@ absl::StatusOr<std::optional<RunRow>> Store::PreviousRun(const std::string& dag_
       "SELECT ", kRunCols,
       " FROM runs WHERE dag_id = ? AND logical_date < ? ORDER BY logical_date DESC, "
       "created_at DESC LIMIT 1"));
+  ResetOnExit reset_on_exit(s);
   s.Bind(1, dag_id).Bind(2, logical_date);
   DE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::nullopt;
@@ -561,6 +569,7 @@ absl::Status Store::UpdateBackfill(const BackfillRow& b) {
 absl::StatusOr<std::optional<BackfillRow>> Store::GetBackfill(const std::string& backfill_id) {
   Stmt& s = db_->Cached(
       absl::StrCat("SELECT ", kBackfillCols, " FROM backfills WHERE backfill_id = ?"));
+  ResetOnExit reset_on_exit(s);
   s.Bind(1, backfill_id);
   DE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::nullopt;

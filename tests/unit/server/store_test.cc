@@ -627,13 +627,13 @@ TEST_F(StoreTest, ListReadsLeaveNoStatementBusy) {
   EXPECT_EQ(BusyStatements(store_->db()), 0);
 }
 
-// BUG: the single-row reads (GetDag, GetDagVersion, GetRun, RunExists, GetAttempt) return while
+// Regression (was a bug): the single-row reads (GetDag, GetDagVersion, GetRun, RunExists, GetAttempt) return while
 // their cached statement still sits on SQLITE_ROW: it is only reset the next time the same SQL is
 // used. A busy statement keeps the connection's read transaction open, so (a) another connection
 // sees this connection's snapshot as in use and the WAL can never be restarted, and (b) this
 // connection reads a stale snapshot of other connections' writes. Fix: reset (e.g. a scope guard
 // calling Stmt::Reset) before returning from every single-row read.
-TEST_F(StoreTest, DISABLED_SingleRowReadsLeaveNoStatementBusy) {
+TEST_F(StoreTest, SingleRowReadsLeaveNoStatementBusy) {
   AddDag("d");
   AddRun("r", "d", "running", 1, 1);
   AttemptRow a;
@@ -660,7 +660,7 @@ TEST_F(StoreTest, DISABLED_SingleRowReadsLeaveNoStatementBusy) {
 // this connection appends to the WAL and the WAL is never restarted: 1,500 small commits grow it
 // to ~30 MB instead of staying near the 1,000-page auto-checkpoint size (~4 MB). A scheduler that
 // runs for weeks grows its WAL without bound.
-TEST_F(StoreTest, DISABLED_WalStaysBoundedAfterASingleRowRead) {
+TEST_F(StoreTest, WalStaysBoundedAfterASingleRowRead) {
   AddDag("d");
   ASSERT_OK_AND_ASSIGN(auto dag, store_->GetDag("d"));
   ASSERT_TRUE(dag.has_value());

@@ -92,6 +92,9 @@ class TimeSemanticsTest : public ::testing::Test {
   int Drain(const std::function<bool(const v1::Assignment&)>& fail = nullptr) {
     int reported = 0;
     for (int round = 0; round < 10000; ++round) {
+      v1::WorkerMessage hb;   // a live worker heartbeats
+      hb.mutable_heartbeat();
+      scheduler_->OnWorkerMessage("w", session_, hb);
       scheduler_->ProcessTimers();
       Collect();
       if (pending_.empty()) break;
