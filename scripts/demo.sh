@@ -49,7 +49,7 @@ print_log_tails() {
   for f in "${LOGS[@]}"; do
     [ -s "$f" ] || continue
     printf '\n%s--- last lines of %s ---%s\n' "$B" "$f" "$N" >&2
-    tail -n 25 "$f" | cut -c 1-300 >&2
+    tail -n 15 "$f" | cut -c 1-300 >&2
   done
 }
 
@@ -451,6 +451,15 @@ info "To look around later (the history stays in de.db):"
 info "  $SCHEDULER --home $DE_HOME --listen 127.0.0.1:7070 &"
 info "  $DECTL_BIN runs list        # --server defaults to 127.0.0.1:7070"
 if [ "${#FAILED_RUNS[@]}" -gt 0 ]; then
+  # What went wrong: each failed run's task table and the end of its failed tasks' logs.
+  for run in "${FAILED_RUNS[@]}"; do
+    printf '\n%sRun %s did not succeed:%s\n' "$R" "$run" "$N"
+    dectl runs show "$run" || true
+    for t in $(dectl runs show "$run" | awk '/^TASK / { t = 1; next } t && $3 == "failed" { print $1 }'); do
+      say_cmd dectl logs "$run" "$t" "(last 20 lines)"
+      dectl logs "$run" "$t" | tail -n 20 || true
+    done
+  done
   fail "these runs did not succeed: ${FAILED_RUNS[*]}"
 fi
 info ""
