@@ -214,7 +214,9 @@ fi
 
 # ==============================================================================================
 section "Start de-scheduler and two de-workers"
-de-scheduler --home "$DE_HOME" --listen 127.0.0.1:0 >"$DE_HOME/scheduler.log" 2>&1 &
+# Background processes run the binaries directly (not the wrapper functions) so that $! is the
+# daemon's own pid, which the EXIT trap signals.
+"$SCHEDULER" --home "$DE_HOME" --listen 127.0.0.1:0 >"$DE_HOME/scheduler.log" 2>&1 &
 PIDS+=($!)
 LOGS+=("$DE_HOME/scheduler.log")
 info "de-scheduler --home $DE_HOME --listen 127.0.0.1:0   (pid ${PIDS[0]}, log $DE_HOME/scheduler.log)"
@@ -227,7 +229,7 @@ ADDR=$(head -n 1 "$DE_HOME/scheduler.addr")
 export DE_SERVER=$ADDR
 info "scheduler listening on $ADDR (from $DE_HOME/scheduler.addr); DE_SERVER=$ADDR"
 for n in 1 2; do
-  de-worker --scheduler "$ADDR" --name "demo-worker-$n" --slots 2 --data-root "$DATA" \
+  "$WORKER" --scheduler "$ADDR" --name "demo-worker-$n" --slots 2 --data-root "$DATA" \
     >"$DE_HOME/worker-$n.log" 2>&1 &
   PIDS+=($!)
   LOGS+=("$DE_HOME/worker-$n.log")
