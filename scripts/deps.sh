@@ -9,7 +9,7 @@ PKGS=(
   libabsl-dev libsqlite3-dev sqlite3 libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
   libsnappy-dev libzstd-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  curl tzdata time
+  curl tzdata time jq zstd gzip
 )
 # Node.js runs DuckDB (npm @duckdb/node-api), the independent Parquet reader of the interop tests.
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

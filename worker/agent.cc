@@ -319,6 +319,10 @@ v1::TaskResult Agent::Execute(Attempt* at) {
     return fail(absl::StrCat("this worker does not know task type '", a.type(), "'"));
   }
   for (const auto& [k, v] : a.env()) spec.env.emplace(k, v);
+  // Under the guard, the task's process group dies with this worker (see worker/guard.h).
+  std::vector<std::string> argv = {options_.self_exe, "__guard", std::to_string(getpid()), "--"};
+  argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
+  spec.argv = std::move(argv);
   if (a.timeout_ms() > 0) spec.timeout = absl::Milliseconds(a.timeout_ms());
 
   const int64_t attempt_id = a.attempt_id();

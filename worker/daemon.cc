@@ -24,7 +24,7 @@ constexpr char kUsage[] = R"(usage: de-worker [options]            run tasks for
   --scheduler HOST:PORT  scheduler address (env DE_SERVER; default 127.0.0.1:7070)
   --name NAME            worker name (default: hostname-pid)
   --slots N              tasks run at once (default 4)
-  --pools a,b            pools served (default: default)
+  --pools a,b            serve only these pools (default: every pool)
   --data-root DIR        where built-in tasks resolve relative paths (default: current folder)
   --log-format FORMAT    text (default) or json
   --log-level LEVEL      trace debug info warn error (default info)

@@ -1,14 +1,13 @@
+// de-worker: the daemon (default), one built-in task in the foreground (`task`), or the guard
+// that runs each task process (`__guard`, internal).
 #include <string>
 
 #include "worker/daemon.h"
-#if __has_include("worker/task_cli.h")
+#include "worker/guard.h"
 #include "worker/task_cli.h"
-#define DE_HAVE_TASK_CLI 1
-#endif
 
 int main(int argc, char** argv) {
-#ifdef DE_HAVE_TASK_CLI
+  if (argc > 1 && std::string(argv[1]) == "__guard") return de::worker::GuardMain(argc, argv);
   if (argc > 1 && std::string(argv[1]) == "task") return de::worker::RunTaskCommand(argc, argv);
-#endif
   return de::worker::DaemonMain(argc, argv);
 }

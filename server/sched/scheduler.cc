@@ -647,7 +647,10 @@ void Scheduler::Dispatch() {
     for (auto& f : free) {
       if (f.free <= 0) continue;
       const auto& pools = f.w->pools;
-      if (std::find(pools.begin(), pools.end(), ts.spec->pool) == pools.end()) continue;
+      if (pools.front() != "*" &&
+          std::find(pools.begin(), pools.end(), ts.spec->pool) == pools.end()) {
+        continue;
+      }
       if (best == nullptr || f.free > best->free) best = &f;
     }
     if (best == nullptr) {
@@ -738,7 +741,7 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
   w.name = reg.name();
   w.slots = reg.slots();
   w.pools.assign(reg.pools().begin(), reg.pools().end());
-  if (w.pools.empty()) w.pools.push_back("default");
+  if (w.pools.empty()) w.pools.push_back("*");   // no --pools: serves every pool
   w.version = reg.version();
   w.channel = channel;
   w.session_id = session_id;

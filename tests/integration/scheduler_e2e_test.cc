@@ -195,6 +195,7 @@ tasks:
     with:
       command: |
         echo "$DE_TRY_NUMBER" >> DATA/starts
+        echo $$ > DATA/pid-$DE_TRY_NUMBER
         while [ ! -f DATA/go ]; do sleep 0.02; done
         echo done
 )"));
@@ -203,6 +204,10 @@ tasks:
   ASSERT_EQ(Task(c.GetRun(run_id), "work").worker(), "w1");
   w1->Kill(SIGKILL);
   w1->Wait();
+  // The task of the dead worker dies with it: it cannot run on alongside its retry.
+  ASSERT_TRUE(WaitUntil([&] { return FileExists(c.data("pid-1")); }));
+  pid_t orphan = std::stoi(ReadFile(c.data("pid-1")));
+  EXPECT_TRUE(WaitUntil([&] { return kill(orphan, 0) != 0; }, absl::Seconds(10)));
   c.StartWorker("w2", 1);
   WriteFile(c.data("go"), "");
   v1::Run run = c.WaitRunDone(run_id);

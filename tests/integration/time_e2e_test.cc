@@ -65,6 +65,12 @@ tasks:
   }
 
   std::string out;
+  // What an operator sees for a waiting run: which intervals are still missing.
+  for (const auto& r : monthly.runs()) {
+    ASSERT_EQ(c.Dectl({"runs", "show", r.run_id()}, &out), 0) << out;
+    EXPECT_TRUE(absl::StrContains(out, "waiting")) << out;
+    EXPECT_TRUE(absl::StrContains(out, "intervals done; missing 2024-0")) << out;
+  }
   ASSERT_EQ(c.Dectl({"backfill", "flights_daily", "--from", "2024-01-01T03:00:00Z", "--to",
                      "2024-02-29T03:00:00Z", "--max-active", "8"},
                     &out),

@@ -280,7 +280,7 @@ TEST_F(SchedulerTest, RegisterAnswersWithAnAckFirst) {
   ASSERT_EQ(workers->size(), 1u);
   EXPECT_EQ((*workers)[0].name, "w1");
   EXPECT_EQ((*workers)[0].slots, 2);
-  EXPECT_THAT((*workers)[0].pools, ElementsAre("default"));
+  EXPECT_THAT((*workers)[0].pools, ElementsAre("*"));
   EXPECT_EQ((*workers)[0].state, "connected");
 }
 

@@ -55,12 +55,13 @@ class TimeSemanticsTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void Open() {
+  void Open(std::map<std::string, int> pools = {}) {
     scheduler_.reset();
     auto store = store::Store::Open(dir_ + "/de.db");
     ASSERT_TRUE(store.ok()) << store.status();
     SchedulerOptions opts;
     opts.de_home = dir_;
+    opts.pool_slots = pools;
     scheduler_ = std::make_unique<Scheduler>(std::move(*store), &clock_, opts);
     ASSERT_TRUE(scheduler_->Recover().ok());
     channel_ = std::make_shared<RecordingChannel>();
@@ -517,6 +518,38 @@ tasks:
   clear.clear_task_ids();
   clear.add_task_ids("nope");
   EXPECT_EQ(scheduler_->ClearRun(clear).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(TimeSemanticsTest, PoolSlotsCapRunningTasksAcrossRuns) {
+  Open({{"db", 1}});
+  Connect(10);
+  Submit(R"(
+dag: loads
+tasks:
+  - { id: a, type: noop, pool: db }
+  - { id: b, type: noop, pool: db }
+  - { id: c, type: noop }
+)");
+  ASSERT_TRUE(scheduler_->Trigger("loads", std::nullopt, {}).ok());
+  ASSERT_TRUE(scheduler_->Trigger("loads", std::nullopt, {}).ok());
+  Collect();
+  // Four db tasks are ready, but the pool has one slot; the unpooled tasks all go.
+  int db = 0, other = 0;
+  for (const auto& a : pending_) (a.task_id() == "c" ? other : db)++;
+  EXPECT_EQ(db, 1);
+  EXPECT_EQ(other, 2);
+  // Each finished db task lets exactly one more in.
+  for (int i = 0; i < 3; ++i) {
+    auto it = std::find_if(pending_.begin(), pending_.end(),
+                           [](const v1::Assignment& a) { return a.task_id() != "c"; });
+    ASSERT_NE(it, pending_.end());
+    Report(it->attempt_id(), true);
+    pending_.erase(it);
+    Collect();
+    int running_db = 0;
+    for (const auto& a : pending_) running_db += a.task_id() != "c";
+    EXPECT_EQ(running_db, 1) << i;
+  }
 }
 
 }  // namespace
