@@ -11,6 +11,29 @@
 namespace de::store {
 namespace {
 
+// Steps `s` to the end, reading each row with `read`.
+template <typename Read>
+auto CollectRows(Stmt& s, Read read)
+    -> absl::StatusOr<std::vector<decltype(read(std::declval<const Stmt&>()))>> {
+  std::vector<decltype(read(std::declval<const Stmt&>()))> out;
+  while (true) {
+    DE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(read(s));
+  }
+  return out;
+}
+
+// Reads the first row of `s`, if any, and resets the statement so it holds no read snapshot.
+template <typename Read>
+auto FirstRow(Stmt& s, Read read)
+    -> absl::StatusOr<std::optional<decltype(read(std::declval<const Stmt&>()))>> {
+  ResetOnExit reset(s);
+  DE_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::nullopt;
+  return read(s);
+}
+
 // Maps are stored as JSON objects (via the proto maps of the API types).
 std::string ConfToJson(const std::map<std::string, std::string>& conf) {
   v1::Run run;
@@ -84,6 +107,36 @@ AttemptRow ReadAttempt(const Stmt& s) {
   return a;
 }
 
+TaskInstanceRow ReadTaskInstance(const Stmt& s) {
+  TaskInstanceRow t;
+  t.run_id = s.Text(0);
+  t.task_id = s.Text(1);
+  t.state = s.Text(2);
+  t.try_number = static_cast<int>(s.Int(3));
+  t.max_tries = static_cast<int>(s.Int(4));
+  t.lost_count = static_cast<int>(s.Int(5));
+  t.next_retry_at = s.Int(6);
+  t.queued_at = s.Int(7);
+  t.started_at = s.Int(8);
+  t.ended_at = s.Int(9);
+  t.worker = s.Text(10);
+  t.error = s.Text(11);
+  t.counters = CountersFromJson(s.Text(12));
+  return t;
+}
+
+WorkerRow ReadWorker(const Stmt& s) {
+  WorkerRow w;
+  w.name = s.Text(0);
+  w.slots = static_cast<int>(s.Int(1));
+  w.pools = absl::StrSplit(s.Text(2), ',', absl::SkipEmpty());
+  w.version = s.Text(3);
+  w.first_seen = s.Int(4);
+  w.last_seen = s.Int(5);
+  w.state = s.Text(6);
+  return w;
+}
+
 DagRow ReadDag(const Stmt& s) {
   DagRow d;
   d.dag_id = s.Text(0);
@@ -105,23 +158,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
 absl::StatusOr<std::optional<DagRow>> Store::GetDag(const std::string& dag_id) {
   Stmt& s = db_->Cached(
       "SELECT dag_id, latest_version, paused, created_at, updated_at FROM dags WHERE dag_id = ?");
-  ResetOnExit reset_on_exit(s);
   s.Bind(1, dag_id);
-  DE_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::nullopt;
-  return ReadDag(s);
+  return FirstRow(s, ReadDag);
 }
 
 absl::StatusOr<std::vector<DagRow>> Store::ListDags() {
   Stmt& s = db_->Cached(
       "SELECT dag_id, latest_version, paused, created_at, updated_at FROM dags ORDER BY dag_id");
-  std::vector<DagRow> out;
-  while (true) {
-    DE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ReadDag(s));
-  }
-  return out;
+  return CollectRows(s, ReadDag);
 }
 
 absl::StatusOr<std::optional<DagVersionRow>> Store::GetDagVersion(const std::string& dag_id,
@@ -145,13 +189,7 @@ absl::StatusOr<std::optional<DagVersionRow>> Store::GetDagVersion(const std::str
 absl::StatusOr<std::vector<int>> Store::ListDagVersions(const std::string& dag_id) {
   Stmt& s = db_->Cached("SELECT version FROM dag_versions WHERE dag_id = ? ORDER BY version");
   s.Bind(1, dag_id);
-  std::vector<int> out;
-  while (true) {
-    DE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(static_cast<int>(s.Int(0)));
-  }
-  return out;
+  return CollectRows(s, [](const Stmt& st) { return static_cast<int>(st.Int(0)); });
 }
 
 absl::Status Store::InsertDagVersion(const DagVersionRow& row) {
@@ -231,11 +269,8 @@ absl::Status Store::UpdateRun(const RunRow& r) {
 
 absl::StatusOr<std::optional<RunRow>> Store::GetRun(const std::string& run_id) {
   Stmt& s = db_->Cached(absl::StrCat("SELECT ", kRunCols, " FROM runs WHERE run_id = ?"));
-  ResetOnExit reset_on_exit(s);
   s.Bind(1, run_id);
-  DE_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::nullopt;
-  return ReadRun(s);
+  return FirstRow(s, ReadRun);
 }
 
 absl::StatusOr<bool> Store::RunExists(const std::string& run_id) {
@@ -252,13 +287,7 @@ absl::StatusOr<std::vector<RunRow>> Store::ListRuns(const std::string& dag_id,
       " FROM runs WHERE (?1 = '' OR dag_id = ?1) AND (?2 = '' OR state = ?2) "
       "ORDER BY logical_date DESC, created_at DESC LIMIT ?3"));
   s.Bind(1, dag_id).Bind(2, state).Bind(3, limit);
-  std::vector<RunRow> out;
-  while (true) {
-    DE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ReadRun(s));
-  }
-  return out;
+  return CollectRows(s, ReadRun);
 }
 
 absl::StatusOr<std::vector<RunRow>> Store::ListUnfinishedRuns() {
@@ -266,13 +295,7 @@ absl::StatusOr<std::vector<RunRow>> Store::ListUnfinishedRuns() {
       "SELECT ", kRunCols,
       " FROM runs WHERE state IN ('waiting', 'queued', 'running') ORDER BY logical_date, "
       "created_at"));
-  std::vector<RunRow> out;
-  while (true) {
-    DE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ReadRun(s));
-  }
-  return out;
+  return CollectRows(s, ReadRun);
 }
 
 absl::Status Store::InsertTaskInstance(const TaskInstanceRow& t) {
@@ -322,27 +345,7 @@ absl::StatusOr<std::vector<TaskInstanceRow>> Store::ListTaskInstances(const std:
       "queued_at, started_at, ended_at, worker, error, counters FROM task_instances "
       "WHERE run_id = ? ORDER BY rowid");
   s.Bind(1, run_id);
-  std::vector<TaskInstanceRow> out;
-  while (true) {
-    DE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    TaskInstanceRow t;
-    t.run_id = s.Text(0);
-    t.task_id = s.Text(1);
-    t.state = s.Text(2);
-    t.try_number = static_cast<int>(s.Int(3));
-    t.max_tries = static_cast<int>(s.Int(4));
-    t.lost_count = static_cast<int>(s.Int(5));
-    t.next_retry_at = s.Int(6);
-    t.queued_at = s.Int(7);
-    t.started_at = s.Int(8);
-    t.ended_at = s.Int(9);
-    t.worker = s.Text(10);
-    t.error = s.Text(11);
-    t.counters = CountersFromJson(s.Text(12));
-    out.push_back(std::move(t));
-  }
-  return out;
+  return CollectRows(s, ReadTaskInstance);
 }
 
 absl::StatusOr<int64_t> Store::InsertAttempt(const AttemptRow& a) {
@@ -374,23 +377,14 @@ absl::StatusOr<std::vector<AttemptRow>> Store::ListAttempts(const std::string& r
   Stmt& s = db_->Cached(absl::StrCat("SELECT ", kAttemptCols,
                                      " FROM attempts WHERE run_id = ? ORDER BY attempt_id"));
   s.Bind(1, run_id);
-  std::vector<AttemptRow> out;
-  while (true) {
-    DE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ReadAttempt(s));
-  }
-  return out;
+  return CollectRows(s, ReadAttempt);
 }
 
 absl::StatusOr<std::optional<AttemptRow>> Store::GetAttempt(int64_t attempt_id) {
   Stmt& s =
       db_->Cached(absl::StrCat("SELECT ", kAttemptCols, " FROM attempts WHERE attempt_id = ?"));
-  ResetOnExit reset_on_exit(s);
   s.Bind(1, attempt_id);
-  DE_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::nullopt;
-  return ReadAttempt(s);
+  return FirstRow(s, ReadAttempt);
 }
 
 absl::Status Store::UpsertWorker(const WorkerRow& w) {
@@ -412,21 +406,7 @@ absl::StatusOr<std::vector<WorkerRow>> Store::ListWorkers() {
   Stmt& s = db_->Cached(
       "SELECT name, slots, pools, version, first_seen, last_seen, state FROM workers "
       "ORDER BY name");
-  std::vector<WorkerRow> out;
-  while (true) {
-    DE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    WorkerRow w;
-    w.name = s.Text(0);
-    w.slots = static_cast<int>(s.Int(1));
-    w.pools = absl::StrSplit(s.Text(2), ',', absl::SkipEmpty());
-    w.version = s.Text(3);
-    w.first_seen = s.Int(4);
-    w.last_seen = s.Int(5);
-    w.state = s.Text(6);
-    out.push_back(std::move(w));
-  }
-  return out;
+  return CollectRows(s, ReadWorker);
 }
 
 }  // namespace de::store
@@ -466,11 +446,8 @@ absl::StatusOr<std::optional<RunRow>> Store::FindIntervalRun(const std::string& 
       "SELECT ", kRunCols,
       " FROM runs WHERE dag_id = ? AND logical_date = ? AND run_type IN ('scheduled', "
       "'backfill')"));
-  ResetOnExit reset_on_exit(s);
   s.Bind(1, dag_id).Bind(2, logical_date);
-  DE_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::nullopt;
-  return ReadRun(s);
+  return FirstRow(s, ReadRun);
 }
 
 absl::StatusOr<std::optional<int64_t>> Store::LatestLogicalDate(const std::string& dag_id,
@@ -518,11 +495,8 @@ absl::StatusOr<std::optional<RunRow>> Store::PreviousRun(const std::string& dag_
       "SELECT ", kRunCols,
       " FROM runs WHERE dag_id = ? AND logical_date < ? ORDER BY logical_date DESC, "
       "created_at DESC LIMIT 1"));
-  ResetOnExit reset_on_exit(s);
   s.Bind(1, dag_id).Bind(2, logical_date);
-  DE_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::nullopt;
-  return ReadRun(s);
+  return FirstRow(s, ReadRun);
 }
 
 absl::StatusOr<std::optional<TaskInstanceRow>> Store::GetTaskInstance(const std::string& run_id,
@@ -569,11 +543,8 @@ absl::Status Store::UpdateBackfill(const BackfillRow& b) {
 absl::StatusOr<std::optional<BackfillRow>> Store::GetBackfill(const std::string& backfill_id) {
   Stmt& s = db_->Cached(
       absl::StrCat("SELECT ", kBackfillCols, " FROM backfills WHERE backfill_id = ?"));
-  ResetOnExit reset_on_exit(s);
   s.Bind(1, backfill_id);
-  DE_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::nullopt;
-  return ReadBackfill(s);
+  return FirstRow(s, ReadBackfill);
 }
 
 absl::StatusOr<std::vector<BackfillRow>> Store::ListBackfills(const std::string& dag_id) {
@@ -581,13 +552,7 @@ absl::StatusOr<std::vector<BackfillRow>> Store::ListBackfills(const std::string&
                                      " FROM backfills WHERE (?1 = '' OR dag_id = ?1) "
                                      "ORDER BY created_at DESC"));
   s.Bind(1, dag_id);
-  std::vector<BackfillRow> out;
-  while (true) {
-    DE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ReadBackfill(s));
-  }
-  return out;
+  return CollectRows(s, ReadBackfill);
 }
 
 absl::StatusOr<std::map<std::string, int>> Store::BackfillRunStates(
