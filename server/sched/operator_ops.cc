@@ -47,6 +47,21 @@ void FillRunHeader(const store::RunRow& r, v1::Run* out) {
 
 }  // namespace
 
+int64_t Scheduler::NextScheduledLogicalDate(const std::string& dag_id) {
+  auto it = schedules_.find(dag_id);
+  if (it == schedules_.end()) return 0;
+  const DagSchedule& ds = it->second;
+  if (ds.paused || !ds.schedule || !ds.spec->start_date) return 0;
+  absl::Time next = ds.last_scheduled ? ds.schedule->Next(*ds.last_scheduled)
+                                      : ds.schedule->FirstIntervalAtOrAfter(*ds.spec->start_date).start;
+  if (!ds.spec->catchup) {
+    auto latest = ds.schedule->LatestCompleteInterval(clock_->Now(), *ds.spec->start_date);
+    if (latest && latest->start > next) next = latest->start;
+  }
+  if (ds.spec->end_date && next > *ds.spec->end_date) return 0;   // the schedule is over
+  return ToMillis(next);
+}
+
 v1::ValidateDagResponse Scheduler::ValidateDag(const std::string& yaml, const std::string& source) {
   v1::ValidateDagResponse resp;
   dag::LoadResult loaded = dag::LoadDag(yaml, source);
@@ -113,15 +128,7 @@ absl::StatusOr<v1::ListDagsResponse> Scheduler::ListDags() {
       s->set_task_count(static_cast<int>((*spec)->tasks.size()));
       s->set_timezone((*spec)->timezone);
     }
-    auto sit = schedules_.find(d.dag_id);
-    if (sit != schedules_.end() && sit->second.schedule && !d.paused &&
-        sit->second.spec->start_date) {
-      const auto& ds = sit->second;
-      absl::Time next = ds.last_scheduled ? ds.schedule->Next(*ds.last_scheduled)
-                                          : ds.schedule->FirstIntervalAtOrAfter(
-                                                *ds.spec->start_date).start;
-      s->set_next_run_logical_date_ms(ToMillis(next));
-    }
+    s->set_next_run_logical_date_ms(NextScheduledLogicalDate(d.dag_id));
     DE_ASSIGN_OR_RETURN(auto last, store_->ListRuns(d.dag_id, "", 1));
     if (!last.empty()) {
       s->set_last_run_state(last[0].state);
@@ -149,6 +156,7 @@ absl::StatusOr<v1::Dag> Scheduler::GetDag(const std::string& dag_id, int version
   s->set_task_count(static_cast<int>(spec->tasks.size()));
   s->set_timezone(spec->timezone);
   s->set_updated_at_ms(d->updated_at);
+  s->set_next_run_logical_date_ms(NextScheduledLogicalDate(dag_id));
   out.set_yaml(row->yaml);
   out.set_source(row->source);
   for (const auto& t : spec->tasks) {

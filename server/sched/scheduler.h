@@ -184,6 +184,8 @@ class Scheduler {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReloadAfterStoreFailure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadSchedulesAndBackfills() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Logical date of the next scheduled run (0 = none: manual, paused, or past end_date).
+  int64_t NextScheduledLogicalDate(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RefreshDagSchedule(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Creates a run (rows + in-memory state) inside the caller's transaction, then waits, queues or

@@ -355,6 +355,7 @@ absl::Status Scheduler::ClearTasks(const std::string& run_id,
   if (!IsActiveState(run->row.state)) {
     run->row.state = "queued";
     run->row.reason.clear();
+    run->row.started_at = 0;   // this execution's times; attempts keep the history
     run->row.ended_at = 0;
     DE_RETURN_IF_ERROR(store_->UpdateRun(run->row));
     DE_RETURN_IF_ERROR(StartRunIfAllowed(*run));

@@ -697,7 +697,8 @@ CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* 
   if (type == Type::kString) {
     *reason = absl::StrCat("invalid UTF-8 in column '", format_.schema[col].name, "'");
   } else {
-    *reason = absl::StrCat("column '", format_.schema[col].name, "': '", shown, "' is not a ",
+    *reason = absl::StrCat("column '", format_.schema[col].name, "': '", shown, "' is not ",
+                           type == Type::kInt32 || type == Type::kInt64 ? "an " : "a ",
                            TypeName(type),
                            format_.inferred[col] ? " (type inferred from a sample; set schema: "
                                                    "or sample_rows: to change it)"

@@ -179,7 +179,7 @@ TEST(CsvReaderTest, BadValueRejectNullFail) {
   EXPECT_EQ(r.batch.num_rows, 2u);
   ASSERT_EQ(r.rejects.size(), 1u);
   EXPECT_EQ(r.rejects[0].line, 3);
-  EXPECT_THAT(r.rejects[0].reason, HasSubstr("column 'n': 'x' is not a int64"));
+  EXPECT_THAT(r.rejects[0].reason, HasSubstr("column 'n': 'x' is not an int64"));
 
   o.on_error = OnError::kNull;
   auto n = Read(text, o);

@@ -250,8 +250,8 @@ TEST_F(CsvToParquetTest, RejectsFileAndOnErrorModes) {
   std::string rej = Read("rj/_rejects.csv");
   const std::string src = (root_ / "dirty.csv").string();
   EXPECT_EQ(rej, "source_file,line,reason,raw\n" + src +
-                     ",3,column 'n': 'x' is not a int64,\"x,b\"\n" + src +
-                     ",4,\"column 'n': 'multi\nline' is not a int64\",\"\"\"multi\nline\"\",c\"\n" +
+                     ",3,column 'n': 'x' is not an int64,\"x,b\"\n" + src +
+                     ",4,\"column 'n': 'multi\nline' is not an int64\",\"\"\"multi\nline\"\",c\"\n" +
                      src + ",6,\"expected 2 fields, found 1\",4\n");
   EXPECT_THAT(Read("rj/_SUCCESS"), HasSubstr("\"rejects_file\":\"_rejects.csv\""));
 
@@ -263,7 +263,7 @@ TEST_F(CsvToParquetTest, RejectsFileAndOnErrorModes) {
 
   auto f = Run("{input: dirty.csv, output: fl, schema: {n: int64}, on_error: fail}");
   ASSERT_FALSE(f.ok());
-  EXPECT_EQ(std::string(f.status().message()), src + ":3: column 'n': 'x' is not a int64");
+  EXPECT_EQ(std::string(f.status().message()), src + ":3: column 'n': 'x' is not an int64");
   EXPECT_FALSE(fs::exists(root_ / "fl"));
   EXPECT_FALSE(HasTmpSiblings("fl"));
 }
