@@ -5,7 +5,8 @@
 # (>= 1.5x DuckDB's throughput, output <= 1.2x DuckDB's size, peak RSS < 512 MB).
 # Usage: tests/bench/csv_to_parquet_bench.sh FLIGHTS_CSV_GZ [DE_WORKER]
 #   env: REPS (default 3), THREADS ("1 2"), CODECS ("snappy zstd"), INPUTS ("gz plain")
-# Not run by ctest. DuckDB comes from tests/interop/node_modules (scripts/interop-setup.sh);
+# Not run by ctest. Builds build-release/ unless DE_WORKER is given. DuckDB comes from
+# tests/interop/node_modules (installed by scripts/interop-setup.sh);
 # peak RSS needs /usr/bin/time (apt package `time`).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -15,10 +16,14 @@ if [ -z "$SRC" ] || [ ! -f "$SRC" ]; then
   exit 0
 fi
 SRC="$(realpath "$SRC")"
-WORKER="$(realpath "${2:-$ROOT/build-csv-rel/worker/de-worker}")"
-[ -x "$WORKER" ] || { echo "no de-worker at $WORKER (build it with -DCMAKE_BUILD_TYPE=Release)"; exit 1; }
+if [ -z "${2:-}" ]; then
+  # A Release build of our own, next to the default debug-info build.
+  BUILD_DIR=build-release BUILD_TYPE=Release "$ROOT/scripts/build.sh" >/dev/null
+fi
+WORKER="$(realpath "${2:-$ROOT/build-release/worker/de-worker}")"
+[ -x "$WORKER" ] || { echo "no de-worker at $WORKER"; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (apt package time)"; exit 1; }
-[ -d "$ROOT/tests/interop/node_modules/@duckdb/node-api" ] || { echo "run scripts/interop-setup.sh first"; exit 1; }
+"$ROOT/scripts/interop-setup.sh"
 REPS=${REPS:-3}
 QUERY="$ROOT/tests/interop/duckdb_query.mjs"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/de-bench-XXXXXX")"
