@@ -791,10 +791,11 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
     ReloadAfterStoreFailure();
     return st;
   }
-  // The ack goes first on the stream, before any assignment.
+  // The ack goes first on the stream, before any assignment, and only once the lost attempts it
+  // implies are committed.
   v1::SchedulerMessage m;
   *m.mutable_ack() = ack;
-  channel->Send(m);
+  outbox_.insert(outbox_.begin(), Outgoing{channel, std::move(m)});
   CommitAndFlush(tx, "register");
   spdlog::info("worker {} connected: {} slots, pools [{}], {} attempts kept", w.name, w.slots,
                absl::StrJoin(w.pools, ","), w.attempts.size());
