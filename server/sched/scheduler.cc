@@ -100,6 +100,7 @@ absl::Status Scheduler::LoadRun(const store::RunRow& row) {
     if (it == run->index.end()) continue;
     run->tasks[it->second].row = std::move(ti);
   }
+  for (const auto& t : run->tasks) run->unfinished += !IsTerminal(t.row.state);
   DE_ASSIGN_OR_RETURN(auto attempts, store_->ListAttempts(row.run_id));
   const absl::Time now = clock_->Now();
   ActiveRun* r = run.get();
@@ -327,6 +328,7 @@ void Scheduler::ProcessTimers() {
 absl::Status Scheduler::SetTaskState(ActiveRun& run, int task, const std::string& state) {
   store::TaskInstanceRow& row = run.tasks[task].row;
   const int64_t now = ToMillis(clock_->Now());
+  run.unfinished += static_cast<int>(IsTerminal(row.state)) - static_cast<int>(IsTerminal(state));
   row.state = state;
   if (state == "queued") {
     row.queued_at = now;
@@ -383,7 +385,7 @@ absl::Status Scheduler::PromoteQueuedRuns(const std::string& dag_id) {
 }
 
 absl::Status Scheduler::OnTaskSucceeded(ActiveRun& run, int task) {
-  DE_RETURN_IF_ERROR(QueueReadyTasks(run));
+  DE_RETURN_IF_ERROR(QueueReadyTasks(run, run.tasks[task].downstream));
   const std::string dag_id = run.row.dag_id;
   if (run.tasks[task].spec->depends_on_past) {
     // A later run's same task may have been held for this one.
@@ -398,8 +400,14 @@ absl::Status Scheduler::OnTaskSucceeded(ActiveRun& run, int task) {
 }
 
 absl::Status Scheduler::QueueReadyTasks(ActiveRun& run) {
+  std::vector<int> all(run.tasks.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  return QueueReadyTasks(run, all);
+}
+
+absl::Status Scheduler::QueueReadyTasks(ActiveRun& run, const std::vector<int>& candidates) {
   if (run.row.state != "running") return absl::OkStatus();
-  for (size_t i = 0; i < run.tasks.size(); ++i) {
+  for (int i : candidates) {
     TaskState& ts = run.tasks[i];
     if (ts.row.state != "scheduled") continue;
     bool ready = std::all_of(ts.upstream.begin(), ts.upstream.end(), [&](int u) {
@@ -442,13 +450,12 @@ absl::Status Scheduler::OnTaskFailedFinal(ActiveRun& run, int task) {
 }
 
 absl::Status Scheduler::MaybeFinishRun(ActiveRun& run) {
-  bool all_done = true, any_failed = false, any_cancelled = false;
+  if (run.unfinished > 0 || IsTerminal(run.row.state)) return absl::OkStatus();
+  bool any_failed = false, any_cancelled = false;
   for (const auto& t : run.tasks) {
-    if (!IsTerminal(t.row.state)) all_done = false;
     if (t.row.state == "failed" || t.row.state == "upstream_failed") any_failed = true;
     if (t.row.state == "cancelled") any_cancelled = true;
   }
-  if (!all_done || IsTerminal(run.row.state)) return absl::OkStatus();
   run.row.state = any_failed ? "failed" : any_cancelled ? "cancelled" : "success";
   run.row.ended_at = ToMillis(clock_->Now());
   if (run.row.started_at == 0) run.row.started_at = run.row.ended_at;
@@ -611,6 +618,8 @@ void Scheduler::Dispatch() {
     if (w.channel && f > 0 && !w.suspect) free.push_back({&w, f});
   }
   if (free.empty()) return;
+  int total_free = 0;
+  for (const auto& f : free) total_free += f.free;
   // Running tasks per DAG (max_active_tasks) and per pool (pool slots).
   std::map<std::string, int> active_tasks;
   std::map<std::string, int> pool_used;
@@ -627,7 +636,7 @@ void Scheduler::Dispatch() {
   int dispatched = 0;
   bool wrote = false;   // rows changed (also when an attempt failed before reaching a worker)
   const int64_t now = ToMillis(clock_->Now());
-  for (auto it = ready_.begin(); st.ok() && it != ready_.end();) {
+  for (auto it = ready_.begin(); st.ok() && total_free > 0 && it != ready_.end();) {
     ActiveRun* run = FindRun(it->run_id);
     if (run == nullptr || run->tasks[it->task].row.state != "queued") {
       it = ready_.erase(it);
@@ -703,6 +712,7 @@ void Scheduler::Dispatch() {
     inflight_[*attempt_id] = fl;
     best->w->attempts.insert(*attempt_id);
     best->free--;
+    total_free--;
     active_tasks[run->row.dag_id]++;
     pool_used[ts.spec->pool]++;
     {

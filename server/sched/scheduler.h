@@ -103,6 +103,7 @@ class Scheduler {
     std::vector<TaskState> tasks;
     std::unordered_map<std::string, int> index;
     absl::Time wait_deadline = absl::InfiniteFuture();   // for state waiting
+    int unfinished = 0;   // tasks not in a terminal state (kept by SetTaskState)
   };
   // Per DAG: what the cron scheduler creates next.
   struct DagSchedule {
@@ -211,6 +212,9 @@ class Scheduler {
   absl::Status RecheckWaiters(const std::string& upstream_dag) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues every `scheduled` task of the run whose needs (and past, if depends_on_past) allow.
   absl::Status QueueReadyTasks(ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The same, looking only at `candidates` (task indices).
+  absl::Status QueueReadyTasks(ActiveRun& run, const std::vector<int>& candidates)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<bool> PastAllows(const ActiveRun& run, int task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends an active run as cancelled (tasks cancelled, attempts cancelled on their workers).
   absl::Status CancelActiveRun(ActiveRun& run, const std::string& reason)

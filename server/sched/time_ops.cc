@@ -349,8 +349,7 @@ absl::Status Scheduler::ClearTasks(const std::string& run_id,
     ts.row.error.clear();
     ts.row.counters.clear();
     ts.row.ended_at = 0;
-    ts.row.state = "scheduled";
-    DE_RETURN_IF_ERROR(store_->UpdateTaskInstance(ts.row));
+    DE_RETURN_IF_ERROR(SetTaskState(*run, it->second, "scheduled"));
   }
   if (!IsActiveState(run->row.state)) {
     run->row.state = "queued";
