@@ -62,6 +62,13 @@ int64_t Scheduler::NextScheduledLogicalDate(const std::string& dag_id) {
   return ToMillis(next);
 }
 
+absl::StatusOr<store::Store*> Scheduler::ReadStore() {
+  if (read_store_ == nullptr) {
+    DE_ASSIGN_OR_RETURN(read_store_, store::Store::Open(db_path_));
+  }
+  return read_store_.get();
+}
+
 v1::ValidateDagResponse Scheduler::ValidateDag(const std::string& yaml, const std::string& source) {
   v1::ValidateDagResponse resp;
   dag::LoadResult loaded = dag::LoadDag(yaml, source);
@@ -257,17 +264,24 @@ absl::StatusOr<v1::Run> Scheduler::Trigger(const std::string& dag_id,
 absl::StatusOr<v1::Run> Scheduler::RunToProto(const std::string& run_id) {
   DE_ASSIGN_OR_RETURN(auto row, store_->GetRun(run_id));
   if (!row) return absl::NotFoundError(absl::StrCat("no run '", run_id, "'"));
+  DE_ASSIGN_OR_RETURN(auto tis, store_->ListTaskInstances(run_id));
+  DE_ASSIGN_OR_RETURN(auto attempts, store_->ListAttempts(run_id));
+  return RunProtoFromRows(*row, tis, attempts);
+}
+
+v1::Run Scheduler::RunProtoFromRows(const store::RunRow& row,
+                                    const std::vector<store::TaskInstanceRow>& tis,
+                                    const std::vector<store::AttemptRow>& attempts) {
   v1::Run out;
-  FillRunHeader(*row, &out);
-  auto spec = LoadDagVersion(row->dag_id, row->dag_version);
-  if (row->state == "waiting" && spec.ok()) {
+  FillRunHeader(row, &out);
+  auto spec = LoadDagVersion(row.dag_id, row.dag_version);
+  if (row.state == "waiting" && spec.ok()) {
     std::vector<std::string> missing;
-    auto ok = WaitsSatisfied(*row, **spec, &missing);
+    auto ok = WaitsSatisfied(row, **spec, &missing);
     if (ok.ok()) {
       for (auto& m : missing) out.add_waiting_on(m);
     }
   }
-  DE_ASSIGN_OR_RETURN(auto tis, store_->ListTaskInstances(run_id));
   for (const auto& ti : tis) {
     v1::TaskInstance* t = out.add_tasks();
     t->set_task_id(ti.task_id);
@@ -288,7 +302,6 @@ absl::StatusOr<v1::Run> Scheduler::RunToProto(const std::string& run_id) {
       }
     }
   }
-  DE_ASSIGN_OR_RETURN(auto attempts, store_->ListAttempts(run_id));
   for (const auto& a : attempts) {
     v1::Attempt* p = out.add_attempts();
     p->set_attempt_id(a.attempt_id);
@@ -306,16 +319,31 @@ absl::StatusOr<v1::Run> Scheduler::RunToProto(const std::string& run_id) {
 
 absl::StatusOr<v1::ListRunsResponse> Scheduler::ListRuns(const std::string& dag_id,
                                                          const std::string& state, int limit) {
-  absl::MutexLock lock(&mu_);
   v1::ListRunsResponse resp;
-  DE_ASSIGN_OR_RETURN(auto rows, store_->ListRuns(dag_id, state, limit > 0 ? limit : 50));
+  absl::MutexLock lock(&read_mu_);
+  DE_ASSIGN_OR_RETURN(store::Store * reader, ReadStore());
+  DE_ASSIGN_OR_RETURN(auto rows, reader->ListRuns(dag_id, state, limit > 0 ? limit : 50));
   for (const auto& r : rows) FillRunHeader(r, resp.add_runs());
   return resp;
 }
 
 absl::StatusOr<v1::Run> Scheduler::GetRun(const std::string& run_id) {
+  // The rows come from one snapshot of the read connection, without the scheduling lock; only the
+  // cheap in-memory part (DAG spec, what a waiting run misses) takes it.
+  std::optional<store::RunRow> row;
+  std::vector<store::TaskInstanceRow> tis;
+  std::vector<store::AttemptRow> attempts;
+  {
+    absl::MutexLock lock(&read_mu_);
+    DE_ASSIGN_OR_RETURN(store::Store * reader, ReadStore());
+    store::ReadTransaction snapshot(reader->db());
+    DE_ASSIGN_OR_RETURN(row, reader->GetRun(run_id));
+    if (!row) return absl::NotFoundError(absl::StrCat("no run '", run_id, "'"));
+    DE_ASSIGN_OR_RETURN(tis, reader->ListTaskInstances(run_id));
+    DE_ASSIGN_OR_RETURN(attempts, reader->ListAttempts(run_id));
+  }
   absl::MutexLock lock(&mu_);
-  return RunToProto(run_id);
+  return RunProtoFromRows(*row, tis, attempts);
 }
 
 absl::StatusOr<v1::Run> Scheduler::CancelRun(const std::string& run_id) {
@@ -344,10 +372,12 @@ absl::StatusOr<v1::GetTaskLogResponse> Scheduler::GetTaskLog(const v1::GetTaskLo
   bool attempt_finished = true;
   int try_number = 0;
   {
-    absl::MutexLock lock(&mu_);
-    DE_ASSIGN_OR_RETURN(auto run, store_->GetRun(req.run_id()));
+    absl::MutexLock lock(&read_mu_);
+    DE_ASSIGN_OR_RETURN(store::Store * reader, ReadStore());
+    store::ReadTransaction snapshot(reader->db());
+    DE_ASSIGN_OR_RETURN(auto run, reader->GetRun(req.run_id()));
     if (!run) return absl::NotFoundError(absl::StrCat("no run '", req.run_id(), "'"));
-    DE_ASSIGN_OR_RETURN(auto attempts, store_->ListAttempts(req.run_id()));
+    DE_ASSIGN_OR_RETURN(auto attempts, reader->ListAttempts(req.run_id()));
     const store::AttemptRow* chosen = nullptr;
     bool task_known = false;
     for (const auto& a : attempts) {

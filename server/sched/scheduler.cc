@@ -46,7 +46,10 @@ std::string FormatRunTime(absl::Time t) {
 
 Scheduler::Scheduler(std::unique_ptr<store::Store> store, const common::Clock* clock,
                      SchedulerOptions options)
-    : store_(std::move(store)), clock_(clock), options_(std::move(options)) {}
+    : db_path_(store->db()->path()),
+      store_(std::move(store)),
+      clock_(clock),
+      options_(std::move(options)) {}
 
 Scheduler::~Scheduler() {
   Stop();

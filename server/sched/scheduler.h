@@ -161,6 +161,11 @@ class Scheduler {
   absl::Status LoadRun(const store::RunRow& row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   ActiveRun* FindRun(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Run> RunToProto(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The run's proto from a snapshot of `rows` (read elsewhere), plus the DAG and waits from memory.
+  v1::Run RunProtoFromRows(const store::RunRow& row,
+                           const std::vector<store::TaskInstanceRow>& tis,
+                           const std::vector<store::AttemptRow>& attempts)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // State transitions; each writes its rows (caller holds an open transaction).
   absl::Status SetTaskState(ActiveRun& run, int task, const std::string& state)
@@ -226,6 +231,7 @@ class Scheduler {
   std::string LogPath(const std::string& run_id, const std::string& task_id, int try_number) const;
   void TimerLoop();
 
+  const std::string db_path_;
   std::unique_ptr<store::Store> store_ ABSL_GUARDED_BY(mu_);
   const common::Clock* clock_;
   const SchedulerOptions options_;
@@ -245,6 +251,13 @@ class Scheduler {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   std::thread timer_thread_;
+
+  // Read-only operator calls (runs show, runs list, logs) read through a second connection, so a
+  // large run being polled never holds the scheduling lock while SQLite reads it.
+  absl::Mutex read_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::unique_ptr<store::Store> read_store_ ABSL_GUARDED_BY(read_mu_);
+  // The read connection, opened on first use.
+  absl::StatusOr<store::Store*> ReadStore() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
   absl::Mutex log_mu_;
   std::map<int64_t, int> log_fds_ ABSL_GUARDED_BY(log_mu_);

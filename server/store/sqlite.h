@@ -101,4 +101,18 @@ class Transaction {
   bool done_ = false;
 };
 
+// A read snapshot: every statement between construction and destruction sees one consistent
+// state of the database (WAL), without blocking writers.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Db* db) : db_(db) { ok_ = db_->Exec("BEGIN").ok(); }
+  ~ReadTransaction() {
+    if (ok_) (void)db_->Exec("COMMIT");
+  }
+
+ private:
+  Db* db_;
+  bool ok_ = false;
+};
+
 }  // namespace de::store

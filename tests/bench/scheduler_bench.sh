@@ -4,7 +4,9 @@
 #   chain:   M noop tasks in a line -> median ready->running hop (previous task's end -> start)
 # Every transition is committed to SQLite (WAL) before anyone is told of it, as in production.
 # Usage: tests/bench/scheduler_bench.sh [BUILD_DIR]   env: FANOUT (10000), CHAIN (1000), REPS (3),
-#   WORKERS (4), SLOTS (8 per worker). Not run by ctest. Needs jq.
+#   WORKERS (4), SLOTS (8 per worker), WATCH (1: an operator polls `dectl runs show` of the fan-out
+#   run every 50 ms while it runs, as `dectl trigger --wait` or a dashboard would). Not run by
+#   ctest. Needs jq.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${1:-$ROOT/build-release}"
@@ -37,14 +39,18 @@ done
 "$DECTL" dag submit "$WORK/fanout.yaml" "$WORK/chain.yaml" >/dev/null
 
 run_and_wait() {   # prints the run's JSON once it has ended
-  local id
+  local id watcher=""
   id=$("$DECTL" trigger "$1" | tail -1)
+  if [ "${WATCH:-0}" = 1 ]; then
+    (while "$DECTL" -o json runs show "$id" >/dev/null; do sleep 0.05; done) & watcher=$!
+  fi
   while true; do   # a cheap poll (the run row only), then one full read
     case $("$DECTL" -o json runs list "$1" --limit 1 | jq -r '.runs[0].state') in
       success|failed|cancelled) break ;;
     esac
     sleep 0.05
   done
+  [ -z "$watcher" ] || { kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null || true; }
   "$DECTL" -o json runs show "$id" > "$WORK/run.json"
   [ "$(jq -r .state "$WORK/run.json")" = success ] || { echo "run $id did not succeed" >&2; exit 1; }
   cat "$WORK/run.json"
