@@ -368,6 +368,7 @@ absl::StatusOr<v1::Run> Scheduler::CancelRun(const std::string& run_id) {
 }
 
 absl::StatusOr<v1::GetTaskLogResponse> Scheduler::GetTaskLog(const v1::GetTaskLogRequest& req) {
+  if (req.offset() < 0) return absl::InvalidArgumentError("log offset must not be negative");
   std::string path;
   bool attempt_finished = true;
   int try_number = 0;

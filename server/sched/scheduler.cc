@@ -902,6 +902,12 @@ std::string Scheduler::LogPath(const std::string& run_id, const std::string& tas
 }
 
 void Scheduler::WriteLog(int64_t attempt_id, int64_t offset, const std::string& data) {
+  // A worker's offsets are trusted only within reason: no sparse multi-terabyte log files.
+  constexpr int64_t kMaxLogBytes = int64_t{64} << 30;
+  if (offset < 0 || offset > kMaxLogBytes) {
+    spdlog::warn("attempt={} sent a log chunk at offset {}; ignored", attempt_id, offset);
+    return;
+  }
   absl::MutexLock lock(&log_mu_);
   auto pit = log_paths_.find(attempt_id);
   if (pit == log_paths_.end()) return;   // unknown or fenced attempt
