@@ -49,6 +49,14 @@ int Fail(const std::string& msg) {
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // Block termination signals before any thread exists (gRPC and the scheduler start threads,
+  // which inherit the mask); one thread waits for them and shuts down cleanly.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
   const char* env_home = std::getenv("DE_HOME");
   std::string home = env_home ? env_home : "./de-home";
   std::string listen = "127.0.0.1:7070";
@@ -123,14 +131,6 @@ int Main(int argc, char** argv) {
   std::string host = listen.substr(0, listen.rfind(':'));
   std::string bound = absl::StrCat(host, ":", port);
 
-  // Block termination signals in every thread; one thread waits for them.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   scheduler.Start();
   {
     std::string tmp = home + "/scheduler.addr.tmp";
@@ -143,6 +143,7 @@ int Main(int argc, char** argv) {
     int sig = 0;
     sigwait(&sigs, &sig);
     spdlog::info("signal {} received; shutting down", sig);
+    scheduler.CloseWorkerSessions();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   });
   server->Wait();

@@ -872,6 +872,13 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
   }
 }
 
+void Scheduler::CloseWorkerSessions() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [name, w] : workers_) {
+    if (w.channel) w.channel->Close();
+  }
+}
+
 void Scheduler::OnWorkerDisconnected(const std::string& worker, uint64_t session_id) {
   absl::MutexLock lock(&mu_);
   auto wit = workers_.find(worker);

@@ -88,6 +88,8 @@ class Scheduler {
   void OnWorkerMessage(const std::string& worker, uint64_t session_id,
                        const v1::WorkerMessage& msg);
   void OnWorkerDisconnected(const std::string& worker, uint64_t session_id);
+  // Ends every worker session (shutdown): workers keep their tasks and reconnect to a successor.
+  void CloseWorkerSessions();
 
  private:
   struct TaskState {

@@ -161,9 +161,9 @@ void Cluster::StartScheduler(const std::string& listen) {
   stub_ = v1::Operator::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
 }
 
-void Cluster::KillScheduler(int sig) {
+int Cluster::KillScheduler(int sig) {
   scheduler_->Kill(sig);
-  scheduler_->Wait();
+  return scheduler_->Wait();
 }
 
 Process* Cluster::StartWorker(const std::string& name, int slots) {

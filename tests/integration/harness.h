@@ -65,7 +65,8 @@ class Cluster {
   ~Cluster();
   // Starts (or restarts) the scheduler on `listen` (default 127.0.0.1:0) and waits until it serves.
   void StartScheduler(const std::string& listen = "127.0.0.1:0");
-  void KillScheduler(int sig = 9);
+  // Signals the scheduler and waits for it; returns its exit code (128+signal if killed).
+  int KillScheduler(int sig = 9);
   // Starts a worker and waits until the scheduler lists it as connected.
   Process* StartWorker(const std::string& name, int slots = 2);
   const std::string& address() const { return address_; }
