@@ -21,15 +21,16 @@ constexpr int64_t kMaxBufferedLogBytes = 64 << 20;
 
 // Reads the JSON result a built-in task child wrote (JSON is YAML, so yaml-cpp parses it).
 void ReadResultFile(const std::string& path, v1::TaskResult* r) {
+  std::ifstream in(path);
+  std::string json(std::istreambuf_iterator<char>(in), {});
+  r->set_summary(json);
   try {
-    YAML::Node root = YAML::LoadFile(path);
+    YAML::Node root = YAML::Load(json);
     if (root["counters"] && root["counters"].IsMap()) {
       for (const auto& kv : root["counters"]) {
         (*r->mutable_counters())[kv.first.as<std::string>()] = kv.second.as<int64_t>();
       }
     }
-    std::ifstream in(path);
-    r->set_summary(std::string(std::istreambuf_iterator<char>(in), {}));
   } catch (const std::exception& e) {
     spdlog::warn("cannot read task result {}: {}", path, e.what());
   }

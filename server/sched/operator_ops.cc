@@ -52,12 +52,7 @@ int64_t Scheduler::NextScheduledLogicalDate(const std::string& dag_id) {
   if (it == schedules_.end()) return 0;
   const DagSchedule& ds = it->second;
   if (ds.paused || !ds.schedule || !ds.spec->start_date) return 0;
-  absl::Time next = ds.last_scheduled ? ds.schedule->Next(*ds.last_scheduled)
-                                      : ds.schedule->FirstIntervalAtOrAfter(*ds.spec->start_date).start;
-  if (!ds.spec->catchup) {
-    auto latest = ds.schedule->LatestCompleteInterval(clock_->Now(), *ds.spec->start_date);
-    if (latest && latest->start > next) next = latest->start;
-  }
+  const absl::Time next = NextInterval(ds).start;
   if (ds.spec->end_date && next > *ds.spec->end_date) return 0;   // the schedule is over
   return ToMillis(next);
 }
@@ -239,13 +234,12 @@ absl::StatusOr<v1::Run> Scheduler::Trigger(const std::string& dag_id,
   // A date on a schedule tick covers that tick's interval (a by-hand rerun of a scheduled
   // interval); any other date covers the empty interval [date, date].
   absl::Time start = logical, end = logical;
-  if (!spec->schedule.empty()) {
-    auto sched = dag::Schedule::Parse(spec->schedule, spec->timezone);
-    if (sched.ok() && sched->IsTick(logical)) {
-      dag::DataInterval iv = sched->IntervalStartingAt(logical);
-      start = iv.start;
-      end = iv.end;
-    }
+  auto sit = schedules_.find(dag_id);
+  if (sit != schedules_.end() && sit->second.version == d->latest_version &&
+      sit->second.schedule && sit->second.schedule->IsTick(logical)) {
+    dag::DataInterval iv = sit->second.schedule->IntervalStartingAt(logical);
+    start = iv.start;
+    end = iv.end;
   }
   store::Transaction tx(store_->db());
   DE_RETURN_IF_ERROR(tx.status());

@@ -27,19 +27,11 @@ bool IsTerminal(const std::string& s) {
          s == "cancelled";
 }
 
-std::string RetryKey(const std::string& run_id, int task) {
-  return absl::StrCat(run_id, "\t", task);
-}
-
 absl::Duration RetryDelay(const dag::RetryPolicy& p, int failures) {
   if (p.backoff == dag::Backoff::kFixed) return p.retry_delay;
   double factor = std::pow(2.0, std::max(0, failures - 1));
   absl::Duration d = p.retry_delay * factor;
   return std::min(d, p.max_retry_delay);
-}
-
-std::string FormatRunTime(absl::Time t) {
-  return absl::FormatTime("%Y%m%dT%H%M%SZ", t, absl::UTCTimeZone());
 }
 
 }  // namespace
@@ -139,7 +131,7 @@ absl::Status Scheduler::LoadRun(const store::RunRow& row) {
   for (size_t i = 0; i < r->tasks.size(); ++i) {
     const auto& ti = r->tasks[i].row;
     if (ti.state == "queued") Enqueue(*r, static_cast<int>(i));
-    if (ti.state == "up_for_retry") retry_due_[RetryKey(row.run_id, i)] = ti.next_retry_at;
+    if (ti.state == "up_for_retry") retry_due_[{row.run_id, static_cast<int>(i)}] = ti.next_retry_at;
   }
   return absl::OkStatus();
 }
@@ -245,7 +237,7 @@ void Scheduler::ProcessTimers() {
       lost.push_back(id);
     }
   }
-  std::vector<std::string> retries;
+  std::vector<std::pair<std::string, int>> retries;
   for (const auto& [key, ms] : retry_due_) {
     if (FromMillis(ms) <= now) retries.push_back(key);
   }
@@ -285,13 +277,7 @@ void Scheduler::ProcessTimers() {
   for (int64_t id : timed_out) {
     if (!st.ok()) break;
     const InFlight& fl = inflight_.at(id);
-    auto wit = workers_.find(fl.worker);
-    if (wit != workers_.end() && wit->second.channel) {
-      v1::SchedulerMessage m;
-      m.mutable_cancel()->set_attempt_id(id);
-      m.mutable_cancel()->set_reason("timeout");
-      outbox_.push_back({wit->second.channel, m});
-    }
+    QueueCancel(fl.worker, id, "timeout");
     spdlog::warn("attempt={} exceeded its timeout and was not reported by worker {}; fencing it",
                  id, fl.worker);
     st = EndAttempt(id, "timed_out", std::nullopt, "timed out (worker did not report the kill)", {});
@@ -308,10 +294,9 @@ void Scheduler::ProcessTimers() {
   for (const auto& key : retries) {
     if (!st.ok()) break;
     retry_due_.erase(key);
-    size_t tab = key.find('\t');
-    ActiveRun* run = FindRun(key.substr(0, tab));
+    ActiveRun* run = FindRun(key.first);
     if (run == nullptr) continue;
-    int task = std::stoi(key.substr(tab + 1));
+    const int task = key.second;
     if (run->tasks[task].row.state != "up_for_retry") continue;
     st = SetTaskState(*run, task, "queued");
     if (st.ok()) Enqueue(*run, task);
@@ -536,16 +521,23 @@ absl::Status Scheduler::EndAttempt(int64_t attempt_id, const std::string& state,
   // failed or timed_out: a retry if the policy allows.
   const int failures = ts.row.try_number - ts.row.lost_count;
   if (failures < ts.row.max_tries) {
-    absl::Duration delay = RetryDelay(ts.spec->retry, failures);
-    ts.row.next_retry_at = ToMillis(clock_->Now() + delay);
-    DE_RETURN_IF_ERROR(SetTaskState(*run, fl.task, "up_for_retry"));
-    ts.row.next_retry_at = ToMillis(clock_->Now() + delay);
-    DE_RETURN_IF_ERROR(store_->UpdateTaskInstance(ts.row));
-    retry_due_[RetryKey(run->row.run_id, fl.task)] = ts.row.next_retry_at;
+    ts.row.next_retry_at = ToMillis(clock_->Now() + RetryDelay(ts.spec->retry, failures));
+    DE_RETURN_IF_ERROR(SetTaskState(*run, fl.task, "up_for_retry"));   // writes next_retry_at too
+    retry_due_[{run->row.run_id, fl.task}] = ts.row.next_retry_at;
     wake_ = true;
     return absl::OkStatus();
   }
   return OnTaskFailedFinal(*run, fl.task);
+}
+
+void Scheduler::QueueCancel(const std::string& worker, int64_t attempt_id,
+                            const std::string& reason) {
+  auto it = workers_.find(worker);
+  if (it == workers_.end() || !it->second.channel) return;
+  v1::SchedulerMessage m;
+  m.mutable_cancel()->set_attempt_id(attempt_id);
+  m.mutable_cancel()->set_reason(reason);
+  outbox_.push_back({it->second.channel, std::move(m)});
 }
 
 void Scheduler::CommitAndFlush(store::Transaction& tx, const char* what) {

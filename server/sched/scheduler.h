@@ -119,6 +119,8 @@ class Scheduler {
   struct BackfillState {
     store::BackfillRow row;
     std::vector<int64_t> dates;     // logical dates in processing order
+    std::shared_ptr<const dag::DagSpec> spec;          // the DAG version it runs
+    std::shared_ptr<const dag::Schedule> schedule;     // that version's schedule
   };
   struct InFlight {
     std::string run_id;
@@ -191,7 +193,13 @@ class Scheduler {
   absl::StatusOr<v1::Assignment> MakeAssignment(ActiveRun& run, int task, int64_t attempt_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReloadAfterStoreFailure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a Cancel for attempt_id to `worker` (sent after the next commit), if it is connected.
+  void QueueCancel(const std::string& worker, int64_t attempt_id, const std::string& reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadSchedulesAndBackfills() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The interval the cron scheduler creates next for `ds` (scheduled DAG with a start_date): the
+  // one after the latest scheduled run, or with catchup: false the latest complete one if later.
+  dag::DataInterval NextInterval(const DagSchedule& ds) const;
   // Logical date of the next scheduled run (0 = none: manual, paused, or past end_date).
   int64_t NextScheduledLogicalDate(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RefreshDagSchedule(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -245,7 +253,8 @@ class Scheduler {
   std::map<int64_t, InFlight> inflight_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, WorkerState> workers_ ABSL_GUARDED_BY(mu_);
   std::set<ReadyKey> ready_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, int64_t> retry_due_ ABSL_GUARDED_BY(mu_);   // "run\ttask" -> ms
+  // (run id, task index) -> when its retry is due (ms).
+  std::map<std::pair<std::string, int>, int64_t> retry_due_ ABSL_GUARDED_BY(mu_);
   std::vector<Outgoing> outbox_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, DagSchedule> schedules_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, BackfillState> backfills_ ABSL_GUARDED_BY(mu_);   // running ones

@@ -112,19 +112,11 @@ absl::Status Scheduler::CancelActiveRun(ActiveRun& run, const std::string& reaso
     TaskState& ts = run.tasks[i];
     if (ts.attempt_id != 0) {
       auto it = inflight_.find(ts.attempt_id);
-      if (it != inflight_.end()) {
-        auto wit = workers_.find(it->second.worker);
-        if (wit != workers_.end() && wit->second.channel) {
-          v1::SchedulerMessage m;
-          m.mutable_cancel()->set_attempt_id(ts.attempt_id);
-          m.mutable_cancel()->set_reason(reason);
-          outbox_.push_back({wit->second.channel, m});
-        }
-      }
+      if (it != inflight_.end()) QueueCancel(it->second.worker, ts.attempt_id, reason);
       DE_RETURN_IF_ERROR(EndAttempt(ts.attempt_id, "cancelled", std::nullopt, reason, {}));
     } else if (ts.row.state == "scheduled" || ts.row.state == "queued" ||
                ts.row.state == "up_for_retry") {
-      retry_due_.erase(absl::StrCat(run.row.run_id, "\t", i));
+      retry_due_.erase({run.row.run_id, static_cast<int>(i)});
       DE_RETURN_IF_ERROR(SetTaskState(run, static_cast<int>(i), "cancelled"));
     }
   }
@@ -158,8 +150,10 @@ absl::Status Scheduler::LoadSchedulesAndBackfills() {
     if (!schedule.ok()) continue;
     BackfillState state;
     state.row = b;
+    state.spec = *spec;
+    state.schedule = std::make_shared<const dag::Schedule>(std::move(*schedule));
     bool truncated = false;
-    state.dates = TicksIn(*schedule, FromMillis(b.from_date), FromMillis(b.to_date), true,
+    state.dates = TicksIn(*state.schedule, FromMillis(b.from_date), FromMillis(b.to_date), true,
                           options_.max_backfill_intervals, &truncated);
     if (b.reverse) std::reverse(state.dates.begin(), state.dates.end());
     backfills_[b.backfill_id] = std::move(state);
@@ -189,6 +183,20 @@ absl::Status Scheduler::RefreshDagSchedule(const std::string& dag_id) {
   return absl::OkStatus();
 }
 
+dag::DataInterval Scheduler::NextInterval(const DagSchedule& ds) const {
+  const dag::Schedule& schedule = *ds.schedule;
+  const absl::Time start_date = *ds.spec->start_date;
+  dag::DataInterval next = ds.last_scheduled
+                               ? schedule.IntervalStartingAt(schedule.Next(*ds.last_scheduled))
+                               : schedule.FirstIntervalAtOrAfter(start_date);
+  if (!ds.spec->catchup) {
+    // Only the latest complete interval; the missed ones in between are skipped.
+    auto latest = schedule.LatestCompleteInterval(clock_->Now(), start_date);
+    if (latest && latest->start > next.start) next = *latest;
+  }
+  return next;
+}
+
 absl::Status Scheduler::CreateScheduledRuns() {
   const absl::Time now = clock_->Now();
   for (auto& [dag_id, ds] : schedules_) {
@@ -196,18 +204,8 @@ absl::Status Scheduler::CreateScheduledRuns() {
     ds.next_due = absl::InfiniteFuture();
     if (ds.paused || !ds.schedule || !ds.spec->start_date) continue;
     const dag::DagSpec& spec = *ds.spec;
-    const dag::Schedule& schedule = *ds.schedule;
     for (int created = 0; created < 1000; ++created) {
-      // The interval after the latest scheduled one (or the first at/after start_date).
-      dag::DataInterval next =
-          ds.last_scheduled ? schedule.IntervalStartingAt(schedule.Next(*ds.last_scheduled))
-                            : schedule.FirstIntervalAtOrAfter(*spec.start_date);
-      dag::DataInterval iv = next;
-      if (!spec.catchup) {
-        // Only the latest complete interval; the missed ones in between are skipped.
-        auto latest = schedule.LatestCompleteInterval(now, *spec.start_date);
-        if (latest && latest->start > next.start) iv = *latest;
-      }
+      const dag::DataInterval iv = NextInterval(ds);
       if (spec.end_date && iv.start > *spec.end_date) break;   // the schedule is over
       if (iv.end > now) {
         ds.next_due = iv.end;   // wake when it ends
@@ -343,7 +341,7 @@ absl::Status Scheduler::ClearTasks(const std::string& run_id,
     if (it == run->index.end()) continue;
     TaskState& ts = run->tasks[it->second];
     if (ts.row.state == "queued") continue;
-    retry_due_.erase(absl::StrCat(run_id, "\t", it->second));
+    retry_due_.erase({run_id, it->second});
     ts.row.max_tries = (ts.row.try_number - ts.row.lost_count) + ts.spec->retry.retries + 1;
     ts.row.next_retry_at = 0;
     ts.row.error.clear();
@@ -486,6 +484,8 @@ absl::StatusOr<v1::Backfill> Scheduler::CreateBackfill(const v1::CreateBackfillR
   BackfillState& state = backfills_[row.backfill_id];
   state.row = row;
   state.dates = std::move(dates);
+  state.spec = spec;
+  state.schedule = std::make_shared<const dag::Schedule>(std::move(schedule));
   absl::Status st = ProgressBackfill(state);
   if (!st.ok()) {
     ReloadAfterStoreFailure();
@@ -507,8 +507,7 @@ absl::Status Scheduler::ProgressBackfills() {
 
 absl::Status Scheduler::ProgressBackfill(BackfillState& b) {
   if (b.row.state != "running") return absl::OkStatus();
-  DE_ASSIGN_OR_RETURN(auto spec, LoadDagVersion(b.row.dag_id, b.row.dag_version));
-  DE_ASSIGN_OR_RETURN(auto schedule, dag::Schedule::Parse(spec->schedule, spec->timezone));
+  const dag::DagSpec& spec = *b.spec;
   auto active_count = [&] {
     int n = 0;
     for (const auto& [id, r] : runs_) {
@@ -529,14 +528,14 @@ absl::Status Scheduler::ProgressBackfill(BackfillState& b) {
       if (redo) {
         DE_RETURN_IF_ERROR(store_->SetRunBackfill(existing->run_id, b.row.backfill_id));
         std::set<std::string> all;
-        for (const auto& task : spec->tasks) all.insert(task.id);
+        for (const auto& task : spec.tasks) all.insert(task.id);
         DE_RETURN_IF_ERROR(ClearTasks(existing->run_id, all));
         ++active;
       } else {
         ++b.row.kept;
       }
     } else {
-      dag::DataInterval iv = schedule.IntervalStartingAt(t);
+      dag::DataInterval iv = b.schedule->IntervalStartingAt(t);
       DE_RETURN_IF_ERROR(CreateRun(b.row.dag_id, b.row.dag_version, "backfill", t, iv.start,
                                    iv.end, b.row.conf, b.row.backfill_id)
                              .status());

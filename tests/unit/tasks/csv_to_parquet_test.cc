@@ -1,7 +1,6 @@
 #include "worker/tasks/csv_to_parquet.h"
 
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include <filesystem>
@@ -11,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "worker/data/codec.h"
 #include "worker/data/parquet_reader.h"
 #include "worker/tasks/task.h"
 
@@ -20,18 +20,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
+// gzip framing via the project's own codec (the same zlib settings a gzip file uses).
 std::string Gzip(const std::string& in) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, in.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = in.size();
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = out.size();
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
+  de::data::ByteBuffer out;
+  EXPECT_TRUE(de::data::CompressBlock(de::data::Codec::kGzip, 0, in.data(), in.size(), &out).ok());
+  return std::string(out.data(), out.size());
 }
 
 class CsvToParquetTest : public ::testing::Test {
