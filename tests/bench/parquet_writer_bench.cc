@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "worker/data/parquet_reader.h"
-#include "worker/data/parquet_writer.h"
+#include "engine/parquet/parquet_reader.h"
+#include "engine/parquet/parquet_writer.h"
 
-namespace de::data {
+namespace de::engine {
 namespace {
 
 constexpr size_t kRows = 3'000'000;
@@ -143,6 +143,6 @@ void BM_ReadFlights(benchmark::State& state) {
 BENCHMARK(BM_ReadFlights)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
-}  // namespace de::data
+}  // namespace de::engine
 
 BENCHMARK_MAIN();

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "worker/data/csv_reader.h"
-#include "worker/data/input_stream.h"
+#include "engine/csv/csv_reader.h"
+#include "engine/io/input_stream.h"
 
 namespace {
 
@@ -16,18 +16,18 @@ void Check(bool ok) {
   if (!ok) std::abort();
 }
 
-void CheckBatch(const de::data::Batch& b, const de::data::Schema& schema) {
+void CheckBatch(const de::engine::Batch& b, const de::engine::Schema& schema) {
   Check(b.columns.size() == schema.size());
   for (const auto& c : b.columns) {
     Check(c.valid.size() == b.num_rows);
     switch (c.type) {
-      case de::data::Type::kBool: Check(c.u8.size() == b.num_rows); break;
-      case de::data::Type::kInt32:
-      case de::data::Type::kDate: Check(c.i32.size() == b.num_rows); break;
-      case de::data::Type::kInt64:
-      case de::data::Type::kTimestamp: Check(c.i64.size() == b.num_rows); break;
-      case de::data::Type::kDouble: Check(c.f64.size() == b.num_rows); break;
-      case de::data::Type::kString:
+      case de::engine::Type::kBool: Check(c.u8.size() == b.num_rows); break;
+      case de::engine::Type::kInt32:
+      case de::engine::Type::kDate: Check(c.i32.size() == b.num_rows); break;
+      case de::engine::Type::kInt64:
+      case de::engine::Type::kTimestamp: Check(c.i64.size() == b.num_rows); break;
+      case de::engine::Type::kDouble: Check(c.f64.size() == b.num_rows); break;
+      case de::engine::Type::kString:
         Check(c.offsets.size() == b.num_rows + 1);
         for (size_t i = 0; i + 1 < c.offsets.size(); ++i) Check(c.offsets[i] <= c.offsets[i + 1]);
         Check(c.offsets.back() == c.bytes.size());
@@ -43,32 +43,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t opt = data[0];
   std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
 
-  de::data::CsvReadOptions o;
+  de::engine::CsvReadOptions o;
   static constexpr char kDelims[] = {0, ',', ';', '\t'};
   o.delimiter = kDelims[opt & 3];
   o.quote = (opt & 4) ? '"' : ((opt & 8) ? '\'' : 0);
   if (opt & 16) o.header = (opt & 32) != 0;
-  o.on_error = (opt & 64) ? de::data::OnError::kNull : de::data::OnError::kReject;
+  o.on_error = (opt & 64) ? de::engine::OnError::kNull : de::engine::OnError::kReject;
   o.null_values = {"NA"};
   o.sample_rows = 50;
-  if (opt & 128) o.schema = {{"column0", de::data::Type::kInt32}};
+  if (opt & 128) o.schema = {{"column0", de::engine::Type::kInt32}};
   const size_t chunk_bytes = 64 + (size % 200);
 
-  auto in = de::data::NewMemoryInputStream(text, "fuzz.csv");
+  auto in = de::engine::NewMemoryInputStream(text, "fuzz.csv");
   bool whole = false;
-  auto sample = de::data::ReadCsvSample(in.get(), 4096, &whole);
+  auto sample = de::engine::ReadCsvSample(in.get(), 4096, &whole);
   if (!sample.ok()) return 0;
-  auto fmt = de::data::SniffCsv(*sample, whole, o, "fuzz.csv");
+  auto fmt = de::engine::SniffCsv(*sample, whole, o, "fuzz.csv");
   if (!fmt.ok() || fmt->schema.empty()) return 0;
 
-  auto in2 = de::data::NewMemoryInputStream(text, "fuzz.csv");
-  de::data::CsvSplitter splitter(in2.get(), fmt->quote, chunk_bytes, 1 << 16);
-  de::data::CsvChunkParser parser(*fmt);
-  de::data::Batch batch;
-  de::data::InitBatch(fmt->schema, &batch);
-  de::data::CsvParseStats stats;
-  std::vector<de::data::CsvReject> rejects;
-  de::data::CsvChunk chunk;
+  auto in2 = de::engine::NewMemoryInputStream(text, "fuzz.csv");
+  de::engine::CsvSplitter splitter(in2.get(), fmt->quote, chunk_bytes, 1 << 16);
+  de::engine::CsvChunkParser parser(*fmt);
+  de::engine::Batch batch;
+  de::engine::InitBatch(fmt->schema, &batch);
+  de::engine::CsvParseStats stats;
+  std::vector<de::engine::CsvReject> rejects;
+  de::engine::CsvChunk chunk;
   int64_t last_line = 0;
   while (true) {
     auto more = splitter.Next(&chunk);
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(chunk.size > 0 && chunk.data[chunk.size - 1] == '\n');
     Check(chunk.first_line > last_line);
     last_line = chunk.first_line;
-    de::data::ClearBatch(&batch);
+    de::engine::ClearBatch(&batch);
     auto st = parser.Parse(chunk.data.get(), chunk.size, chunk.first_line,
                            fmt->header && chunk.file_start, "fuzz.csv", &batch, &stats, &rejects);
     if (!st.ok()) break;

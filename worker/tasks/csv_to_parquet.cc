@@ -26,17 +26,20 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
-#include "worker/data/bounded_queue.h"
-#include "worker/data/csv_values.h"
-#include "worker/data/input_stream.h"
+#include "engine/columnar/bounded_queue.h"
+#include "engine/csv/csv_values.h"
+#include "engine/io/json.h"
+#include "engine/io/output_commit.h"
+#include "engine/io/paths.h"
+#include "engine/io/input_stream.h"
 
 namespace de::tasks {
 
 namespace fs = std::filesystem;
-using data::Batch;
-using data::Column;
-using data::CsvChunk;
-using data::Type;
+using engine::Batch;
+using engine::Column;
+using engine::CsvChunk;
+using engine::Type;
 
 namespace {
 
@@ -44,118 +47,6 @@ constexpr const char* kDefaultPartition = "__HIVE_DEFAULT_PARTITION__";
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
-
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          out->append(absl::StrFormat("\\u%04x", c));
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(s, &out);
-  return out;
-}
-
-std::string SchemaJson(const data::Schema& schema) {
-  std::string out = "[";
-  for (size_t i = 0; i < schema.size(); ++i) {
-    if (i) out += ",";
-    absl::StrAppend(&out, "{\"name\":", JsonString(schema[i].name), ",\"type\":\"",
-                    data::TypeName(schema[i].type), "\"}");
-  }
-  return out + "]";
-}
-
-std::string RandomSuffix() {
-  std::random_device rd;
-  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-                      static_cast<uint64_t>(::getpid()));
-  return absl::StrFormat("%012x", gen() & 0xffffffffffffull);
-}
-
-bool HasGlobChars(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
-
-// Resolves `p` against the data root and refuses paths that leave it.
-absl::StatusOr<fs::path> ResolveInsideRoot(const std::string& p, const std::string& data_root,
-                                           const char* what) {
-  std::error_code ec;
-  fs::path root = fs::weakly_canonical(fs::absolute(data_root), ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat("data root ", data_root, ": ", ec.message()));
-  fs::path full = fs::path(p).is_absolute() ? fs::path(p) : root / p;
-  full = fs::weakly_canonical(full, ec);
-  if (ec) return absl::InvalidArgumentError(absl::StrCat(what, " ", p, ": ", ec.message()));
-  fs::path rel = full.lexically_relative(root);
-  if (rel.empty() || *rel.begin() == "..") {
-    return absl::PermissionDeniedError(absl::StrCat(what, " '", p, "' is outside the data root ",
-                                                    root.string()));
-  }
-  return full;
-}
-
-bool LooksLikeCsvName(const std::string& name) {
-  std::string n = absl::AsciiStrToLower(name);
-  for (const char* z : {".gz", ".zst", ".zstd"}) {
-    if (absl::EndsWith(n, z)) n.resize(n.size() - std::strlen(z));
-  }
-  return absl::EndsWith(n, ".csv") || absl::EndsWith(n, ".tsv") || absl::EndsWith(n, ".txt");
-}
-
-absl::StatusOr<std::vector<std::string>> ListInputs(const std::string& input,
-                                                    const std::string& data_root) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  if (HasGlobChars(input)) {
-    fs::path root = fs::weakly_canonical(fs::absolute(data_root), ec);
-    fs::path pattern = fs::path(input).is_absolute() ? fs::path(input) : root / input;
-    glob_t g;
-    int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g);
-    if (rc == 0) {
-      for (size_t i = 0; i < g.gl_pathc; ++i) {
-        DE_ASSIGN_OR_RETURN(fs::path f, ResolveInsideRoot(g.gl_pathv[i], data_root, "input"));
-        if (fs::is_regular_file(f, ec)) files.push_back(f.string());
-      }
-    }
-    ::globfree(&g);
-  } else {
-    DE_ASSIGN_OR_RETURN(fs::path p, ResolveInsideRoot(input, data_root, "input"));
-    if (fs::is_directory(p, ec)) {
-      for (const auto& e : fs::directory_iterator(p, ec)) {
-        std::string name = e.path().filename().string();
-        if (name.empty() || name[0] == '.' || name[0] == '_') continue;
-        if (e.is_regular_file(ec) && LooksLikeCsvName(name)) files.push_back(e.path().string());
-      }
-      if (ec) return absl::InternalError(absl::StrCat("input ", input, ": ", ec.message()));
-    } else if (fs::exists(p, ec)) {
-      files.push_back(p.string());
-    } else {
-      return absl::NotFoundError(absl::StrCat("input ", input, ": no such file or folder"));
-    }
-  }
-  if (files.empty()) {
-    return absl::NotFoundError(absl::StrCat("input ", input, ": matches no CSV files"));
-  }
-  std::sort(files.begin(), files.end());
-  files.erase(std::unique(files.begin(), files.end()), files.end());
-  return files;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parameters.
 
 absl::StatusOr<std::string> Scalar(const YAML::Node& n, const std::string& key) {
   if (!n.IsScalar()) return absl::InvalidArgumentError(absl::StrCat(key, ": expected a value"));
@@ -165,7 +56,7 @@ absl::StatusOr<std::string> Scalar(const YAML::Node& n, const std::string& key) 
 absl::StatusOr<int64_t> IntParam(const YAML::Node& n, const std::string& key, int64_t min) {
   DE_ASSIGN_OR_RETURN(std::string s, Scalar(n, key));
   int64_t v;
-  if (!data::ParseCsvInt64(s, &v) || v < min) {
+  if (!engine::ParseCsvInt64(s, &v) || v < min) {
     return absl::InvalidArgumentError(absl::StrCat(key, ": expected an integer >= ", min,
                                                    ", got '", s, "'"));
   }
@@ -257,20 +148,10 @@ absl::StatusOr<CsvToParquetParams> ParseParamsImpl(const YAML::Node& with, const
   if (!with["output"]) return absl::InvalidArgumentError("csv_to_parquet: `output` is required");
   DE_ASSIGN_OR_RETURN(p.input, Scalar(with["input"], "input"));
   DE_ASSIGN_OR_RETURN(std::string out, Scalar(with["output"], "output"));
-  if (out.empty()) return absl::InvalidArgumentError("output: empty path");
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  DE_ASSIGN_OR_RETURN(fs::path out_path, ResolveInsideRoot(out, ctx.data_root, "output"));
-  {
-    std::error_code ec;
-    fs::path root = fs::weakly_canonical(fs::absolute(ctx.data_root), ec);
-    if (out_path == root) {
-      return absl::InvalidArgumentError("output: must be a folder inside the data root, not the root");
-    }
-  }
-  p.output = out_path.string();
+  DE_ASSIGN_OR_RETURN(p.output, engine::ResolveOutputFolder(out, ctx.data_root));
   if (with["compression"]) {
     DE_ASSIGN_OR_RETURN(std::string c, Scalar(with["compression"], "compression"));
-    if (!data::ParseCodec(c, &p.codec)) {
+    if (!engine::ParseCodec(c, &p.codec)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "compression: '", c, "' is not one of snappy, zstd, gzip, none"));
     }
@@ -296,7 +177,7 @@ absl::StatusOr<CsvToParquetParams> ParseParamsImpl(const YAML::Node& with, const
       std::string name = kv.first.as<std::string>();
       std::string tn = kv.second.IsScalar() ? kv.second.Scalar() : "";
       Type t;
-      if (!data::ParseTypeName(tn, &t)) {
+      if (!engine::ParseTypeName(tn, &t)) {
         return absl::InvalidArgumentError(absl::StrCat(
             "schema: column '", name, "': unknown type '", tn,
             "' (bool, int32, int64, double, date, timestamp, string)"));
@@ -337,7 +218,7 @@ absl::StatusOr<CsvToParquetParams> ParseParamsImpl(const YAML::Node& with, const
   }
   if (with["on_error"]) {
     DE_ASSIGN_OR_RETURN(std::string e, Scalar(with["on_error"], "on_error"));
-    if (!data::ParseOnError(e, &p.csv.on_error)) {
+    if (!engine::ParseOnError(e, &p.csv.on_error)) {
       return absl::InvalidArgumentError(absl::StrCat("on_error: '", e, "' is not one of reject, null, fail"));
     }
   }
@@ -358,7 +239,7 @@ absl::StatusOr<CsvToParquetParams> ParseParamsImpl(const YAML::Node& with, const
     DE_ASSIGN_OR_RETURN(std::string f, Scalar(with["fsync"], "fsync"));
     p.fsync = f == "true" || f == "yes";
   }
-  DE_ASSIGN_OR_RETURN(p.input_files, ListInputs(p.input, ctx.data_root));
+  DE_ASSIGN_OR_RETURN(p.input_files, engine::ListInputFiles(p.input, ctx.data_root, engine::LooksLikeCsvName, "CSV files"));
   for (const auto& f : p.input_files) {
     fs::path rel = fs::path(f).lexically_relative(p.output);
     if (!rel.empty() && *rel.begin() != "..") {
@@ -372,69 +253,21 @@ absl::StatusOr<CsvToParquetParams> ParseParamsImpl(const YAML::Node& with, const
 // ---------------------------------------------------------------------------------------------
 // Output.
 
-struct FileInfo {
-  std::string rel_path;
-  int64_t rows = 0;
-  int64_t bytes = 0;
-};
-
-// Rows rejected by any thread go to one CSV file, opened on first use.
-class RejectsWriter {
- public:
-  explicit RejectsWriter(std::string path) : path_(std::move(path)) {}
-  ~RejectsWriter() {
-    if (f_) std::fclose(f_);
-  }
-  absl::Status Write(const std::string& source, const std::vector<data::CsvReject>& rejects) {
-    std::string buf;
-    for (const auto& r : rejects) {
-      data::AppendCsvField(source, &buf);
-      absl::StrAppend(&buf, ",", r.line, ",");
-      data::AppendCsvField(r.reason, &buf);
-      buf.push_back(',');
-      data::AppendCsvField(r.raw, &buf);
-      buf.push_back('\n');
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!f_) {
-      f_ = std::fopen(path_.c_str(), "wb");
-      if (!f_) return absl::InternalError(absl::StrCat(path_, ": ", std::strerror(errno)));
-      std::fputs("source_file,line,reason,raw\n", f_);
-    }
-    if (std::fwrite(buf.data(), 1, buf.size(), f_) != buf.size()) {
-      return absl::InternalError(absl::StrCat(path_, ": write failed"));
-    }
-    return absl::OkStatus();
-  }
-  absl::Status Close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (f_ && std::fclose(f_) != 0) {
-      f_ = nullptr;
-      return absl::InternalError(absl::StrCat(path_, ": close failed"));
-    }
-    f_ = nullptr;
-    return absl::OkStatus();
-  }
-
- private:
-  std::string path_;
-  std::mutex mu_;
-  FILE* f_ = nullptr;
-};
+using FileInfo = engine::OutputFile;
 
 // State shared by the threads of one run.
 struct Shared {
   const CsvToParquetParams* params = nullptr;
-  const data::CsvFormat* format = nullptr;
+  const engine::CsvFormat* format = nullptr;
   const TaskContext* ctx = nullptr;
   std::string tmp_dir;
-  data::Schema out_schema;
+  engine::Schema out_schema;
   std::vector<int> out_cols;       // schema columns written to files
   std::vector<int> part_cols;      // schema column of each partition spec
-  data::ParquetWriterOptions writer_options;
+  engine::ParquetWriterOptions writer_options;
   int lanes = 1;
   int max_open_per_lane = 1;
-  RejectsWriter* rejects = nullptr;
+  engine::RejectsWriter* rejects = nullptr;
   std::atomic<bool> stop{false};
   std::mutex mu;
   absl::Status error;              // first error
@@ -453,15 +286,15 @@ struct Shared {
 // Reads the input files one after another and cuts them into row-aligned chunks.
 class ChunkSource {
  public:
-  ChunkSource(const std::vector<std::string>& files, const data::CsvReadOptions& o, char quote)
+  ChunkSource(const std::vector<std::string>& files, const engine::CsvReadOptions& o, char quote)
       : files_(files), quote_(quote), chunk_bytes_(o.chunk_bytes), max_row_(o.max_row_bytes) {}
 
   absl::StatusOr<bool> Next(CsvChunk* c) {
     while (true) {
       if (!splitter_) {
         if (file_ >= files_.size()) return false;
-        DE_ASSIGN_OR_RETURN(stream_, data::OpenInputStream(files_[file_]));
-        splitter_ = std::make_unique<data::CsvSplitter>(stream_.get(), quote_, chunk_bytes_, max_row_);
+        DE_ASSIGN_OR_RETURN(stream_, engine::OpenInputStream(files_[file_]));
+        splitter_ = std::make_unique<engine::CsvSplitter>(stream_.get(), quote_, chunk_bytes_, max_row_);
       }
       DE_ASSIGN_OR_RETURN(bool more, splitter_->Next(c));
       if (more) {
@@ -484,20 +317,20 @@ class ChunkSource {
   size_t file_ = 0;
   int64_t seq_ = 0;
   int64_t csv_bytes_ = 0;
-  std::unique_ptr<data::InputStream> stream_;
-  std::unique_ptr<data::CsvSplitter> splitter_;
+  std::unique_ptr<engine::InputStream> stream_;
+  std::unique_ptr<engine::CsvSplitter> splitter_;
 };
 
 // One parse+encode thread: parses its chunks and writes them to its own Parquet files.
 class Lane {
  public:
   Lane(int id, Shared* shared) : id_(id), sh_(shared), parser_(*shared->format) {
-    data::InitBatch(shared->format->schema, &batch_);
-    data::InitBatch(shared->out_schema, &out_);
+    engine::InitBatch(shared->format->schema, &batch_);
+    engine::InitBatch(shared->out_schema, &out_);
   }
 
   absl::Status Process(const CsvChunk& chunk) {
-    data::ClearBatch(&batch_);
+    engine::ClearBatch(&batch_);
     rejects_.clear();
     const std::string& source = sh_->params->input_files[chunk.file_index];
     DE_RETURN_IF_ERROR(parser_.Parse(chunk.data.get(), chunk.size, chunk.first_line,
@@ -527,12 +360,12 @@ class Lane {
     return absl::OkStatus();
   }
 
-  const data::CsvParseStats& stats() const { return stats_; }
+  const engine::CsvParseStats& stats() const { return stats_; }
   std::vector<FileInfo>& files() { return files_; }
 
  private:
   struct OpenFile {
-    std::unique_ptr<data::ParquetWriter> writer;
+    std::unique_ptr<engine::ParquetWriter> writer;
     std::string rel_path;
     uint64_t last_use = 0;
   };
@@ -588,12 +421,12 @@ class Lane {
                           ? c.i32[r]
                           : static_cast<int64_t>(std::floor(static_cast<double>(c.i64[r]) / 86400e6));
         if (spec.bucket == PartitionSpec::Bucket::kNone && c.type == Type::kTimestamp) {
-          v = data::FormatTimestamp(c.i64[r]);
+          v = engine::FormatTimestamp(c.i64[r]);
           break;
         }
         if (day != cached_day_) {
           cached_day_ = day;
-          cached_day_str_ = data::FormatDate(static_cast<int32_t>(day));
+          cached_day_str_ = engine::FormatDate(static_cast<int32_t>(day));
         }
         v = spec.bucket == PartitionSpec::Bucket::kMonth ? cached_day_str_.substr(0, 7)
                                                           : cached_day_str_;
@@ -605,7 +438,7 @@ class Lane {
 
   // Copies rows `rows` of the output columns of batch_ into out_.
   void Gather(const std::vector<uint32_t>& rows) {
-    data::ClearBatch(&out_);
+    engine::ClearBatch(&out_);
     for (size_t i = 0; i < sh_->out_cols.size(); ++i) {
       const Column& src = batch_.columns[sh_->out_cols[i]];
       Column& dst = out_.columns[i];
@@ -656,7 +489,7 @@ class Lane {
         fs::create_directories(full.parent_path(), ec);
         if (ec) return absl::InternalError(absl::StrCat(full.parent_path().string(), ": ", ec.message()));
       }
-      DE_ASSIGN_OR_RETURN(f.writer, data::ParquetWriter::Open(full.string(), sh_->out_schema,
+      DE_ASSIGN_OR_RETURN(f.writer, engine::ParquetWriter::Open(full.string(), sh_->out_schema,
                                                                sh_->writer_options));
       it = open_.emplace(dir, std::move(f)).first;
     }
@@ -684,11 +517,11 @@ class Lane {
 
   const int id_;
   Shared* sh_;
-  data::CsvChunkParser parser_;
+  engine::CsvChunkParser parser_;
   Batch batch_;
   Batch out_;
-  data::CsvParseStats stats_;
-  std::vector<data::CsvReject> rejects_;
+  engine::CsvParseStats stats_;
+  std::vector<engine::CsvReject> rejects_;
   std::map<std::string, OpenFile> open_;
   std::map<std::string, int> seq_;
   std::unordered_map<std::string, std::vector<uint32_t>> groups_;
@@ -698,109 +531,20 @@ class Lane {
   std::string cached_day_str_;
 };
 
-absl::Status FsyncPath(const std::string& path, bool dir) {
-  int fd = ::open(path.c_str(), (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::InternalError(absl::StrCat("fsync ", path, ": ", std::strerror(errno)));
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return absl::InternalError(absl::StrCat("fsync ", path, ": ", std::strerror(errno)));
-  return absl::OkStatus();
-}
-
-absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return absl::InternalError(absl::StrCat(path, ": ", std::strerror(errno)));
-  bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-  ok &= std::fclose(f) == 0;
-  if (!ok) return absl::InternalError(absl::StrCat(path, ": write failed"));
-  return absl::OkStatus();
-}
-
-// Removes leftovers of crashed runs next to `out`; restores an output that a crash left renamed
-// aside (the two-rename fallback of the swap).
-void RecoverSiblings(const fs::path& out) {
-  std::error_code ec;
-  const std::string tmp_prefix = "." + out.filename().string() + ".tmp-";
-  const std::string old_prefix = "." + out.filename().string() + ".old-";
-  std::vector<fs::path> olds;
-  for (const auto& e : fs::directory_iterator(out.parent_path(), ec)) {
-    std::string name = e.path().filename().string();
-    if (absl::StartsWith(name, tmp_prefix)) fs::remove_all(e.path(), ec);
-    if (absl::StartsWith(name, old_prefix)) olds.push_back(e.path());
-  }
-  for (const auto& old : olds) {
-    if (!fs::exists(out, ec) && fs::exists(old / "_SUCCESS", ec)) {
-      fs::rename(old, out, ec);
-    } else {
-      fs::remove_all(old, ec);
-    }
-  }
-}
-
-// Moves `tmp` into place as `out`; a previous `out` is swapped out and removed.
-absl::Status SwapIntoPlace(const fs::path& tmp, const fs::path& out) {
-  std::error_code ec;
-  if (!fs::exists(out, ec)) {
-    if (::rename(tmp.c_str(), out.c_str()) != 0) {
-      return absl::InternalError(absl::StrCat("rename ", tmp.string(), " -> ", out.string(), ": ",
-                                              std::strerror(errno)));
-    }
-    return absl::OkStatus();
-  }
-  // Atomic exchange: readers see the old or the new folder, never neither.
-  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(), RENAME_EXCHANGE) == 0) {
-    fs::remove_all(tmp, ec);
-    return absl::OkStatus();
-  }
-  fs::path old = out.parent_path() / ("." + out.filename().string() + ".old-" + RandomSuffix());
-  if (::rename(out.c_str(), old.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("rename ", out.string(), ": ", std::strerror(errno)));
-  }
-  if (::rename(tmp.c_str(), out.c_str()) != 0) {
-    int err = errno;
-    ::rename(old.c_str(), out.c_str());
-    return absl::InternalError(absl::StrCat("rename ", tmp.string(), ": ", std::strerror(err)));
-  }
-  fs::remove_all(old, ec);
-  return absl::OkStatus();
-}
-
-// Removes the temporary folder unless released (on every failure path).
-class TmpDirGuard {
- public:
-  explicit TmpDirGuard(fs::path p) : p_(std::move(p)) {}
-  ~TmpDirGuard() {
-    if (!p_.empty()) {
-      std::error_code ec;
-      fs::remove_all(p_, ec);
-    }
-  }
-  void Release() { p_.clear(); }
-
- private:
-  fs::path p_;
-};
-
 absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskContext& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path out(params.output);
   std::error_code ec;
-  fs::create_directories(out.parent_path(), ec);
-  if (ec) return absl::InternalError(absl::StrCat(out.parent_path().string(), ": ", ec.message()));
-  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
-    return absl::FailedPreconditionError(absl::StrCat("output ", out.string(), " exists and is not a folder"));
-  }
-  RecoverSiblings(out);
   // 1. Sniff the format from the first non-empty file.
-  data::CsvFormat format;
+  engine::CsvFormat format;
   bool sniffed = false;
   for (const auto& f : params.input_files) {
-    DE_ASSIGN_OR_RETURN(auto in, data::OpenInputStream(f));
+    DE_ASSIGN_OR_RETURN(auto in, engine::OpenInputStream(f));
     bool whole = false;
     DE_ASSIGN_OR_RETURN(std::string sample,
-                        data::ReadCsvSample(in.get(), params.csv.sample_bytes, &whole));
+                        engine::ReadCsvSample(in.get(), params.csv.sample_bytes, &whole));
     if (sample.empty() && whole) continue;
-    DE_ASSIGN_OR_RETURN(format, data::SniffCsv(sample, whole, params.csv, f));
+    DE_ASSIGN_OR_RETURN(format, engine::SniffCsv(sample, whole, params.csv, f));
     sniffed = true;
     break;
   }
@@ -827,7 +571,7 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
     if (idx >= 0 && spec.bucket != PartitionSpec::Bucket::kNone &&
         format.schema[idx].type != Type::kDate && format.schema[idx].type != Type::kTimestamp) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "partition_by: column '", spec.column, "' is ", data::TypeName(format.schema[idx].type),
+          "partition_by: column '", spec.column, "' is ", engine::TypeName(format.schema[idx].type),
           "; a day/month bucket needs a date or timestamp column (set schema: {", spec.column,
           ": timestamp})"));
     }
@@ -844,20 +588,17 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
                                       "is left to write into the files");
   }
   std::vector<std::string> schema_desc;
-  for (const auto& f : format.schema) schema_desc.push_back(absl::StrCat(f.name, " ", data::TypeName(f.type)));
+  for (const auto& f : format.schema) schema_desc.push_back(absl::StrCat(f.name, " ", engine::TypeName(f.type)));
   ctx.log(absl::StrCat("csv_to_parquet: ", params.input_files.size(), " input file(s); delimiter '",
                        format.delimiter == '\t' ? std::string("\\t") : std::string(1, format.delimiter),
                        "', header ", format.header ? "yes" : "no", "; schema: ",
                        absl::StrJoin(schema_desc, ", ")));
 
   // 3. Temporary folder next to the output.
-  const fs::path tmp = out.parent_path() / ("." + out.filename().string() + ".tmp-" + RandomSuffix());
-  if (!fs::create_directory(tmp, ec) || ec) {
-    return absl::InternalError(absl::StrCat("cannot create ", tmp.string(), ": ", ec.message()));
-  }
-  TmpDirGuard guard(tmp);
+  DE_ASSIGN_OR_RETURN(auto commit, engine::OutputCommit::Begin(params.output));
+  const fs::path tmp = commit->tmp_dir();
   sh.tmp_dir = tmp.string();
-  RejectsWriter rejects((tmp / "_rejects.csv").string());
+  engine::RejectsWriter rejects((tmp / "_rejects.csv").string());
   sh.rejects = &rejects;
 
   // 4. Writers: memory stays bounded by row-group buffers per open file.
@@ -882,7 +623,7 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
   std::vector<std::unique_ptr<Lane>> lanes;
   for (int i = 0; i < sh.lanes; ++i) lanes.push_back(std::make_unique<Lane>(i, &sh));
   // Small target files need small chunks: files rotate between batches.
-  data::CsvReadOptions read_options = params.csv;
+  engine::CsvReadOptions read_options = params.csv;
   read_options.chunk_bytes = static_cast<size_t>(
       std::clamp<int64_t>(params.target_file_size / 4, 64 << 10, read_options.chunk_bytes));
   ChunkSource source(params.input_files, read_options, format.quote);
@@ -905,9 +646,9 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
       }
     } else {
       using ChunkPtr = std::unique_ptr<CsvChunk>;
-      data::BoundedQueue<ChunkPtr> free_chunks(1024);
-      std::vector<std::unique_ptr<data::BoundedQueue<ChunkPtr>>> queues;
-      for (int i = 0; i < sh.lanes; ++i) queues.push_back(std::make_unique<data::BoundedQueue<ChunkPtr>>(2));
+      engine::BoundedQueue<ChunkPtr> free_chunks(1024);
+      std::vector<std::unique_ptr<engine::BoundedQueue<ChunkPtr>>> queues;
+      for (int i = 0; i < sh.lanes; ++i) queues.push_back(std::make_unique<engine::BoundedQueue<ChunkPtr>>(2));
       std::vector<std::thread> threads;
       for (int i = 0; i < sh.lanes; ++i) {
         threads.emplace_back([&, i] {
@@ -955,7 +696,7 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
 
   // 6. Collect results; an input with a schema but no rows still gets one (empty) file.
   std::vector<FileInfo> files;
-  data::CsvParseStats stats;
+  engine::CsvParseStats stats;
   for (auto& lane : lanes) {
     for (auto& f : lane->files()) files.push_back(std::move(f));
     stats.rows_in += lane->stats().rows_in;
@@ -965,7 +706,7 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
   }
   if (files.empty() && !sh.out_schema.empty() && params.partition_by.empty()) {
     std::string rel = "part-00000.parquet";
-    DE_ASSIGN_OR_RETURN(auto w, data::ParquetWriter::Open((tmp / rel).string(), sh.out_schema,
+    DE_ASSIGN_OR_RETURN(auto w, engine::ParquetWriter::Open((tmp / rel).string(), sh.out_schema,
                                                           sh.writer_options));
     DE_RETURN_IF_ERROR(w->Close());
     files.push_back({rel, 0, static_cast<int64_t>(fs::file_size(tmp / rel, ec))});
@@ -977,34 +718,17 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
   const bool have_rejects = fs::exists(tmp / "_rejects.csv", ec);
 
   // 7. Manifest, then swap into place.
-  std::string files_json = "[";
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (i) files_json += ",";
-    absl::StrAppend(&files_json, "{\"path\":", JsonString(files[i].rel_path), ",\"rows\":",
-                    files[i].rows, ",\"bytes\":", files[i].bytes, "}");
-  }
-  files_json += "]";
-  std::vector<std::string> parts_json;
-  for (const auto& p : params.partition_by) parts_json.push_back(JsonString(p.name));
-  const std::string created_at = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
-  std::string manifest = absl::StrCat(
-      "{\"format\":\"parquet\",\"codec\":\"", data::CodecName(params.codec), "\",\"rows\":",
-      stats.rows_out, ",\"bytes\":", bytes, ",\"files\":", files_json,
-      ",\"schema\":", SchemaJson(sh.out_schema), ",\"partition_by\":[",
-      absl::StrJoin(parts_json, ","), "],\"rows_in\":", stats.rows_in, ",\"rows_rejected\":",
-      stats.rows_rejected, ",\"rejects_file\":", have_rejects ? "\"_rejects.csv\"" : "null",
-      ",\"created_at\":\"", created_at, "\",\"created_by\":\"de csv_to_parquet\"}\n");
-  DE_RETURN_IF_ERROR(WriteFileAtomically((tmp / "_SUCCESS").string(), manifest));
-  if (params.fsync) {
-    for (const auto& f : files) DE_RETURN_IF_ERROR(FsyncPath((tmp / f.rel_path).string(), false));
-    DE_RETURN_IF_ERROR(FsyncPath((tmp / "_SUCCESS").string(), false));
-    std::set<fs::path> dirs = {tmp};
-    for (const auto& f : files) dirs.insert((tmp / f.rel_path).parent_path());
-    for (const auto& d : dirs) DE_RETURN_IF_ERROR(FsyncPath(d.string(), true));
-  }
-  DE_RETURN_IF_ERROR(SwapIntoPlace(tmp, out));
-  guard.Release();
-  if (params.fsync) DE_RETURN_IF_ERROR(FsyncPath(out.parent_path().string(), true));
+  engine::Manifest manifest;
+  manifest.codec = engine::CodecName(params.codec);
+  manifest.rows = stats.rows_out;
+  manifest.files = files;
+  manifest.schema = sh.out_schema;
+  for (const auto& p : params.partition_by) manifest.partition_by.push_back(p.name);
+  manifest.rows_in = stats.rows_in;
+  manifest.rows_rejected = stats.rows_rejected;
+  manifest.has_rejects = have_rejects;
+  manifest.created_by = "de csv_to_parquet";
+  DE_RETURN_IF_ERROR(commit->Commit(manifest, params.fsync));
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -1022,15 +746,15 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
                       {"csv_bytes", source.csv_bytes()}};
   outcome.outputs.push_back(out.string());
   outcome.summary_json = absl::StrCat(
-      "{\"output\":", JsonString(out.string()), ",\"rows_in\":", stats.rows_in,
+      "{\"output\":", engine::JsonString(out.string()), ",\"rows_in\":", stats.rows_in,
       ",\"rows_out\":", stats.rows_out, ",\"rows_rejected\":", stats.rows_rejected,
       ",\"values_nulled\":", stats.values_nulled, ",\"files\":", files.size(), ",\"bytes\":", bytes,
       ",\"input_bytes\":", input_bytes, ",\"csv_bytes\":", source.csv_bytes(),
       ",\"seconds\":", absl::StrFormat("%.3f", seconds), ",\"codec\":\"",
-      data::CodecName(params.codec), "\",\"threads\":", sh.lanes,
-      ",\"rejects_file\":", have_rejects ? JsonString((out / "_rejects.csv").string()) : "null",
-      ",\"delimiter\":", JsonString(std::string(1, format.delimiter)),
-      ",\"header\":", format.header ? "true" : "false", ",\"schema\":", SchemaJson(format.schema),
+      engine::CodecName(params.codec), "\",\"threads\":", sh.lanes,
+      ",\"rejects_file\":", have_rejects ? engine::JsonString((out / "_rejects.csv").string()) : "null",
+      ",\"delimiter\":", engine::JsonString(std::string(1, format.delimiter)),
+      ",\"header\":", format.header ? "true" : "false", ",\"schema\":", engine::SchemaJson(format.schema),
       "}");
   ctx.log(absl::StrCat("csv_to_parquet: ", stats.rows_in, " rows in, ", stats.rows_out, " out, ",
                        stats.rows_rejected, " rejected; ", files.size(), " file(s), ", bytes,

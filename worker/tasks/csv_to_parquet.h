@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "worker/data/csv_reader.h"
-#include "worker/data/parquet_writer.h"
+#include "engine/csv/csv_reader.h"
+#include "engine/parquet/parquet_writer.h"
 #include "worker/tasks/task.h"
 
 namespace de::tasks {
@@ -26,12 +26,12 @@ struct CsvToParquetParams {
   std::string input;                     // as given
   std::vector<std::string> input_files;  // resolved, sorted
   std::string output;                    // resolved absolute folder
-  data::Codec codec = data::Codec::kSnappy;
+  engine::Codec codec = engine::Codec::kSnappy;
   int compression_level = 0;
   int64_t target_file_size = 192ll << 20;
   int64_t row_group_rows = 1 << 20;
   std::vector<PartitionSpec> partition_by;
-  data::CsvReadOptions csv;
+  engine::CsvReadOptions csv;
   int threads = 2;
   int max_open_files = 256;  // partitioned output: open writers across all threads
   bool fsync = false;        // fsync files and folders before the swap

@@ -10,8 +10,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "worker/data/codec.h"
-#include "worker/data/parquet_reader.h"
+#include "engine/io/codec.h"
+#include "engine/parquet/parquet_reader.h"
 #include "worker/tasks/task.h"
 
 namespace de::tasks {
@@ -22,8 +22,8 @@ using ::testing::HasSubstr;
 
 // gzip framing via the project's own codec (the same zlib settings a gzip file uses).
 std::string Gzip(const std::string& in) {
-  de::data::ByteBuffer out;
-  EXPECT_TRUE(de::data::CompressBlock(de::data::Codec::kGzip, 0, in.data(), in.size(), &out).ok());
+  de::engine::ByteBuffer out;
+  EXPECT_TRUE(de::engine::CompressBlock(de::engine::Codec::kGzip, 0, in.data(), in.size(), &out).ok());
   return std::string(out.data(), out.size());
 }
 
@@ -61,7 +61,7 @@ class CsvToParquetTest : public ::testing::Test {
     int64_t rows = 0;
     for (const auto& f : Files(rel)) {
       if (f.size() < 8 || f.substr(f.size() - 8) != ".parquet") continue;
-      auto r = data::ParquetReader::Open((root_ / rel / f).string());
+      auto r = engine::ParquetReader::Open((root_ / rel / f).string());
       EXPECT_TRUE(r.ok()) << r.status();
       if (r.ok()) rows += (*r)->num_rows();
     }
@@ -155,13 +155,13 @@ TEST_F(CsvToParquetTest, ConvertsAndWritesManifest) {
   EXPECT_THAT(manifest, HasSubstr("\"codec\":\"snappy\""));
   EXPECT_THAT(r->summary_json, HasSubstr("\"rows_out\":1000"));
 
-  auto reader = data::ParquetReader::Open((root_ / "out/t/part-00000.parquet").string());
+  auto reader = engine::ParquetReader::Open((root_ / "out/t/part-00000.parquet").string());
   ASSERT_TRUE(reader.ok()) << reader.status();
   ASSERT_EQ((*reader)->schema().size(), 4u);
-  EXPECT_EQ((*reader)->schema()[0].type, data::Type::kInt64);
-  EXPECT_EQ((*reader)->schema()[1].type, data::Type::kString);
-  EXPECT_EQ((*reader)->schema()[2].type, data::Type::kDouble);
-  EXPECT_EQ((*reader)->schema()[3].type, data::Type::kTimestamp);
+  EXPECT_EQ((*reader)->schema()[0].type, engine::Type::kInt64);
+  EXPECT_EQ((*reader)->schema()[1].type, engine::Type::kString);
+  EXPECT_EQ((*reader)->schema()[2].type, engine::Type::kDouble);
+  EXPECT_EQ((*reader)->schema()[3].type, engine::Type::kTimestamp);
   auto batch = (*reader)->ReadAll();
   ASSERT_TRUE(batch.ok()) << batch.status();
   ASSERT_EQ(batch->num_rows, 1000u);
@@ -202,7 +202,7 @@ TEST_F(CsvToParquetTest, PartitionByColumnAndMonthBucket) {
   EXPECT_EQ(dirs, (std::set<std::string>{"cat=a", "cat=b%2Fc", "cat=__HIVE_DEFAULT_PARTITION__"}));
   EXPECT_EQ(ParquetRows("p"), 300);
   // The partition column is in the folder name, not in the files.
-  auto reader = data::ParquetReader::Open((root_ / "p/cat=a/part-00000.parquet").string());
+  auto reader = engine::ParquetReader::Open((root_ / "p/cat=a/part-00000.parquet").string());
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ((*reader)->schema().size(), 3u);
   EXPECT_EQ((*reader)->num_rows(), 100);
@@ -335,7 +335,7 @@ TEST_F(CsvToParquetTest, EmptyAndHeaderOnlyInputs) {
   auto h = Run("{input: header.csv, output: h}");
   ASSERT_TRUE(h.ok()) << h.status();
   EXPECT_EQ(h->counters["files"], 1);
-  auto reader = data::ParquetReader::Open((root_ / "h/part-00000.parquet").string());
+  auto reader = engine::ParquetReader::Open((root_ / "h/part-00000.parquet").string());
   ASSERT_TRUE(reader.ok()) << reader.status();
   EXPECT_EQ((*reader)->num_rows(), 0);
   EXPECT_EQ((*reader)->schema().size(), 2u);

@@ -1,0 +1,57 @@
+// Columnar in-memory batches: what the CSV reader produces and the Parquet writer consumes.
+// Plain values; not thread-safe (one owner at a time; move between threads).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace de::engine {
+
+// Logical column types. Parquet mapping: kBool BOOLEAN; kInt32 INT32; kInt64 INT64;
+// kDouble DOUBLE; kDate INT32 DATE (days since 1970-01-01); kTimestamp INT64
+// TIMESTAMP(MICROS, UTC); kString BYTE_ARRAY STRING (UTF-8).
+enum class Type { kBool, kInt32, kInt64, kDouble, kDate, kTimestamp, kString };
+
+const char* TypeName(Type t);  // "bool" "int32" "int64" "double" "date" "timestamp" "string"
+bool ParseTypeName(std::string_view name, Type* out);
+
+struct Field {
+  std::string name;
+  Type type = Type::kString;
+  bool nullable = true;
+};
+
+using Schema = std::vector<Field>;
+
+// One column of a batch. Exactly one value vector is used, chosen by `type`:
+//   kBool -> u8 (0/1); kInt32, kDate -> i32; kInt64, kTimestamp -> i64; kDouble -> f64;
+//   kString -> offsets (size()+1 entries) into `bytes`.
+// `valid[i]` is 1 when row i has a value, 0 when it is null (the value slot holds a default).
+struct Column {
+  Type type = Type::kString;
+  std::vector<uint8_t> valid;
+  std::vector<uint8_t> u8;
+  std::vector<int32_t> i32;
+  std::vector<int64_t> i64;
+  std::vector<double> f64;
+  std::vector<uint32_t> offsets{0};
+  std::string bytes;
+
+  size_t size() const { return valid.size(); }
+  std::string_view str(size_t i) const {
+    return std::string_view(bytes.data() + offsets[i], offsets[i + 1] - offsets[i]);
+  }
+  void Clear() {
+    valid.clear(); u8.clear(); i32.clear(); i64.clear(); f64.clear();
+    offsets.assign(1, 0); bytes.clear();
+  }
+};
+
+struct Batch {
+  std::vector<Column> columns;   // one per schema field, same order
+  size_t num_rows = 0;
+};
+
+}  // namespace de::engine

@@ -1,0 +1,159 @@
+// Streaming RFC 4180 CSV reading: dialect/header/type sniffing over a sample, a splitter that cuts
+// a byte stream into row-aligned chunks, and a chunk parser that turns a chunk into a typed Batch.
+// Chunks are independent, so several CsvChunkParsers (one per thread) may parse them in parallel.
+// Objects are not thread-safe; a CsvFormat is immutable once built and may be shared.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/columnar/column.h"
+#include "engine/io/input_stream.h"
+
+namespace de::engine {
+
+// What happens to a row that does not fit (wrong field count, a value that does not parse as its
+// column's type, a malformed quoted field, invalid UTF-8).
+enum class OnError {
+  kReject,  // the row goes to the rejects file with its line number and reason
+  kNull,    // a bad value becomes null (counted); short rows are padded with nulls; rows with
+            // too many fields or malformed quoting are still rejected
+  kFail,    // the task fails with "file:line: reason"
+};
+bool ParseOnError(std::string_view s, OnError* out);
+
+struct CsvReadOptions {
+  char delimiter = 0;                         // 0: detect among , ; \t |
+  char quote = '"';                           // 0: no quoting
+  std::optional<bool> header;                 // nullopt: detect
+  std::vector<std::string> null_values;       // in addition to the empty string
+  OnError on_error = OnError::kReject;
+  int64_t sample_rows = 20000;                // rows used for detection and type inference
+  int64_t sample_bytes = 8 << 20;             // ... and at most this many bytes
+  // Explicit column types by name (or, without a header, naming the columns in order).
+  std::vector<std::pair<std::string, Type>> schema;
+  size_t chunk_bytes = 4 << 20;               // target chunk size for parallel parsing
+  size_t max_row_bytes = 64 << 20;            // a longer row is an error (unbalanced quote?)
+};
+
+// The resolved reading format: what the sniffer decided plus the user's overrides.
+struct CsvFormat {
+  char delimiter = ',';
+  char quote = '"';
+  bool header = true;
+  Schema schema;
+  std::vector<bool> inferred;                 // per column: type inferred (not explicit)
+  std::vector<std::string> null_values;       // besides ""
+  OnError on_error = OnError::kReject;
+  int64_t sample_rows_used = 0;
+};
+
+// Reads up to `max_bytes` decompressed bytes from the start of a stream.
+absl::StatusOr<std::string> ReadCsvSample(InputStream* in, size_t max_bytes, bool* whole_file);
+
+// Detects delimiter, header and column types from `sample` (the first bytes of `source`,
+// possibly cut mid-row unless `whole_file`), applying the overrides in `options`.
+// Fails with "<source> does not look like CSV: ..." on binary data.
+absl::StatusOr<CsvFormat> SniffCsv(std::string_view sample, bool whole_file,
+                                   const CsvReadOptions& options, const std::string& source);
+
+// A row-aligned piece of one input file. `data[0, size)` holds whole rows and always ends with
+// '\n' unless empty (the splitter adds one to a last row without it).
+struct CsvChunk {
+  std::unique_ptr<char[]> data;
+  size_t capacity = 0;
+  size_t size = 0;
+  int64_t first_line = 1;   // physical line number (1-based) of data[0]
+  bool file_start = false;  // the chunk begins the file (its first row may be the header)
+  int file_index = 0;
+  int64_t seq = 0;          // position of the chunk in the whole input
+};
+
+// Cuts a stream into chunks ending at row boundaries (quote-aware), counting physical lines and
+// dropping a leading UTF-8 BOM.
+class CsvSplitter {
+ public:
+  CsvSplitter(InputStream* in, char quote, size_t chunk_bytes, size_t max_row_bytes);
+  // Fills `chunk` (reusing its buffer). Returns false at the end of the stream.
+  absl::StatusOr<bool> Next(CsvChunk* chunk);
+  int64_t lines() const { return line_; }
+
+ private:
+  InputStream* in_;
+  char quote_;
+  size_t chunk_bytes_;
+  size_t max_row_bytes_;
+  std::string carry_;        // bytes after the last row boundary of the previous chunk
+  int64_t line_ = 1;
+  bool started_ = false;
+  bool eof_ = false;
+};
+
+// One rejected row.
+struct CsvReject {
+  int64_t line = 0;
+  std::string reason;
+  std::string raw;          // the row's text (cut at 64 KB)
+};
+
+struct CsvParseStats {
+  int64_t rows_in = 0;        // data rows seen (not the header, not blank lines)
+  int64_t rows_out = 0;       // rows appended to the batch
+  int64_t rows_rejected = 0;
+  int64_t values_nulled = 0;  // on_error=null: bad values turned into nulls
+};
+
+class CsvChunkParser {
+ public:
+  explicit CsvChunkParser(const CsvFormat& format);
+  // Appends the rows of chunk text `data[0, size)` (whole rows) to `batch`, whose columns must
+  // match the format's schema (InitBatch). `skip_header` drops the first row. Rejected rows go to
+  // `rejects`. With on_error=fail the first bad row is an error "<source>:<line>: <reason>".
+  absl::Status Parse(const char* data, size_t size, int64_t first_line, bool skip_header,
+                     const std::string& source, Batch* batch, CsvParseStats* stats,
+                     std::vector<CsvReject>* rejects);
+
+ private:
+  struct FieldRef {
+    uint32_t begin;
+    uint32_t end;
+    bool has_quote;
+  };
+  enum class ValueResult { kOk, kBad, kMalformed };
+  // Appends the value of field `f` to column `col`; else sets `*reason` and appends nothing.
+  ValueResult AppendValue(size_t col, const char* base, const FieldRef& f, bool check_utf8,
+                   Column* column, std::string* reason);
+  bool IsNull(std::string_view v) const;
+
+  const CsvFormat& format_;
+  std::vector<FieldRef> fields_;
+  std::string scratch_;
+  uint8_t special_[256];
+  bool has_null_values_ = false;
+};
+
+// Prepares `batch` with one empty column per field of `schema`.
+void InitBatch(const Schema& schema, Batch* batch);
+// Clears the rows of `batch`, keeping its buffers.
+void ClearBatch(Batch* batch);
+
+// Writes `s` as one CSV field (quoted when needed) to `out`.
+void AppendCsvField(std::string_view s, std::string* out);
+
+// Convenience for tests and small inputs: sniffs and parses a whole in-memory CSV text.
+struct CsvTable {
+  CsvFormat format;
+  Batch batch;
+  CsvParseStats stats;
+  std::vector<CsvReject> rejects;
+};
+absl::StatusOr<CsvTable> ReadCsvText(std::string_view text, const CsvReadOptions& options,
+                                     const std::string& source = "input.csv");
+
+}  // namespace de::engine

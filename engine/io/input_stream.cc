@@ -1,0 +1,302 @@
+#include "engine/io/input_stream.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace de::engine {
+
+const char* InputCompressionName(InputCompression c) {
+  switch (c) {
+    case InputCompression::kNone: return "none";
+    case InputCompression::kGzip: return "gzip";
+    case InputCompression::kZstd: return "zstd";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr size_t kRawBufferBytes = 1 << 20;
+
+// Raw compressed bytes: a file descriptor or an in-memory string.
+class RawSource {
+ public:
+  virtual ~RawSource() = default;
+  virtual absl::StatusOr<size_t> Read(char* buf, size_t n) = 0;
+};
+
+class FdSource : public RawSource {
+ public:
+  FdSource(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~FdSource() override { ::close(fd_); }
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    while (true) {
+      ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat(path_, ": read failed: ", std::strerror(errno)));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+class MemorySource : public RawSource {
+ public:
+  explicit MemorySource(std::string data) : data_(std::move(data)) {}
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    size_t k = std::min(n, data_.size() - pos_);
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
+};
+
+// Buffers the raw source; the decoders consume from [begin, end).
+class StreamBase : public InputStream {
+ public:
+  StreamBase(std::unique_ptr<RawSource> src, std::string path, std::string prefix,
+             size_t buffer_bytes)
+      : src_(std::move(src)), path_(std::move(path)), buf_(std::max(buffer_bytes, prefix.size())) {
+    // `prefix` holds bytes already read while sniffing the magic number.
+    std::memcpy(buf_.data(), prefix.data(), prefix.size());
+    end_ = prefix.size();
+  }
+  int64_t compressed_offset() const override { return consumed_before_ + static_cast<int64_t>(begin_); }
+  const std::string& path() const override { return path_; }
+
+ protected:
+  // Refills the raw buffer when it is empty. Returns false at end of file.
+  absl::StatusOr<bool> Fill() {
+    if (begin_ < end_) return true;
+    if (eof_) return false;
+    consumed_before_ += static_cast<int64_t>(end_);
+    begin_ = end_ = 0;
+    auto n = src_->Read(buf_.data(), buf_.size());
+    if (!n.ok()) return n.status();
+    end_ = *n;
+    if (end_ == 0) eof_ = true;
+    return end_ > 0;
+  }
+
+  std::unique_ptr<RawSource> src_;
+  std::string path_;
+  std::vector<char> buf_;
+  size_t begin_ = 0, end_ = 0;
+  int64_t consumed_before_ = 0;
+  bool eof_ = false;
+};
+
+class PlainStream : public StreamBase {
+ public:
+  using StreamBase::StreamBase;
+  InputCompression compression() const override { return InputCompression::kNone; }
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (begin_ < end_) {
+      size_t k = std::min(n, end_ - begin_);
+      std::memcpy(buf, buf_.data() + begin_, k);
+      begin_ += k;
+      return k;
+    }
+    if (eof_) return 0;
+    // Large reads go straight into the caller's buffer.
+    auto r = src_->Read(buf, n);
+    if (!r.ok()) return r.status();
+    consumed_before_ += static_cast<int64_t>(*r);
+    if (*r == 0) eof_ = true;
+    return *r;
+  }
+};
+
+class GzipStream : public StreamBase {
+ public:
+  GzipStream(std::unique_ptr<RawSource> src, std::string path, std::string prefix, size_t buf)
+      : StreamBase(std::move(src), std::move(path), std::move(prefix), buf) {
+    std::memset(&zs_, 0, sizeof(zs_));
+    init_ok_ = inflateInit2(&zs_, 15 + 16) == Z_OK;
+  }
+  ~GzipStream() override { inflateEnd(&zs_); }
+  InputCompression compression() const override { return InputCompression::kGzip; }
+
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (!init_ok_) return absl::InternalError("zlib: inflateInit2 failed");
+    if (done_ || n == 0) return 0;
+    size_t produced = 0;
+    while (produced == 0) {
+      auto more = Fill();
+      if (!more.ok()) return more.status();
+      if (!*more) {
+        if (member_started_) {
+          return absl::DataLossError(absl::StrCat(
+              path_, ": truncated gzip stream (the data ends at compressed offset ",
+              compressed_offset(), " inside a gzip member)"));
+        }
+        done_ = true;
+        return 0;
+      }
+      if (!member_started_) {
+        // A new member must start with the gzip magic; anything else after a complete member is
+        // trailing garbage (zero padding is tolerated, as gzip(1) does).
+        if (static_cast<unsigned char>(buf_[begin_]) != 0x1f) {
+          bool zeros = true;
+          for (size_t i = begin_; i < end_; ++i) zeros &= buf_[i] == 0;
+          if (zeros && members_ > 0) {
+            begin_ = end_;
+            continue;
+          }
+          return absl::DataLossError(absl::StrCat(path_, ": unexpected data after gzip member at "
+                                                  "compressed offset ", compressed_offset()));
+        }
+        member_started_ = true;
+      }
+      zs_.next_in = reinterpret_cast<Bytef*>(buf_.data() + begin_);
+      zs_.avail_in = static_cast<uInt>(end_ - begin_);
+      zs_.next_out = reinterpret_cast<Bytef*>(buf);
+      zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      size_t used = (end_ - begin_) - zs_.avail_in;
+      begin_ += used;
+      produced = std::min<size_t>(n, 1u << 30) - zs_.avail_out;
+      if (rc == Z_STREAM_END) {
+        member_started_ = false;
+        ++members_;
+        inflateReset(&zs_);
+      } else if (rc == Z_BUF_ERROR) {
+        // No progress possible with this input; Fill() supplies more on the next turn.
+        if (used == 0 && produced == 0 && begin_ < end_) {
+          return absl::DataLossError(
+              absl::StrCat(path_, ": corrupt gzip data at compressed offset ", compressed_offset()));
+        }
+      } else if (rc != Z_OK) {
+        return absl::DataLossError(absl::StrCat(path_, ": corrupt gzip data at compressed offset ",
+                                                compressed_offset(), ": ",
+                                                zs_.msg ? zs_.msg : "inflate error"));
+      }
+    }
+    return produced;
+  }
+
+ private:
+  z_stream zs_;
+  bool init_ok_ = false;
+  bool member_started_ = false;
+  bool done_ = false;
+  int members_ = 0;
+};
+
+class ZstdStream : public StreamBase {
+ public:
+  ZstdStream(std::unique_ptr<RawSource> src, std::string path, std::string prefix, size_t buf)
+      : StreamBase(std::move(src), std::move(path), std::move(prefix), buf),
+        dctx_(ZSTD_createDCtx()) {}
+  ~ZstdStream() override { ZSTD_freeDCtx(dctx_); }
+  InputCompression compression() const override { return InputCompression::kZstd; }
+
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    if (done_ || n == 0) return 0;
+    ZSTD_outBuffer out{buf, n, 0};
+    while (out.pos == 0) {
+      // Flush what the decoder holds before asking for more input.
+      if (begin_ == end_ && last_ret_ != 0 && pending_output_) {
+        ZSTD_inBuffer in{nullptr, 0, 0};
+        size_t r = ZSTD_decompressStream(dctx_, &out, &in);
+        if (ZSTD_isError(r)) return Corrupt(r);
+        last_ret_ = r;
+        pending_output_ = out.pos == out.size;
+        if (out.pos > 0) break;
+      }
+      auto more = Fill();
+      if (!more.ok()) return more.status();
+      if (!*more) {
+        if (last_ret_ != 0) {
+          return absl::DataLossError(absl::StrCat(
+              path_, ": truncated zstd stream (the data ends at compressed offset ",
+              compressed_offset(), " inside a frame)"));
+        }
+        done_ = true;
+        return 0;
+      }
+      ZSTD_inBuffer in{buf_.data() + begin_, end_ - begin_, 0};
+      size_t r = ZSTD_decompressStream(dctx_, &out, &in);
+      if (ZSTD_isError(r)) return Corrupt(r);
+      begin_ += in.pos;
+      last_ret_ = r;
+      pending_output_ = out.pos == out.size;
+    }
+    return out.pos;
+  }
+
+ private:
+  absl::Status Corrupt(size_t r) {
+    return absl::DataLossError(absl::StrCat(path_, ": corrupt zstd data at compressed offset ",
+                                            compressed_offset(), ": ", ZSTD_getErrorName(r)));
+  }
+  ZSTD_DCtx* dctx_;
+  size_t last_ret_ = 1;  // nonzero: a frame is expected (an empty file is checked before)
+  bool pending_output_ = false;
+  bool done_ = false;
+};
+
+std::unique_ptr<InputStream> MakeStream(std::unique_ptr<RawSource> src, std::string path,
+                                        std::string prefix, size_t buf) {
+  const auto* m = reinterpret_cast<const unsigned char*>(prefix.data());
+  if (prefix.size() >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+    return std::make_unique<GzipStream>(std::move(src), std::move(path), std::move(prefix), buf);
+  }
+  if (prefix.size() >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
+    return std::make_unique<ZstdStream>(std::move(src), std::move(path), std::move(prefix), buf);
+  }
+  return std::make_unique<PlainStream>(std::move(src), std::move(path), std::move(prefix), buf);
+}
+
+// Reads up to 4 bytes to sniff the magic number.
+absl::StatusOr<std::string> ReadPrefix(RawSource* src) {
+  std::string prefix(4, '\0');
+  size_t got = 0;
+  while (got < prefix.size()) {
+    auto n = src->Read(prefix.data() + got, prefix.size() - got);
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    got += *n;
+  }
+  prefix.resize(got);
+  return prefix;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<InputStream>> OpenInputStream(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  }
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  auto src = std::make_unique<FdSource>(fd, path);
+  auto prefix = ReadPrefix(src.get());
+  if (!prefix.ok()) return prefix.status();
+  return MakeStream(std::move(src), path, std::move(*prefix), kRawBufferBytes);
+}
+
+std::unique_ptr<InputStream> NewMemoryInputStream(std::string data, std::string name) {
+  const size_t buf = std::min(kRawBufferBytes, data.size() + 16);
+  auto src = std::make_unique<MemorySource>(std::move(data));
+  auto prefix = ReadPrefix(src.get());
+  return MakeStream(std::move(src), std::move(name), prefix.ok() ? *prefix : std::string(), buf);
+}
+
+}  // namespace de::engine

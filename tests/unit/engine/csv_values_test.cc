@@ -1,0 +1,109 @@
+#include "engine/csv/csv_values.h"
+
+#include "gtest/gtest.h"
+
+namespace de::engine {
+namespace {
+
+TEST(CsvValuesTest, Int64) {
+  int64_t v;
+  EXPECT_TRUE(ParseCsvInt64("0", &v));
+  EXPECT_EQ(v, 0);
+  EXPECT_TRUE(ParseCsvInt64("-42", &v));
+  EXPECT_EQ(v, -42);
+  EXPECT_TRUE(ParseCsvInt64("+7", &v));
+  EXPECT_EQ(v, 7);
+  EXPECT_TRUE(ParseCsvInt64("9223372036854775807", &v));
+  EXPECT_EQ(v, INT64_MAX);
+  EXPECT_TRUE(ParseCsvInt64("-9223372036854775808", &v));
+  EXPECT_EQ(v, INT64_MIN);
+  EXPECT_FALSE(ParseCsvInt64("9223372036854775808", &v));
+  EXPECT_FALSE(ParseCsvInt64("99999999999999999999", &v));
+  EXPECT_FALSE(ParseCsvInt64("", &v));
+  EXPECT_FALSE(ParseCsvInt64("-", &v));
+  EXPECT_FALSE(ParseCsvInt64("1.0", &v));
+  EXPECT_FALSE(ParseCsvInt64(" 1", &v));
+}
+
+TEST(CsvValuesTest, Double) {
+  double d;
+  EXPECT_TRUE(ParseCsvDouble("1.5", &d));
+  EXPECT_EQ(d, 1.5);
+  EXPECT_TRUE(ParseCsvDouble("-2e3", &d));
+  EXPECT_EQ(d, -2000);
+  EXPECT_TRUE(ParseCsvDouble(".5", &d));
+  EXPECT_TRUE(ParseCsvDouble("+.5", &d));
+  EXPECT_FALSE(ParseCsvDouble("nan", &d));
+  EXPECT_FALSE(ParseCsvDouble("inf", &d));
+  EXPECT_FALSE(ParseCsvDouble("1.5x", &d));
+  EXPECT_FALSE(ParseCsvDouble(".", &d));
+  EXPECT_FALSE(ParseCsvDouble("+-1", &d));
+}
+
+TEST(CsvValuesTest, Bool) {
+  uint8_t b;
+  EXPECT_TRUE(ParseCsvBool("TRUE", &b));
+  EXPECT_EQ(b, 1);
+  EXPECT_TRUE(ParseCsvBool("False", &b));
+  EXPECT_EQ(b, 0);
+  EXPECT_FALSE(ParseCsvBool("1", &b));
+  EXPECT_FALSE(ParseCsvBool("yes", &b));
+}
+
+TEST(CsvValuesTest, Date) {
+  int32_t d;
+  EXPECT_TRUE(ParseCsvDate("1970-01-01", &d));
+  EXPECT_EQ(d, 0);
+  EXPECT_TRUE(ParseCsvDate("2000-03-01", &d));
+  EXPECT_EQ(FormatDate(d), "2000-03-01");
+  EXPECT_TRUE(ParseCsvDate("1969-12-31", &d));
+  EXPECT_EQ(d, -1);
+  EXPECT_TRUE(ParseCsvDate("2024/02/29", &d));
+  EXPECT_FALSE(ParseCsvDate("2023-02-29", &d));
+  EXPECT_FALSE(ParseCsvDate("2023-13-01", &d));
+  EXPECT_FALSE(ParseCsvDate("2023-1-01", &d));
+  EXPECT_FALSE(ParseCsvDate("2023-01-01 00:00", &d));
+  for (int32_t x = -700000; x < 2900000; x += 997) {
+    int32_t back;
+    ASSERT_TRUE(ParseCsvDate(FormatDate(x), &back)) << x;
+    ASSERT_EQ(back, x);
+  }
+}
+
+TEST(CsvValuesTest, Timestamp) {
+  int64_t t;
+  EXPECT_TRUE(ParseCsvTimestamp("1970-01-01 00:00:01", &t));
+  EXPECT_EQ(t, 1000000);
+  EXPECT_TRUE(ParseCsvTimestamp("1970-01-01T00:01", &t));
+  EXPECT_EQ(t, 60000000);
+  EXPECT_TRUE(ParseCsvTimestamp("1970-01-01 00:00:00.5", &t));
+  EXPECT_EQ(t, 500000);
+  EXPECT_TRUE(ParseCsvTimestamp("1970-01-01 00:00:00.1234567", &t));
+  EXPECT_EQ(t, 123456);
+  EXPECT_TRUE(ParseCsvTimestamp("1970-01-01T02:00:00+02:00", &t));
+  EXPECT_EQ(t, 0);
+  EXPECT_TRUE(ParseCsvTimestamp("1970-01-01T00:00:00-0130", &t));
+  EXPECT_EQ(t, 5400ll * 1000000);
+  EXPECT_TRUE(ParseCsvTimestamp("1970-01-02", &t));
+  EXPECT_EQ(t, 86400ll * 1000000);
+  EXPECT_TRUE(ParseCsvTimestamp("2024-01-31 12:34:56Z", &t));
+  EXPECT_EQ(FormatTimestamp(t), "2024-01-31 12:34:56");
+  EXPECT_FALSE(ParseCsvTimestamp("2024-01-31 25:00:00", &t));
+  EXPECT_FALSE(ParseCsvTimestamp("2024-01-31 12:34:56 junk", &t));
+  EXPECT_FALSE(ParseCsvTimestamp("2024-01-31 12", &t));
+  EXPECT_FALSE(ParseCsvTimestamp("2024-01-31 12:00:00.", &t));
+  EXPECT_EQ(FormatTimestamp(-1), "1969-12-31 23:59:59.999999");
+}
+
+TEST(CsvValuesTest, Utf8) {
+  EXPECT_TRUE(IsValidUtf8("plain ascii text that is long"));
+  EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+  EXPECT_FALSE(IsValidUtf8("\xC3"));
+  EXPECT_FALSE(IsValidUtf8("\xC0\x80"));          // overlong
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // > U+10FFFF
+}
+
+}  // namespace
+}  // namespace de::engine
