@@ -1,0 +1,16 @@
+// Submit-time check of `filter:`/`having:` expressions. One function, so that the parser of the
+// expression language (engine/ops/expr.h, target de_expr) plugs in with a one-line change.
+// Pure function; thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace de::dag {
+
+// OK, or InvalidArgument saying what is wrong; `*column` gets the 1-based column of the problem
+// inside `text` (0 when unknown). `what` names the parameter in messages ("filter").
+absl::Status CheckExpression(std::string_view text, std::string_view what, int* column);
+
+}  // namespace de::dag
