@@ -36,6 +36,26 @@ void ReadResultFile(const std::string& path, v1::TaskResult* r) {
   }
 }
 
+// A built-in task that failed wrote {"ok":false,"error":...,"retryable":...}: its own message
+// replaces "exit code 1", and a non-retryable failure is marked so.
+void ReadErrorResultFile(const std::string& path, v1::TaskResult* r) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string json(std::istreambuf_iterator<char>(in), {});
+  try {
+    YAML::Node root = YAML::Load(json);
+    if (!root.IsMap()) return;
+    if (root["error"] && root["error"].IsScalar() && !root["error"].Scalar().empty()) {
+      r->set_error(root["error"].Scalar());
+    }
+    if (root["retryable"] && root["retryable"].IsScalar() && root["retryable"].Scalar() == "false") {
+      r->set_non_retryable(true);
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot read task result {}: {}", path, e.what());
+  }
+}
+
 }  // namespace
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)) {}
@@ -354,7 +374,11 @@ v1::TaskResult Agent::Execute(Attempt* at) {
   r.set_cancelled(pr.cancelled);
   r.set_error(pr.error);
   if (!result_file.empty()) {
-    if (pr.ok()) ReadResultFile(result_file, &r);
+    if (pr.ok()) {
+      ReadResultFile(result_file, &r);
+    } else if (!pr.timed_out && !pr.cancelled && pr.exit_code == 1) {
+      ReadErrorResultFile(result_file, &r);
+    }
     std::error_code ec;
     std::filesystem::remove(result_file, ec);
     std::filesystem::remove(absl::StrCat(options_.work_dir, "/attempt-", attempt_id, ".params.yaml"),
