@@ -1,6 +1,5 @@
-// Submit-time check of `filter:`/`having:` expressions. One function, so that the parser of the
-// expression language (engine/ops/expr.h, target de_expr) plugs in with a one-line change.
-// Pure function; thread-safe.
+// Submit-time check of `filter:`/`having:` expressions: the expression language's parser and
+// schema-free type checks (engine/ops/expr.h, target de_expr). Pure function; thread-safe.
 #pragma once
 
 #include <string_view>

@@ -101,17 +101,23 @@ TEST(TaskParamsTest, MissingRequired) {
 }
 
 TEST(TaskParamsTest, ExpressionErrorsPointIntoTheFile) {
-  // Plain scalar: column of '(' = 15 (value) + 11 (offset of '(' in the expression) - 1.
+  // Plain scalar: the value starts at column 15; the error is at column 14 of the expression.
   EXPECT_THAT(WithErrors("clean", "      input: in\n      output: out\n      filter: distance > (0\n"),
-              ElementsAre("t.yaml:8:26: filter: column 12: '(' is never closed"));
+              ElementsAre("t.yaml:8:28: filter: column 14: expected ')' but found end of "
+                          "expression"));
+  EXPECT_THAT(WithErrors("clean", "      input: in\n      output: out\n      filter: distance => 0\n"),
+              ElementsAre("t.yaml:8:24: filter: column 10: unknown operator '=>'"));
+  EXPECT_THAT(WithErrors("clean", "      input: in\n      output: out\n      filter: origin like 5\n"),
+              ElementsAre("t.yaml:8:27: filter: column 13: expected a 'pattern' string but found "
+                          "'5'"));
   // Quoted scalar: one more for the quote.
   EXPECT_THAT(WithErrors("aggregate",
                          "      input: in\n      output: out\n      metrics: {n: count(*)}\n"
                          "      having: \"n > 'x\"\n"),
-              ElementsAre("t.yaml:9:20: having: column 5: unterminated string literal"));
+              ElementsAre("t.yaml:9:20: having: column 5: unterminated string"));
   // A block scalar cannot be mapped: the value's own position.
   EXPECT_THAT(WithErrors("clean", "      input: in\n      output: out\n      filter: >\n        a )\n"),
-              ElementsAre("t.yaml:8:15: filter: column 3: ')' without a matching '('"));
+              ElementsAre("t.yaml:8:15: filter: column 3: unexpected ')' after the expression"));
 }
 
 TEST(TaskParamsTest, TemplatesSkipTypeChecksButNotKeys) {
@@ -190,7 +196,7 @@ tasks:
                           "none",
                           "t.yaml:5:59: unknown csv_to_parquet parameter 'with.treads' (did you "
                           "mean 'threads'?)",
-                          "t.yaml:8:43: filter: column 1: '(' is never closed",
+                          "t.yaml:8:45: filter: column 3: expected ')' but found end of expression",
                           "t.yaml:8:75: with.dedupe.keep: 'middle' is not one of first, last",
                           "t.yaml:11:31: with.env: expected a mapping {name: string}, got a list"));
 }
