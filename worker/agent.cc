@@ -11,6 +11,7 @@
 #include "common/version.h"
 #include "spdlog/spdlog.h"
 #include "worker/shell_task.h"
+#include "worker/task_cli.h"
 #include "worker/tasks/task.h"
 #include "yaml-cpp/yaml.h"
 
@@ -321,7 +322,10 @@ v1::TaskResult Agent::Execute(Attempt* at) {
   std::string result_file;
   if (a.type() == "shell") {
     auto s = ShellTaskSpec(with, options_.data_root);
-    if (!s.ok()) return fail(std::string(s.status().message()));
+    if (!s.ok()) {
+      r.set_non_retryable(!IsRetryableTaskError(s.status()));  // a bad `with:` stays bad
+      return fail(std::string(s.status().message()));
+    }
     spec = std::move(*s);
     if (spec.cwd.empty()) spec.cwd = options_.data_root;
   } else if (tasks::FindBuiltinTask(a.type()) != nullptr) {
