@@ -203,6 +203,7 @@ int RunTaskCommand(int argc, char** argv) {
     }
   }
   for (const auto& [k, v] : kvs) with[k] = ParseTaskArgValue(type, k, v);
+  dag::NormalizeNullEnums(type, &with);   // `on_error: null` in a params file means "null"
   {
     dag::ParamCheckOptions check;
     check.subject = type;

@@ -60,22 +60,26 @@ const ParamSpec& PartitionStruct() {
                        Field("as", K::kString)}));
   return *k;
 }
-// One entry of `checks:`: exactly one of the check names, plus an optional severity.
+// One entry of `checks:`: one or more of the check names, plus an optional severity (for all of
+// them, or inside a check's own mapping).
+ParamSpec Severity() { return EnumField("severity", {"error", "warn", "warning"}); }
 const ParamSpec& CheckStruct() {
-  static const ParamSpec* k = new ParamSpec(StructField(
-      "check",
-      {Field("not_null", K::kColumns), Field("unique", K::kColumns),
-       StructField("accepted_values",
-                   {Field("column", K::kString, true), Field("values", K::kStrings, true)}),
-       StructField("range", {Field("column", K::kString, true), Field("min", K::kString),
-                             Field("max", K::kString)}),
-       StructField("regex", {Field("column", K::kString, true), Field("pattern", K::kString, true)}),
-       StructField("row_count", {[] {
-                                   ParamSpec p = Field("min", K::kInt);
-                                   return p;
-                                 }(),
-                                 Field("max", K::kInt)}),
-       EnumField("severity", {"error", "warn"})}));
+  static const ParamSpec* k = [] {
+    ParamSpec unique = Field("unique", K::kOneOf);
+    unique.fields = {Field("", K::kColumns),
+                     StructField("", {Field("columns", K::kColumns, true), Severity()})};
+    return new ParamSpec(StructField(
+        "check",
+        {Field("not_null", K::kColumns), unique,
+         StructField("accepted_values", {Field("column", K::kString, true),
+                                         Field("values", K::kStrings, true), Severity()}),
+         StructField("range", {Field("column", K::kString, true), Field("min", K::kString),
+                               Field("max", K::kString), Severity()}),
+         StructField("regex", {Field("column", K::kString, true),
+                               Field("pattern", K::kString, true), Severity()}),
+         StructField("row_count", {Field("min", K::kInt), Field("max", K::kInt), Severity()}),
+         Severity()}));
+  }();
   return *k;
 }
 
@@ -159,11 +163,9 @@ class Checker {
 
   void Value(const YAML::Node& n, const ParamSpec& spec, const std::string& path) {
     if (n.IsNull()) {
-      std::string hint =
-          std::find(spec.allowed.begin(), spec.allowed.end(), "null") != spec.allowed.end()
-              ? absl::StrCat(" (YAML reads a bare null as no value; write \"null\" in quotes)")
-              : (spec.required ? "" : " (remove the key to use the default)");
-      Problem(n, absl::StrCat(path, ": no value", hint));
+      // `on_error: null` means the value "null" (NormalizeNullEnums), not "no value".
+      if (std::find(spec.allowed.begin(), spec.allowed.end(), "null") != spec.allowed.end()) return;
+      Problem(n, absl::StrCat(path, ": no value", spec.required ? "" : " (remove the key to use the default)"));
       return;
     }
     if (n.IsScalar() && HasTemplate(n.Scalar())) return;  // checked after rendering
@@ -256,6 +258,19 @@ class Checker {
         }
         return;
       case K::kMap:
+        if (n.IsSequence() && spec.pairs_list) {
+          for (size_t i = 0; i < n.size(); ++i) {
+            if (!n[i].IsMap() || n[i].size() != 1) {
+              Problem(n[i], absl::StrCat(path, "[", i, "]: expected one {name: ",
+                                         KindName(spec.fields[0]), "} pair"));
+            } else {
+              ParamSpec one = spec;
+              one.pairs_list = false;
+              Value(n[i], one, absl::StrCat(path, "[", i, "]"));
+            }
+          }
+          return;
+        }
         if (!n.IsMap()) {
           Problem(n, absl::StrCat(path, ": expected a mapping {name: ", KindName(spec.fields[0]),
                                   "}, got ", Quoted(n)));
@@ -383,11 +398,12 @@ class Checker {
       return bad(absl::StrCat("unknown function '", fn, "'", DidYouMean(fn, fns),
                               "; known: ", absl::StrJoin(fns, ", ")));
     }
-    if (fn == "quantile") {
+    if (fn == "quantile" || fn == "quantile_disc" || fn == "quantile_cont") {
       double q = -1;
       if (args.size() != 2 || args[0].empty() || args[0] == "*" || !absl::SimpleAtod(args[1], &q) ||
           q < 0 || q > 1) {
-        return bad("quantile takes a column and a fraction in [0, 1], e.g. quantile(delay, 0.95)");
+        return bad(absl::StrCat(fn, " takes a column and a fraction in [0, 1], e.g. ", fn,
+                                "(delay, 0.95)"));
       }
       return;
     }
@@ -411,9 +427,8 @@ class Checker {
     Struct(n, shape.fields, absl::StrCat(path, "."), "check key");
     int count = 0;
     for (const auto& k : kinds) count += n[k] ? 1 : 0;
-    if (count != 1 && out_->size() == start) {
-      Problem(n, absl::StrCat(path, ": a check names exactly one of ", absl::StrJoin(kinds, ", "),
-                              count == 0 ? "" : absl::StrCat(" (found ", count, ")")));
+    if (count == 0 && out_->size() == start) {
+      Problem(n, absl::StrCat(path, ": a check names one of ", absl::StrJoin(kinds, ", ")));
     }
   }
 
@@ -441,6 +456,17 @@ std::vector<ParamProblem> CheckTaskParams(std::string_view type, const YAML::Nod
   std::string what = absl::StrCat(std::string(type), " parameter");
   c.Struct(map, decl->params, options.key_prefix, what, &where);
   return out;
+}
+
+void NormalizeNullEnums(std::string_view type, YAML::Node* with) {
+  const TaskParams* decl = FindTaskParams(type);
+  if (decl == nullptr || !with->IsMap()) return;
+  for (const auto& p : decl->params) {
+    if (std::find(p.allowed.begin(), p.allowed.end(), "null") == p.allowed.end()) continue;
+    const YAML::Node& w = *with;
+    YAML::Node v = w[p.name];
+    if (v.IsDefined() && v.IsNull()) (*with)[p.name] = "null";
+  }
 }
 
 absl::Status ProblemsToStatus(const std::vector<ParamProblem>& problems) {

@@ -37,6 +37,11 @@ std::vector<ParamProblem> CheckTaskParams(std::string_view type, const YAML::Nod
                                           const ParamCheckOptions& options,
                                           const YAML::Mark& where = YAML::Mark::null_mark());
 
+// In DAG files YAML reads `on_error: null` as no value; for a parameter whose allowed values
+// include "null" that means the value "null". Rewrites such values of `with` (a map) to the
+// string, so tasks see what the user meant.
+void NormalizeNullEnums(std::string_view type, YAML::Node* with);
+
 // The problems as one InvalidArgument status (one problem per line), or OK when there are none.
 absl::Status ProblemsToStatus(const std::vector<ParamProblem>& problems);
 

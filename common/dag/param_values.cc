@@ -50,6 +50,7 @@ absl::StatusOr<ParamValues> ParamValues::Make(std::string_view type, const YAML:
   if (!s.ok()) return s;
   YAML::Node copy = with.IsDefined() && with.IsMap() ? YAML::Clone(with)
                                                      : YAML::Node(YAML::NodeType::Map);
+  NormalizeNullEnums(type, &copy);
   return ParamValues(decl, copy);
 }
 

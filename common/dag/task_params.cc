@@ -154,6 +154,9 @@ TaskParams Clean() {
       Output(),
       Format(),
       Compression(),
+      CompressionLevel(),
+      P("target_file_size", K::kSize, "192MB", "start a new file after this many bytes"),
+      Int("row_group_size", 1, "1048576", "rows per Parquet row group"),
       P("select", K::kColumns, "", "keep only these columns, in this order"),
       P("drop", K::kColumns, "", "remove these columns"),
       Of(P("rename", K::kMap, "", "{old: new} column names"), {Elem(K::kString)}),
@@ -163,16 +166,15 @@ TaskParams Clean() {
       P("null_if", K::kStrings, "", "values that become null (e.g. [\"\", NA, \"N/A\"])"),
       P("lower", K::kColumns, "", "lower-case these columns"),
       P("upper", K::kColumns, "", "upper-case these columns"),
-      Enum("invalid_utf8", {"replace", "reject", "keep"}, "replace",
-           "invalid UTF-8: replace with U+FFFD, reject the row, or keep the bytes"),
-      Enum("control_chars", {"keep", "strip", "reject"}, "keep",
-           "control characters other than tab/newline: keep, strip, or reject the row"),
+      Enum("invalid_text", {"replace", "reject"}, "replace",
+           "invalid UTF-8 and control characters: replace them, or reject the row"),
       P("filter", K::kExpr, "", "keep the rows where this expression is true"),
       Dedupe(),
       Of(P("checks", K::kList, "",
            "data-quality checks (not_null, unique, accepted_values, range, regex, row_count)"),
          {Elem(K::kCheck)}),
       Threads(),
+      Int("sample_rows", 1, "20000", "CSV input: rows used for detection and type inference"),
       Fsync(),
   };
   return {"clean", "selects, renames, casts, cleans, filters, dedupes and checks rows",
@@ -180,23 +182,32 @@ TaskParams Clean() {
 }
 
 TaskParams Aggregate() {
+  ParamSpec metrics = Of(Required("metrics", K::kMap,
+                                  "{name: \"count(*)\" | \"sum(col)\" | \"avg(col)\" | "
+                                  "\"quantile(col, 0.95)\" ...} (or a list of {name: call})"),
+                         {Elem(K::kMetric)});
+  metrics.pairs_list = true;
   std::vector<ParamSpec> p = {
       Input(),
       Output(),
       Format(),
       Compression(),
+      CompressionLevel(),
       Of(P("group_by", K::kList, "",
            "columns or {bucket: hour|day|week|month|year, of: col, as: name}"),
          {Elem(K::kGroupBy)}),
-      Of(Required("metrics", K::kMap,
-                  "{name: \"count(*)\" | \"sum(col)\" | \"avg(col)\" | \"quantile(col, 0.95)\" ...}"),
-         {Elem(K::kMetric)}),
+      metrics,
       P("filter", K::kExpr, "", "aggregate only the rows where this expression is true"),
       P("having", K::kExpr, "", "keep the groups where this expression (on output columns) is true"),
       P("order_by", K::kStrings, "", "output columns, each optionally followed by asc or desc"),
       Int("limit", 0, "", "at most this many output rows"),
-      PartitionBy(),
+      P("partition_by", K::kColumns, "", "hive folders col=value/ by these output columns"),
       Threads(),
+      Int("max_groups", 1, "", "fail clearly beyond this many groups"),
+      P("max_memory", K::kSize, "", "fail clearly when the group states need more memory"),
+      Fsync(),
+      OnError("CSV input: a value that does not parse: reject the row, null it, or fail"),
+      Int("sample_rows", 1, "20000", "CSV input: rows used for detection and type inference"),
   };
   return {"aggregate", "groups rows and computes metrics",
           Concat(std::move(p), CsvOptions(true))};
@@ -229,8 +240,9 @@ const ParamSpec* FindParam(std::string_view type, std::string_view key) {
 }
 
 const std::vector<std::string>& MetricFunctions() {
-  static const std::vector<std::string> k = {"count", "sum", "min", "max", "avg",
-                                             "count_distinct", "quantile"};
+  static const std::vector<std::string> k = {"count",    "sum",          "min",          "max",
+                                             "avg",      "count_distinct", "quantile",   "quantile_disc",
+                                             "quantile_cont", "median"};
   return k;
 }
 

@@ -46,6 +46,7 @@ struct ParamSpec {
   long long min_int = 0;              // kInt lower bound
   std::vector<ParamSpec> fields;      // kStruct keys; kList/kMap element (fields[0]); kOneOf
   std::string shorthand;              // kStruct: a scalar value means {shorthand: value}
+  bool pairs_list = false;            // kMap: also accept a list of one-pair maps [{a: x}, {b: y}]
 };
 
 struct TaskParams {

@@ -70,9 +70,12 @@ TEST(TaskParamsTest, ValueNotAllowed) {
               ElementsAre("t.yaml:8:20: with.compression: 'lz4' is not one of snappy, zstd, "
                           "gzip, none",
                           "t.yaml:9:17: with.on_error: 'skip' is not one of reject, null, fail"));
+  // A bare YAML null is the value "null" for a parameter that allows it, and no value elsewhere.
   EXPECT_THAT(WithErrors("csv_to_parquet", "      input: a\n      output: b\n      on_error: null\n"),
-              ElementsAre("t.yaml:8:17: with.on_error: no value (YAML reads a bare null as no "
-                          "value; write \"null\" in quotes)"));
+              IsEmpty());
+  EXPECT_THAT(WithErrors("csv_to_parquet", "      input: a\n      output: b\n      compression: ~\n"),
+              ElementsAre("t.yaml:8:20: with.compression: no value (remove the key to use the "
+                          "default)"));
   EXPECT_THAT(WithErrors("csv_to_parquet", "      input: a\n      output: b\n      on_error: \"null\"\n"),
               IsEmpty());
 }
@@ -135,10 +138,10 @@ tasks:
       "{{ params.codec }}": 1
 )"),
               ElementsAre("t.yaml:12:7: unknown clean parameter 'with.{{ params.codec }}'; known: "
-                          "input, output, format, compression, select, drop, rename, cast, "
-                          "on_error, trim, null_if, lower, upper, invalid_utf8, control_chars, "
-                          "filter, dedupe, checks, threads, fsync, delimiter, header, quote, "
-                          "null_values, schema"));
+                          "input, output, format, compression, compression_level, target_file_size, "
+                          "row_group_size, select, drop, rename, cast, on_error, trim, null_if, "
+                          "lower, upper, invalid_text, filter, dedupe, checks, threads, "
+                          "sample_rows, fsync, delimiter, header, quote, null_values, schema"));
 }
 
 TEST(TaskParamsTest, MetricsGroupByAndChecks) {
@@ -150,7 +153,8 @@ TEST(TaskParamsTest, MetricsGroupByAndChecks) {
                  "      group_by: [origin, {bucket: fortnight, of: ts}, {bucket: day}]\n"),
       ElementsAre(
           "t.yaml:8:33: with.metrics.a: 'mean(delay)': unknown function 'mean' (did you mean "
-          "'min'?); known: count, sum, min, max, avg, count_distinct, quantile",
+          "'min'?); known: count, sum, min, max, avg, count_distinct, quantile, quantile_disc, "
+          "quantile_cont, median",
           "t.yaml:8:49: with.metrics.q: 'quantile(delay, 2)': quantile takes a column and a "
           "fraction in [0, 1], e.g. quantile(delay, 0.95)",
           "t.yaml:8:74: with.metrics.s: 'sum(*)': sum(*) is not defined; name a column",
@@ -166,15 +170,16 @@ TEST(TaskParamsTest, MetricsGroupByAndChecks) {
                  "        - not_nul: [origin]\n"
                  "        - {unique: [a, b], severity: fatal}\n"
                  "        - {range: {column: delay, min: 0}, regex: {column: a, pattern: x}}\n"
+                 "        - {severity: warn}\n"
                  "        - {accepted_values: {column: c}}\n"
                  "        - {row_count: {min: -1}}\n"),
       ElementsAre("t.yaml:9:11: unknown check key 'with.checks[0].not_nul' (did you mean "
                   "'not_null'?)",
-                  "t.yaml:10:38: with.checks[1].severity: 'fatal' is not one of error, warn",
-                  "t.yaml:11:11: with.checks[2]: a check names exactly one of not_null, unique, "
-                  "accepted_values, range, regex, row_count (found 2)",
-                  "t.yaml:12:29: with.checks[3].accepted_values needs 'values'",
-                  "t.yaml:13:29: with.checks[4].row_count.min: expected an integer >= 0, got "
+                  "t.yaml:10:38: with.checks[1].severity: 'fatal' is not one of error, warn, warning",
+                  "t.yaml:12:11: with.checks[3]: a check names one of not_null, unique, "
+                  "accepted_values, range, regex, row_count",
+                  "t.yaml:13:29: with.checks[4].accepted_values needs 'values'",
+                  "t.yaml:14:29: with.checks[5].row_count.min: expected an integer >= 0, got "
                   "'-1'"));
 }
 
@@ -239,6 +244,28 @@ tasks:
     with: { command: [echo, done], args: [x], env: { A: b }, cwd: "." }
 )yaml"),
               IsEmpty());
+}
+
+// The forms the clean and aggregate tasks accept beyond the shortest ones.
+TEST(TaskParamsTest, LongerFormsOfChecksAndMetrics) {
+  EXPECT_THAT(WithErrors("clean",
+                         "      input: in\n      output: out\n      invalid_text: reject\n"
+                         "      dedupe: [a, b]\n      trim: origin\n"
+                         "      checks:\n"
+                         "        - {unique: {columns: [a, b], severity: warn}}\n"
+                         "        - {range: {column: d, min: 0, severity: warning}}\n"
+                         "        - {not_null: a, unique: b, severity: error}\n"),
+              IsEmpty());
+  EXPECT_THAT(WithErrors("aggregate",
+                         "      input: in\n      output: out\n      partition_by: origin\n"
+                         "      max_memory: 1GB\n      max_groups: 1000000\n"
+                         "      metrics: [{n: count(*)}, {m: median(delay)}, {q: \"quantile_cont(d, 0.5)\"}]\n"),
+              IsEmpty());
+  EXPECT_THAT(WithErrors("aggregate",
+                         "      input: in\n      output: out\n"
+                         "      metrics: [{n: count(*), m: max(d)}, x]\n"),
+              ElementsAre("t.yaml:8:17: with.metrics[0]: expected one {name: metric} pair",
+                          "t.yaml:8:43: with.metrics[1]: expected one {name: metric} pair"));
 }
 
 TEST(ParamValuesTest, DefaultsAndTypedGetters) {

@@ -92,6 +92,11 @@ TEST_F(TaskCommandTest, OnErrorNullRunsAndBadParametersAreRefusedBeforeRunning) 
   EXPECT_FALSE(std::filesystem::exists(dir_ / "out2"));
 }
 
+TEST_F(TaskCommandTest, BareNullInAParamsFileMeansTheValueNull) {
+  std::ofstream(dir_ / "p.yaml") << "input: in.csv\noutput: out\non_error: null\n";
+  EXPECT_EQ(Run({"csv_to_parquet", "--params-file", (dir_ / "p.yaml").string()}), 0) << Result();
+}
+
 TEST_F(TaskCommandTest, InputOutsideTheDataRootIsNotRetryable) {
   EXPECT_EQ(Run({"csv_to_parquet", "input=/etc/hostname", "output=out"}), 1);
   EXPECT_THAT(Result(), HasSubstr("is outside the data root"));
