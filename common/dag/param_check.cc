@@ -42,22 +42,22 @@ ParamSpec StructField(std::string name, std::vector<ParamSpec> fields) {
 
 // The shapes of the composite kinds, declared like parameters.
 const ParamSpec& InputStruct() {
-  static const ParamSpec* k = new ParamSpec(StructField(
-      "input", {Field("path", K::kString, true), Field("from", K::kString),
-                Field("to", K::kString), Field("allow_missing", K::kBool)}));
+  static const ParamSpec* k = new ParamSpec(
+      StructField("input", {Field("path", K::kString, true), Field("from", K::kString),
+                            Field("to", K::kString), Field("allow_missing", K::kBool)}));
   return *k;
 }
 const ParamSpec& GroupByStruct() {
-  static const ParamSpec* k = new ParamSpec(StructField(
-      "group_by", {EnumField("bucket", {"hour", "day", "week", "month", "year"}, true),
-                   Field("of", K::kString, true), Field("as", K::kString)}));
+  static const ParamSpec* k = new ParamSpec(
+      StructField("group_by", {EnumField("bucket", {"hour", "day", "week", "month", "year"}, true),
+                               Field("of", K::kString, true), Field("as", K::kString)}));
   return *k;
 }
 const ParamSpec& PartitionStruct() {
-  static const ParamSpec* k = new ParamSpec(StructField(
-      "partition_by", {Field("column", K::kString, true),
-                       EnumField("granularity", {"day", "month", "value"}),
-                       Field("as", K::kString)}));
+  static const ParamSpec* k = new ParamSpec(
+      StructField("partition_by",
+                  {Field("column", K::kString, true),
+                   EnumField("granularity", {"day", "month", "value"}), Field("as", K::kString)}));
   return *k;
 }
 // One entry of `checks:`: one or more of the check names, plus an optional severity (for all of
@@ -125,8 +125,8 @@ class Checker {
       const std::string& key = kv.first.Scalar();
       auto [it, fresh] = seen.emplace(key, kv.first.Mark().line + 1);
       if (!fresh) {
-        Problem(kv.first, absl::StrCat("duplicate key '", path, key, "' (first at line ",
-                                       it->second, ")"));
+        Problem(kv.first,
+                absl::StrCat("duplicate key '", path, key, "' (first at line ", it->second, ")"));
         continue;
       }
       auto f = std::find(names.begin(), names.end(), key);
@@ -145,10 +145,10 @@ class Checker {
       bool present = false;
       if (map.IsMap()) present = map[f.name].IsDefined();
       if (f.required && !present) {
-        std::string what = path.empty() || path == o_.key_prefix
-                               ? absl::StrCat(o_.subject, " needs '", path, f.name, "'")
-                               : absl::StrCat(path.substr(0, path.size() - 1), " needs '", f.name,
-                                              "'");
+        std::string what =
+            path.empty() || path == o_.key_prefix
+                ? absl::StrCat(o_.subject, " needs '", path, f.name, "'")
+                : absl::StrCat(path.substr(0, path.size() - 1), " needs '", f.name, "'");
         if (missing_at != nullptr && !map.IsMap()) {
           ParamProblem p;
           p.mark = *missing_at;
@@ -165,10 +165,34 @@ class Checker {
     if (n.IsNull()) {
       // `on_error: null` means the value "null" (NormalizeNullEnums), not "no value".
       if (std::find(spec.allowed.begin(), spec.allowed.end(), "null") != spec.allowed.end()) return;
-      Problem(n, absl::StrCat(path, ": no value", spec.required ? "" : " (remove the key to use the default)"));
+      Problem(n, absl::StrCat(path, ": no value",
+                              spec.required ? "" : " (remove the key to use the default)"));
       return;
     }
     if (n.IsScalar() && HasTemplate(n.Scalar())) return;  // checked after rendering
+    switch (spec.kind) {
+      case K::kString:
+      case K::kInt:
+      case K::kBool:
+      case K::kSize:
+      case K::kDuration:
+      case K::kChar:
+      case K::kEnum:
+      case K::kTypeName:
+      case K::kExpr:
+        return ScalarValue(n, spec, path);
+      case K::kColumns:
+      case K::kStrings:
+      case K::kList:
+      case K::kMap:
+        return CollectionValue(n, spec, path);
+      default:
+        return StructuredValue(n, spec, path);
+    }
+  }
+
+  // Values that are one scalar: string, int, bool, size, duration, char, enum, type, expr.
+  void ScalarValue(const YAML::Node& n, const ParamSpec& spec, const std::string& path) {
     switch (spec.kind) {
       case K::kString:
         Scalar(n, path, "a string");
@@ -205,7 +229,8 @@ class Checker {
         if (!Scalar(n, path, "one character")) return;
         const std::string& s = n.Scalar();
         bool none_ok = !spec.allowed.empty();
-        bool ok = s.size() == 1 || s == "\\t" || s == "tab" || (none_ok && (s.empty() || s == "none"));
+        bool ok =
+            s.size() == 1 || s == "\\t" || s == "tab" || (none_ok && (s.empty() || s == "none"));
         if (!ok || s == "\n" || s == "\r") {
           Problem(n, absl::StrCat(path, ": expected one character (or \\t)",
                                   none_ok ? " or none" : "", ", got ", Quoted(n)));
@@ -221,16 +246,25 @@ class Checker {
       case K::kExpr: {
         if (!Scalar(n, path, "an expression string")) return;
         int column = 0;
-        std::string what = path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
+        std::string what =
+            path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
         absl::Status s = CheckExpression(n.Scalar(), what, &column);
         if (!s.ok()) Problem(n, std::string(s.message()), column, n.Scalar());
         return;
       }
+      default:
+        return;
+    }
+  }
+
+  // Lists of columns/strings, lists and maps of declared elements.
+  void CollectionValue(const YAML::Node& n, const ParamSpec& spec, const std::string& path) {
+    switch (spec.kind) {
       case K::kColumns:
       case K::kStrings: {
         const bool columns = spec.kind == K::kColumns;
-        const char* want = columns ? "a column name or a list of column names"
-                                   : "a string or a list of strings";
+        const char* want =
+            columns ? "a column name or a list of column names" : "a string or a list of strings";
         if (n.IsMap()) {
           Problem(n, absl::StrCat(path, ": expected ", want, ", got a mapping"));
           return;
@@ -242,8 +276,8 @@ class Checker {
         for (size_t i = 0; i < n.size(); ++i) {
           const YAML::Node e = n[i];
           if (!e.IsScalar()) {
-            Problem(e, absl::StrCat(path, "[", i, "]: expected ", columns ? "a column name" : "a string",
-                                    ", got ", Quoted(e)));
+            Problem(e, absl::StrCat(path, "[", i, "]: expected ",
+                                    columns ? "a column name" : "a string", ", got ", Quoted(e)));
           } else if (columns && e.Scalar().empty()) {
             Problem(e, absl::StrCat(path, "[", i, "]: empty column name"));
           }
@@ -252,7 +286,8 @@ class Checker {
       }
       case K::kList:
         if (n.IsSequence()) {
-          for (size_t i = 0; i < n.size(); ++i) Value(n[i], spec.fields[0], absl::StrCat(path, "[", i, "]"));
+          for (size_t i = 0; i < n.size(); ++i)
+            Value(n[i], spec.fields[0], absl::StrCat(path, "[", i, "]"));
         } else {
           Value(n, spec.fields[0], path);  // one element
         }
@@ -284,6 +319,14 @@ class Checker {
           Value(kv.second, spec.fields[0], absl::StrCat(path, ".", kv.first.Scalar()));
         }
         return;
+      default:
+        return;
+    }
+  }
+
+  // Declared structures, inputs, group_by/partition_by entries, metrics, checks, commands.
+  void StructuredValue(const YAML::Node& n, const ParamSpec& spec, const std::string& path) {
+    switch (spec.kind) {
       case K::kStruct:
         if (n.IsScalar() && !spec.shorthand.empty()) {
           for (const auto& f : spec.fields)
@@ -296,7 +339,8 @@ class Checker {
           return;
         }
         if (!n.IsMap()) {
-          Problem(n, absl::StrCat(path, ": expected a mapping ", KindName(spec), ", got ", Quoted(n)));
+          Problem(n,
+                  absl::StrCat(path, ": expected a mapping ", KindName(spec), ", got ", Quoted(n)));
           return;
         }
         Struct(n, spec.fields, absl::StrCat(path, "."), "key");
@@ -304,8 +348,9 @@ class Checker {
       case K::kInput:
         if (n.IsScalar()) return;
         if (!n.IsMap()) {
-          Problem(n, absl::StrCat(path, ": expected a path or {path, from, to, allow_missing}, got ",
-                                  Quoted(n)));
+          Problem(n,
+                  absl::StrCat(path, ": expected a path or {path, from, to, allow_missing}, got ",
+                               Quoted(n)));
           return;
         }
         Struct(n, InputStruct().fields, absl::StrCat(path, "."), "key");
@@ -356,6 +401,8 @@ class Checker {
         Problem(n, absl::StrCat(path, ": expected ", KindName(spec), ", got ", Quoted(n)));
         return;
       }
+      default:
+        return;
     }
   }
 
@@ -368,8 +415,7 @@ class Checker {
 
   void OneOf(const YAML::Node& n, const std::vector<std::string>& allowed, const std::string& path,
              absl::string_view prefix) {
-    if (n.IsScalar() &&
-        std::find(allowed.begin(), allowed.end(), n.Scalar()) != allowed.end()) {
+    if (n.IsScalar() && std::find(allowed.begin(), allowed.end(), n.Scalar()) != allowed.end()) {
       return;
     }
     std::string got = n.IsScalar() ? absl::StrCat(prefix, "'", n.Scalar(), "'") : Quoted(n);
@@ -382,7 +428,9 @@ class Checker {
     if (!Scalar(n, path, "a metric like count(*) or sum(col)")) return;
     absl::string_view text = absl::StripAsciiWhitespace(n.Scalar());
     size_t open = text.find('(');
-    auto bad = [&](std::string why) { Problem(n, absl::StrCat(path, ": '", n.Scalar(), "': ", why)); };
+    auto bad = [&](std::string why) {
+      Problem(n, absl::StrCat(path, ": '", n.Scalar(), "': ", why));
+    };
     if (open == absl::string_view::npos || text.back() != ')') {
       return bad("expected function(column), e.g. count(*), sum(distance), quantile(delay, 0.95)");
     }
@@ -410,7 +458,8 @@ class Checker {
     if (args.size() != 1 || args[0].empty()) {
       return bad(absl::StrCat(fn, " takes one column", fn == "count" ? " or *" : ""));
     }
-    if (args[0] == "*" && fn != "count") return bad(absl::StrCat(fn, "(*) is not defined; name a column"));
+    if (args[0] == "*" && fn != "count")
+      return bad(absl::StrCat(fn, "(*) is not defined; name a column"));
   }
 
   void Check(const YAML::Node& n, const std::string& path) {

@@ -15,8 +15,8 @@
 namespace de::dag {
 
 struct ParamProblem {
-  YAML::Mark mark;          // the offending node (line/column -1 when unknown)
-  std::string message;      // "with.compression: 'lz4' is not one of snappy, zstd, gzip, none"
+  YAML::Mark mark;      // the offending node (line/column -1 when unknown)
+  std::string message;  // "with.compression: 'lz4' is not one of snappy, zstd, gzip, none"
   // For an expression error: the 1-based column inside `expr_text` (0 = unknown), so the loader
   // can point into the file when the value is a plain one-line scalar.
   int expr_column = 0;

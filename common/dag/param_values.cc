@@ -14,7 +14,8 @@ absl::StatusOr<int64_t> ParseByteSize(std::string_view text_in) {
   const std::string text(text_in);
   std::string t = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
   size_t i = 0;
-  while (i < t.size() && (absl::ascii_isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.')) ++i;
+  while (i < t.size() && (absl::ascii_isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.'))
+    ++i;
   double num = 0;
   auto r = std::from_chars(t.data(), t.data() + i, num);
   if (i == 0 || r.ec != std::errc() || r.ptr != t.data() + i) {
@@ -22,11 +23,16 @@ absl::StatusOr<int64_t> ParseByteSize(std::string_view text_in) {
   }
   std::string unit(absl::StripAsciiWhitespace(absl::string_view(t).substr(i)));
   double mult = 0;
-  if (unit.empty() || unit == "b") mult = 1;
-  else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1024.0;
-  else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1024.0 * 1024;
-  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1024.0 * 1024 * 1024;
-  else if (unit == "t" || unit == "tb" || unit == "tib") mult = 1024.0 * 1024 * 1024 * 1024;
+  if (unit.empty() || unit == "b")
+    mult = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib")
+    mult = 1024.0;
+  else if (unit == "m" || unit == "mb" || unit == "mib")
+    mult = 1024.0 * 1024;
+  else if (unit == "g" || unit == "gb" || unit == "gib")
+    mult = 1024.0 * 1024 * 1024;
+  else if (unit == "t" || unit == "tb" || unit == "tib")
+    mult = 1024.0 * 1024 * 1024 * 1024;
   else {
     return absl::InvalidArgumentError(
         absl::StrCat("'", text, "': unknown unit '", unit, "' (use B, KB, MB, GB or TB)"));
@@ -48,8 +54,8 @@ absl::StatusOr<ParamValues> ParamValues::Make(std::string_view type, const YAML:
   o.key_prefix = "";
   absl::Status s = ProblemsToStatus(CheckTaskParams(type, with, o));
   if (!s.ok()) return s;
-  YAML::Node copy = with.IsDefined() && with.IsMap() ? YAML::Clone(with)
-                                                     : YAML::Node(YAML::NodeType::Map);
+  YAML::Node copy =
+      with.IsDefined() && with.IsMap() ? YAML::Clone(with) : YAML::Node(YAML::NodeType::Map);
   NormalizeNullEnums(type, &copy);
   return ParamValues(decl, copy);
 }
@@ -119,12 +125,14 @@ std::vector<std::string> ParamValues::Strings(std::string_view key) const {
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> ParamValues::StringMap(std::string_view key) const {
+std::vector<std::pair<std::string, std::string>> ParamValues::StringMap(
+    std::string_view key) const {
   std::vector<std::pair<std::string, std::string>> out;
   YAML::Node n = Node(key);
   if (!n.IsMap()) return out;
   for (const auto& kv : n) {
-    if (kv.first.IsScalar() && kv.second.IsScalar()) out.emplace_back(kv.first.Scalar(), kv.second.Scalar());
+    if (kv.first.IsScalar() && kv.second.IsScalar())
+      out.emplace_back(kv.first.Scalar(), kv.second.Scalar());
   }
   return out;
 }

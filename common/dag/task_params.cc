@@ -56,20 +56,17 @@ ParamSpec Compression() {
   return Enum("compression", {"snappy", "zstd", "gzip", "none"}, "snappy", "Parquet codec");
 }
 ParamSpec CompressionLevel() {
-  return Int("compression_level", 0, "", "codec level (zstd 1-22, gzip 1-9); codec default if unset");
+  return Int("compression_level", 0, "",
+             "codec level (zstd 1-22, gzip 1-9); codec default if unset");
 }
 ParamSpec OnError(std::string doc) {
   return Enum("on_error", {"reject", "null", "fail"}, "reject", std::move(doc));
 }
-ParamSpec Threads() {
-  return Int("threads", 0, "2", "worker threads (0 = all cores)");
-}
+ParamSpec Threads() { return Int("threads", 0, "2", "worker threads (0 = all cores)"); }
 ParamSpec Fsync() {
   return P("fsync", K::kBool, "false", "fsync files and folders before the output is swapped in");
 }
-ParamSpec Format() {
-  return Enum("format", {"parquet", "csv"}, "parquet", "output format");
-}
+ParamSpec Format() { return Enum("format", {"parquet", "csv"}, "parquet", "output format"); }
 ParamSpec Schema() {
   return Of(P("schema", K::kMap, "", "CSV input: {column: type} instead of inference"),
             {Elem(K::kTypeName)});
@@ -82,12 +79,14 @@ ParamSpec PartitionBy() {
 
 // CSV reading options shared by every task that reads CSV.
 std::vector<ParamSpec> CsvOptions(bool with_schema) {
-  ParamSpec delimiter = P("delimiter", K::kChar, "detect", "CSV field separator (one character or \\t)");
+  ParamSpec delimiter =
+      P("delimiter", K::kChar, "detect", "CSV field separator (one character or \\t)");
   ParamSpec quote = P("quote", K::kChar, "\"", "CSV quote character, or none");
   quote.allowed = {"none"};
   std::vector<ParamSpec> out = {
       delimiter,
-      Enum("header", {"true", "false", "auto", "yes", "no"}, "auto", "CSV: the first row names the columns"),
+      Enum("header", {"true", "false", "auto", "yes", "no"}, "auto",
+           "CSV: the first row names the columns"),
       quote,
       P("null_values", K::kStrings, "", "CSV: tokens read as null (e.g. [\"\", NA])"),
   };
@@ -101,13 +100,13 @@ std::vector<ParamSpec> Concat(std::vector<ParamSpec> a, const std::vector<ParamS
 }
 
 TaskParams Shell() {
-  return {"shell",
-          "runs a command; its exit code decides",
-          {Required("command", K::kCommand,
-                    "a string (run by /bin/sh -c) or a list (argv, no shell)"),
-           P("args", K::kStrings, "", "extra arguments, passed as separate words"),
-           Of(P("env", K::kMap, "", "environment variables {NAME: value}"), {Elem(K::kString)}),
-           P("cwd", K::kString, "data root", "working directory (relative to the data root)")}};
+  return {
+      "shell",
+      "runs a command; its exit code decides",
+      {Required("command", K::kCommand, "a string (run by /bin/sh -c) or a list (argv, no shell)"),
+       P("args", K::kStrings, "", "extra arguments, passed as separate words"),
+       Of(P("env", K::kMap, "", "environment variables {NAME: value}"), {Elem(K::kString)}),
+       P("cwd", K::kString, "data root", "working directory (relative to the data root)")}};
 }
 
 TaskParams Noop() { return {"noop", "does nothing and succeeds (tests, placeholders)", {}}; }
@@ -127,12 +126,11 @@ TaskParams CsvToParquet() {
   };
   p = Concat(std::move(p), {Schema()});
   p = Concat(std::move(p), CsvOptions(false));
-  p = Concat(std::move(p),
-             {OnError("a row that does not parse: reject (to _rejects), null the value, or fail"),
-              Threads(),
-              Int("sample_rows", 1, "20000", "rows used for detection and type inference"),
-              Int("max_open_files", 1, "256", "partitioned output: open files across threads"),
-              Fsync()});
+  p = Concat(
+      std::move(p),
+      {OnError("a row that does not parse: reject (to _rejects), null the value, or fail"),
+       Threads(), Int("sample_rows", 1, "20000", "rows used for detection and type inference"),
+       Int("max_open_files", 1, "256", "partitioned output: open files across threads"), Fsync()});
   return {"csv_to_parquet", "converts CSV to Parquet", std::move(p)};
 }
 
@@ -198,7 +196,8 @@ TaskParams Aggregate() {
          {Elem(K::kGroupBy)}),
       metrics,
       P("filter", K::kExpr, "", "aggregate only the rows where this expression is true"),
-      P("having", K::kExpr, "", "keep the groups where this expression (on output columns) is true"),
+      P("having", K::kExpr, "",
+        "keep the groups where this expression (on output columns) is true"),
       P("order_by", K::kStrings, "", "output columns, each optionally followed by asc or desc"),
       Int("limit", 0, "", "at most this many output rows"),
       P("partition_by", K::kColumns, "", "hive folders col=value/ by these output columns"),
@@ -209,8 +208,7 @@ TaskParams Aggregate() {
       OnError("CSV input: a value that does not parse: reject the row, null it, or fail"),
       Int("sample_rows", 1, "20000", "CSV input: rows used for detection and type inference"),
   };
-  return {"aggregate", "groups rows and computes metrics",
-          Concat(std::move(p), CsvOptions(true))};
+  return {"aggregate", "groups rows and computes metrics", Concat(std::move(p), CsvOptions(true))};
 }
 
 std::string MarkdownCell(std::string s) {
@@ -240,45 +238,64 @@ const ParamSpec* FindParam(std::string_view type, std::string_view key) {
 }
 
 const std::vector<std::string>& MetricFunctions() {
-  static const std::vector<std::string> k = {"count",    "sum",          "min",          "max",
-                                             "avg",      "count_distinct", "quantile",   "quantile_disc",
-                                             "quantile_cont", "median"};
+  static const std::vector<std::string> k = {
+      "count",          "sum",      "min",           "max",           "avg",
+      "count_distinct", "quantile", "quantile_disc", "quantile_cont", "median"};
   return k;
 }
 
 const std::vector<std::string>& ColumnTypeNames() {
-  static const std::vector<std::string> k = {
-      "bool",  "boolean", "int32",     "int",    "int64",   "bigint", "double",
-      "float", "float64", "date",      "timestamp", "string", "varchar", "text"};
+  static const std::vector<std::string> k = {"bool",      "boolean", "int32",   "int",     "int64",
+                                             "bigint",    "double",  "float",   "float64", "date",
+                                             "timestamp", "string",  "varchar", "text"};
   return k;
 }
 
 std::string KindName(const ParamSpec& p) {
   switch (p.kind) {
-    case K::kString: return "string";
-    case K::kInt: return p.min_int > 0 ? absl::StrCat("int >= ", p.min_int) : "int";
-    case K::kBool: return "bool";
-    case K::kSize: return "size (e.g. 192MB)";
-    case K::kDuration: return "duration (e.g. 30s)";
-    case K::kChar: return p.allowed.empty() ? "character" : "character or none";
-    case K::kEnum: return absl::StrJoin(p.allowed, "|");
-    case K::kExpr: return "expression";
-    case K::kTypeName: return "column type";
-    case K::kColumns: return "column or list of columns";
-    case K::kStrings: return "string or list of strings";
-    case K::kList: return absl::StrCat("list of ", p.fields.empty() ? "values" : KindName(p.fields[0]));
-    case K::kMap: return absl::StrCat("map of ", p.fields.empty() ? "values" : KindName(p.fields[0]));
+    case K::kString:
+      return "string";
+    case K::kInt:
+      return p.min_int > 0 ? absl::StrCat("int >= ", p.min_int) : "int";
+    case K::kBool:
+      return "bool";
+    case K::kSize:
+      return "size (e.g. 192MB)";
+    case K::kDuration:
+      return "duration (e.g. 30s)";
+    case K::kChar:
+      return p.allowed.empty() ? "character" : "character or none";
+    case K::kEnum:
+      return absl::StrJoin(p.allowed, "|");
+    case K::kExpr:
+      return "expression";
+    case K::kTypeName:
+      return "column type";
+    case K::kColumns:
+      return "column or list of columns";
+    case K::kStrings:
+      return "string or list of strings";
+    case K::kList:
+      return absl::StrCat("list of ", p.fields.empty() ? "values" : KindName(p.fields[0]));
+    case K::kMap:
+      return absl::StrCat("map of ", p.fields.empty() ? "values" : KindName(p.fields[0]));
     case K::kStruct: {
       std::vector<std::string> keys;
       for (const auto& f : p.fields) keys.push_back(f.name);
       return absl::StrCat("{", absl::StrJoin(keys, ", "), "}");
     }
-    case K::kInput: return "path or {path, from, to, allow_missing}";
-    case K::kMetric: return "metric";
-    case K::kCheck: return "check";
-    case K::kGroupBy: return "column or time bucket";
-    case K::kPartition: return "column or {column, granularity, as}";
-    case K::kCommand: return "string or list of strings";
+    case K::kInput:
+      return "path or {path, from, to, allow_missing}";
+    case K::kMetric:
+      return "metric";
+    case K::kCheck:
+      return "check";
+    case K::kGroupBy:
+      return "column or time bucket";
+    case K::kPartition:
+      return "column or {column, granularity, as}";
+    case K::kCommand:
+      return "string or list of strings";
     case K::kOneOf: {
       std::vector<std::string> names;
       for (const auto& f : p.fields) names.push_back(KindName(f));
@@ -312,10 +329,11 @@ std::string ParamsMarkdown() {
     }
     absl::StrAppend(&out, "| key | type | required | default | meaning |\n|---|---|---|---|---|\n");
     for (const auto& p : t.params) {
-      absl::StrAppend(&out, "| `", p.name, "` | ", MarkdownCell(KindName(p)), " | ",
-                      p.required ? "yes" : "", " | ",
-                      p.default_value.empty() ? "" : absl::StrCat("`", MarkdownCell(p.default_value), "`"),
-                      " | ", MarkdownCell(p.doc), " |\n");
+      absl::StrAppend(
+          &out, "| `", p.name, "` | ", MarkdownCell(KindName(p)), " | ", p.required ? "yes" : "",
+          " | ",
+          p.default_value.empty() ? "" : absl::StrCat("`", MarkdownCell(p.default_value), "`"),
+          " | ", MarkdownCell(p.doc), " |\n");
     }
     absl::StrAppend(&out, "\n");
   }

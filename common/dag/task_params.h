@@ -40,18 +40,18 @@ struct ParamSpec {
   std::string name;
   ParamKind kind = ParamKind::kString;
   bool required = false;
-  std::string default_value;          // as shown to users ("" = no default / task decides)
-  std::string doc;                    // one line
-  std::vector<std::string> allowed;   // kEnum (and kChar: extra words such as "none")
-  long long min_int = 0;              // kInt lower bound
-  std::vector<ParamSpec> fields;      // kStruct keys; kList/kMap element (fields[0]); kOneOf
-  std::string shorthand;              // kStruct: a scalar value means {shorthand: value}
-  bool pairs_list = false;            // kMap: also accept a list of one-pair maps [{a: x}, {b: y}]
+  std::string default_value;         // as shown to users ("" = no default / task decides)
+  std::string doc;                   // one line
+  std::vector<std::string> allowed;  // kEnum (and kChar: extra words such as "none")
+  long long min_int = 0;             // kInt lower bound
+  std::vector<ParamSpec> fields;     // kStruct keys; kList/kMap element (fields[0]); kOneOf
+  std::string shorthand;             // kStruct: a scalar value means {shorthand: value}
+  bool pairs_list = false;           // kMap: also accept a list of one-pair maps [{a: x}, {b: y}]
 };
 
 struct TaskParams {
-  std::string type;                   // shell noop csv_to_parquet clean aggregate
-  std::string doc;                    // one line
+  std::string type;  // shell noop csv_to_parquet clean aggregate
+  std::string doc;   // one line
   std::vector<ParamSpec> params;
 };
 

@@ -71,13 +71,16 @@ TEST(TaskParamsTest, ValueNotAllowed) {
                           "gzip, none",
                           "t.yaml:9:17: with.on_error: 'skip' is not one of reject, null, fail"));
   // A bare YAML null is the value "null" for a parameter that allows it, and no value elsewhere.
-  EXPECT_THAT(WithErrors("csv_to_parquet", "      input: a\n      output: b\n      on_error: null\n"),
-              IsEmpty());
-  EXPECT_THAT(WithErrors("csv_to_parquet", "      input: a\n      output: b\n      compression: ~\n"),
-              ElementsAre("t.yaml:8:20: with.compression: no value (remove the key to use the "
-                          "default)"));
-  EXPECT_THAT(WithErrors("csv_to_parquet", "      input: a\n      output: b\n      on_error: \"null\"\n"),
-              IsEmpty());
+  EXPECT_THAT(
+      WithErrors("csv_to_parquet", "      input: a\n      output: b\n      on_error: null\n"),
+      IsEmpty());
+  EXPECT_THAT(
+      WithErrors("csv_to_parquet", "      input: a\n      output: b\n      compression: ~\n"),
+      ElementsAre("t.yaml:8:20: with.compression: no value (remove the key to use the "
+                  "default)"));
+  EXPECT_THAT(
+      WithErrors("csv_to_parquet", "      input: a\n      output: b\n      on_error: \"null\"\n"),
+      IsEmpty());
 }
 
 TEST(TaskParamsTest, WrongTypes) {
@@ -99,32 +102,38 @@ TEST(TaskParamsTest, WrongTypes) {
 TEST(TaskParamsTest, MissingRequired) {
   EXPECT_THAT(WithErrors("aggregate", "      input: in\n      output: out\n"),
               ElementsAre("t.yaml:6:7: task 't' (aggregate) needs 'with.metrics'"));
-  EXPECT_THAT(WithErrors("clean", "      input: in\n      output: out\n      dedupe: {keep: last}\n"),
-              ElementsAre("t.yaml:8:15: with.dedupe needs 'keys'"));
+  EXPECT_THAT(
+      WithErrors("clean", "      input: in\n      output: out\n      dedupe: {keep: last}\n"),
+      ElementsAre("t.yaml:8:15: with.dedupe needs 'keys'"));
 }
 
 TEST(TaskParamsTest, ExpressionErrorsPointIntoTheFile) {
   // Plain scalar: the value starts at column 15; the error is at column 14 of the expression.
-  EXPECT_THAT(WithErrors("clean", "      input: in\n      output: out\n      filter: distance > (0\n"),
-              ElementsAre("t.yaml:8:28: filter: column 14: expected ')' but found end of "
-                          "expression"));
-  EXPECT_THAT(WithErrors("clean", "      input: in\n      output: out\n      filter: distance => 0\n"),
-              ElementsAre("t.yaml:8:24: filter: column 10: unknown operator '=>'"));
-  EXPECT_THAT(WithErrors("clean", "      input: in\n      output: out\n      filter: origin like 5\n"),
-              ElementsAre("t.yaml:8:27: filter: column 13: expected a 'pattern' string but found "
-                          "'5'"));
+  EXPECT_THAT(
+      WithErrors("clean", "      input: in\n      output: out\n      filter: distance > (0\n"),
+      ElementsAre("t.yaml:8:28: filter: column 14: expected ')' but found end of "
+                  "expression"));
+  EXPECT_THAT(
+      WithErrors("clean", "      input: in\n      output: out\n      filter: distance => 0\n"),
+      ElementsAre("t.yaml:8:24: filter: column 10: unknown operator '=>'"));
+  EXPECT_THAT(
+      WithErrors("clean", "      input: in\n      output: out\n      filter: origin like 5\n"),
+      ElementsAre("t.yaml:8:27: filter: column 13: expected a 'pattern' string but found "
+                  "'5'"));
   // Quoted scalar: one more for the quote.
   EXPECT_THAT(WithErrors("aggregate",
                          "      input: in\n      output: out\n      metrics: {n: count(*)}\n"
                          "      having: \"n > 'x\"\n"),
               ElementsAre("t.yaml:9:20: having: column 5: unterminated string"));
   // A block scalar cannot be mapped: the value's own position.
-  EXPECT_THAT(WithErrors("clean", "      input: in\n      output: out\n      filter: >\n        a )\n"),
-              ElementsAre("t.yaml:8:15: filter: column 3: unexpected ')' after the expression"));
+  EXPECT_THAT(
+      WithErrors("clean", "      input: in\n      output: out\n      filter: >\n        a )\n"),
+      ElementsAre("t.yaml:8:15: filter: column 3: unexpected ')' after the expression"));
 }
 
 TEST(TaskParamsTest, TemplatesSkipTypeChecksButNotKeys) {
-  EXPECT_THAT(Errors(R"(dag: x
+  EXPECT_THAT(
+      Errors(R"(dag: x
 params: { codec: zstd, n: 5 }
 tasks:
   - id: t
@@ -137,11 +146,11 @@ tasks:
       checks: [ { row_count: { min: "{{ params.n }}" } } ]
       "{{ params.codec }}": 1
 )"),
-              ElementsAre("t.yaml:12:7: unknown clean parameter 'with.{{ params.codec }}'; known: "
-                          "input, output, format, compression, compression_level, target_file_size, "
-                          "row_group_size, select, drop, rename, cast, on_error, trim, null_if, "
-                          "lower, upper, invalid_text, filter, dedupe, checks, threads, "
-                          "sample_rows, fsync, delimiter, header, quote, null_values, schema"));
+      ElementsAre("t.yaml:12:7: unknown clean parameter 'with.{{ params.codec }}'; known: "
+                  "input, output, format, compression, compression_level, target_file_size, "
+                  "row_group_size, select, drop, rename, cast, on_error, trim, null_if, "
+                  "lower, upper, invalid_text, filter, dedupe, checks, threads, "
+                  "sample_rows, fsync, delimiter, header, quote, null_values, schema"));
 }
 
 TEST(TaskParamsTest, MetricsGroupByAndChecks) {
@@ -173,14 +182,15 @@ TEST(TaskParamsTest, MetricsGroupByAndChecks) {
                  "        - {severity: warn}\n"
                  "        - {accepted_values: {column: c}}\n"
                  "        - {row_count: {min: -1}}\n"),
-      ElementsAre("t.yaml:9:11: unknown check key 'with.checks[0].not_nul' (did you mean "
-                  "'not_null'?)",
-                  "t.yaml:10:38: with.checks[1].severity: 'fatal' is not one of error, warn, warning",
-                  "t.yaml:12:11: with.checks[3]: a check names one of not_null, unique, "
-                  "accepted_values, range, regex, row_count",
-                  "t.yaml:13:29: with.checks[4].accepted_values needs 'values'",
-                  "t.yaml:14:29: with.checks[5].row_count.min: expected an integer >= 0, got "
-                  "'-1'"));
+      ElementsAre(
+          "t.yaml:9:11: unknown check key 'with.checks[0].not_nul' (did you mean "
+          "'not_null'?)",
+          "t.yaml:10:38: with.checks[1].severity: 'fatal' is not one of error, warn, warning",
+          "t.yaml:12:11: with.checks[3]: a check names one of not_null, unique, "
+          "accepted_values, range, regex, row_count",
+          "t.yaml:13:29: with.checks[4].accepted_values needs 'values'",
+          "t.yaml:14:29: with.checks[5].row_count.min: expected an integer >= 0, got "
+          "'-1'"));
 }
 
 TEST(TaskParamsTest, EveryErrorOfTheFileAtOnce) {
@@ -256,11 +266,13 @@ TEST(TaskParamsTest, LongerFormsOfChecksAndMetrics) {
                          "        - {range: {column: d, min: 0, severity: warning}}\n"
                          "        - {not_null: a, unique: b, severity: error}\n"),
               IsEmpty());
-  EXPECT_THAT(WithErrors("aggregate",
-                         "      input: in\n      output: out\n      partition_by: origin\n"
-                         "      max_memory: 1GB\n      max_groups: 1000000\n"
-                         "      metrics: [{n: count(*)}, {m: median(delay)}, {q: \"quantile_cont(d, 0.5)\"}]\n"),
-              IsEmpty());
+  EXPECT_THAT(
+      WithErrors(
+          "aggregate",
+          "      input: in\n      output: out\n      partition_by: origin\n"
+          "      max_memory: 1GB\n      max_groups: 1000000\n"
+          "      metrics: [{n: count(*)}, {m: median(delay)}, {q: \"quantile_cont(d, 0.5)\"}]\n"),
+      IsEmpty());
   EXPECT_THAT(WithErrors("aggregate",
                          "      input: in\n      output: out\n"
                          "      metrics: [{n: count(*), m: max(d)}, x]\n"),

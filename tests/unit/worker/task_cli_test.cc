@@ -82,9 +82,9 @@ TEST_F(TaskCommandTest, OnErrorNullRunsAndBadParametersAreRefusedBeforeRunning) 
   EXPECT_EQ(Run({"csv_to_parquet", "input=in.csv", "output=out", "on_error=null"}), 0);
   EXPECT_THAT(Result(), HasSubstr("\"ok\":true"));
 
-  EXPECT_EQ(Run({"csv_to_parquet", "input=in.csv", "output=out2", "compresion=zstd",
-                 "compression=lz4"}),
-            1);
+  EXPECT_EQ(
+      Run({"csv_to_parquet", "input=in.csv", "output=out2", "compresion=zstd", "compression=lz4"}),
+      1);
   EXPECT_EQ(Result(),
             "{\"ok\":false,\"error\":\"unknown csv_to_parquet parameter 'compresion' (did you "
             "mean 'compression'?)\\ncompression: 'lz4' is not one of snappy, zstd, gzip, none\","
