@@ -99,13 +99,13 @@ class Binder {
 
  private:
   absl::Status NotCondition(const Node& n, const Expr& operand, const Expr& whole) {
-    if (&operand == &whole || operand.text == whole.text) {
+    if (&operand == &whole || operand.text() == whole.text()) {
       return ExprErrorQuiet(what_, operand.column,
-                            absl::StrCat("'", operand.text, "' is ", n.type_name,
+                            absl::StrCat("'", operand.text(), "' is ", n.type_name,
                                          ", not a condition"));
     }
     return ExprErrorQuiet(what_, operand.column,
-                          absl::StrCat("'", whole.text, "': '", operand.text, "' is ",
+                          absl::StrCat("'", whole.text(), "': '", operand.text(), "' is ",
                                        n.type_name, ", not a condition"));
   }
 
@@ -167,7 +167,7 @@ class Binder {
 
   absl::Status Incomparable(const Node& l, const Node& r, const Expr& whole) {
     return ExprErrorQuiet(what_, whole.column,
-                          absl::StrCat("'", whole.text, "' compares ", l.type_name, " with ",
+                          absl::StrCat("'", whole.text(), "' compares ", l.type_name, " with ",
                                        r.type_name));
   }
 
@@ -306,8 +306,8 @@ class Binder {
     if (child->null_literal) child->type = Type::kString;
     if (child->type != Type::kString) {
       return ExprErrorQuiet(what_, e.column,
-                            absl::StrCat("'", e.text, "': like needs a string, '",
-                                         e.args[0]->text, "' is ", child->type_name));
+                            absl::StrCat("'", e.text(), "': like needs a string, '",
+                                         e.args[0]->text(), "' is ", child->type_name));
     }
     return NodePtr(new LikeNode(std::move(child), e.negated != negate, e.lit.s, e));
   }
@@ -316,8 +316,8 @@ class Binder {
     if ((*n)->null_literal) return absl::OkStatus();
     if (CatOf((*n)->type) == Cat::kNum) return absl::OkStatus();
     return ExprErrorQuiet(what_, whole.column,
-                          absl::StrCat("'", whole.text, "' is arithmetic on ", (*n)->type_name,
-                                       " ('", operand.text, "')"));
+                          absl::StrCat("'", whole.text(), "' is arithmetic on ", (*n)->type_name,
+                                       " ('", operand.text(), "')"));
   }
 
   absl::StatusOr<NodePtr> BindNeg(const Expr& e) {

@@ -248,7 +248,7 @@ absl::Status NegNode::Eval(const Batch& batch, const Selection& sel, Vec* out) c
     overflow |= out->i[k] == std::numeric_limits<int64_t>::min();
     out->i[k] = 0 - static_cast<uint64_t>(out->i[k]);
   }
-  return overflow ? Overflow(what, text) : absl::OkStatus();
+  return overflow ? Overflow(what, text()) : absl::OkStatus();
 }
 
 absl::Status ArithNode::Eval(const Batch& batch, const Selection& sel, Vec* out) const {
@@ -263,7 +263,7 @@ absl::Status ArithNode::Eval(const Batch& batch, const Selection& sel, Vec* out)
     return absl::OkStatus();
   }
   if (!IntArith(op, a.i.data(), b.i.data(), out->valid.data(), out->i.data(), n)) {
-    return Overflow(what, text);
+    return Overflow(what, text());
   }
   return absl::OkStatus();
 }
@@ -414,7 +414,7 @@ class BoundExprImpl : public BoundExpr {
 
   absl::Status Filter(const Batch& batch, Selection* sel) const override {
     if (root_->type != Type::kBool) {
-      return absl::InvalidArgumentError(absl::StrCat(what_, ": '", root_->text, "' is ",
+      return absl::InvalidArgumentError(absl::StrCat(what_, ": '", root_->text(), "' is ",
                                                      TypeName(root_->type), ", not a condition"));
     }
     DE_RETURN_IF_ERROR(CheckBatch(batch));
@@ -467,7 +467,7 @@ absl::StatusOr<std::unique_ptr<BoundExpr>> BindPredicate(std::shared_ptr<const E
   DE_ASSIGN_OR_RETURN(std::unique_ptr<BoundExpr> b, BoundExpr::Bind(e, schema, what));
   if (b->result_type() != Type::kBool) {
     return ExprErrorQuiet(what, e->column,
-                          absl::StrCat("'", e->text, "' is ", TypeName(b->result_type()),
+                          absl::StrCat("'", e->text(), "' is ", TypeName(b->result_type()),
                                        ", not a condition"));
   }
   return b;
