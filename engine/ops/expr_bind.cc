@@ -22,7 +22,8 @@ Cat CatOf(Type t) {
     case Type::kBool: return Cat::kBool;
     case Type::kInt32:
     case Type::kInt64:
-    case Type::kDouble: return Cat::kNum;
+    case Type::kDouble:
+    case Type::kDecimal: return Cat::kNum;
     case Type::kDate:
     case Type::kTimestamp: return Cat::kTime;
     case Type::kString: return Cat::kString;
@@ -147,7 +148,11 @@ class Binder {
       }
     }
     if (index < 0) return UnknownColumn(e);
-    auto col = std::make_unique<ColumnNode>(schema_[index].type, e, index);
+    // Decimal columns take part in expressions as doubles (unscaled / 10^scale).
+    bool decimal = schema_[index].type == Type::kDecimal;
+    auto col = std::make_unique<ColumnNode>(decimal ? Type::kDouble : schema_[index].type, e, index);
+    col->decimal = decimal;
+    if (decimal) col->type_name = "decimal";
     if (!negate) return NodePtr(std::move(col));
     DE_RETURN_IF_ERROR(RequireBool(*col, e, e));
     auto f = std::make_unique<LiteralNode>(Type::kBool, e);  // `not c` is `c = false`
@@ -357,7 +362,8 @@ Phys PhysOf(Type t) {
     case Type::kInt64:
     case Type::kDate:
     case Type::kTimestamp: return Phys::kInt;
-    case Type::kDouble: return Phys::kDouble;
+    case Type::kDouble:
+    case Type::kDecimal: return Phys::kDouble;
     case Type::kString: return Phys::kString;
   }
   return Phys::kString;

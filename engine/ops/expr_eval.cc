@@ -205,6 +205,18 @@ absl::Status ColumnNode::Eval(const Batch& batch, const Selection& sel, Vec* out
       });
       break;
     }
+    case Type::kDecimal: {
+      const int64_t* d = c.i64.data();
+      double* o = out->d.data();
+      double div = 1;
+      for (int k = 0; k < c.scale; ++k) div *= 10;
+      ForEachRow(sel, [&](size_t i, uint32_t r) {
+        uint8_t v = cv[r];
+        ov[i] = v;
+        o[i] = v ? static_cast<double>(d[r]) / div : 0;
+      });
+      break;
+    }
     case Type::kString: {
       std::string_view* o = out->s.data();
       ForEachRow(sel, [&](size_t i, uint32_t r) {
@@ -384,7 +396,8 @@ void VecToColumn(const Vec& v, Type type, Column* out) {
     case Type::kDate: out->i32.assign(v.i.begin(), v.i.end()); break;
     case Type::kInt64:
     case Type::kTimestamp: out->i64 = v.i; break;
-    case Type::kDouble: out->f64 = v.d; break;
+    case Type::kDouble:
+    case Type::kDecimal: out->f64 = v.d; break;  // (expressions never produce kDecimal)
     case Type::kString: {
       size_t total = 0;
       for (auto s : v.s) total += s.size();

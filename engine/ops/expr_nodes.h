@@ -92,6 +92,7 @@ class ColumnNode : public Node {
  public:
   ColumnNode(Type t, const Expr& src, int index) : Node(t, src), index(index) {}
   int index;
+  bool decimal = false;  // a kDecimal column read as double (type is kDouble); min/max unused
   absl::Status Eval(const Batch& batch, const Selection& sel, Vec* out) const override;
   absl::Status Narrow(const Batch& batch, Selection* sel) const override;  // bool columns
   bool MayMatch(const Ranges& r) const override;
