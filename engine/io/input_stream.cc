@@ -7,10 +7,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "engine/io/stream_base.h"
 
 namespace de::engine {
 
@@ -23,16 +26,36 @@ const char* InputCompressionName(InputCompression c) {
   return "?";
 }
 
+using internal::RawSource;
+using internal::StreamBase;
+
+absl::StatusOr<bool> StreamBase::GzipMemberStarts(int members_done) {
+  // A new member must start with the gzip magic; anything else after a complete member is
+  // trailing garbage (zero padding is tolerated, as gzip(1) does).
+  if (static_cast<unsigned char>(buf_[begin_]) == 0x1f) return true;
+  bool zeros = true;
+  for (size_t i = begin_; i < end_; ++i) zeros &= buf_[i] == 0;
+  if (zeros && members_done > 0) {
+    begin_ = end_;
+    return false;
+  }
+  return absl::DataLossError(absl::StrCat(path_, ": unexpected data after gzip member at "
+                                          "compressed offset ", compressed_offset()));
+}
+
+absl::Status StreamBase::GzipTruncated() const {
+  return absl::DataLossError(absl::StrCat(path_,
+                                          ": truncated gzip stream (the data ends at compressed "
+                                          "offset ", compressed_offset(), " inside a gzip member)"));
+}
+
+absl::Status StreamBase::GzipCorrupt(const char* detail) const {
+  return absl::DataLossError(absl::StrCat(path_, ": corrupt gzip data at compressed offset ",
+                                          compressed_offset(), detail ? ": " : "",
+                                          detail ? detail : ""));
+}
+
 namespace {
-
-constexpr size_t kRawBufferBytes = 1 << 20;
-
-// Raw compressed bytes: a file descriptor or an in-memory string.
-class RawSource {
- public:
-  virtual ~RawSource() = default;
-  virtual absl::StatusOr<size_t> Read(char* buf, size_t n) = 0;
-};
 
 class FdSource : public RawSource {
  public:
@@ -67,41 +90,6 @@ class MemorySource : public RawSource {
   size_t pos_ = 0;
 };
 
-// Buffers the raw source; the decoders consume from [begin, end).
-class StreamBase : public InputStream {
- public:
-  StreamBase(std::unique_ptr<RawSource> src, std::string path, std::string prefix,
-             size_t buffer_bytes)
-      : src_(std::move(src)), path_(std::move(path)), buf_(std::max(buffer_bytes, prefix.size())) {
-    // `prefix` holds bytes already read while sniffing the magic number.
-    std::memcpy(buf_.data(), prefix.data(), prefix.size());
-    end_ = prefix.size();
-  }
-  int64_t compressed_offset() const override { return consumed_before_ + static_cast<int64_t>(begin_); }
-  const std::string& path() const override { return path_; }
-
- protected:
-  // Refills the raw buffer when it is empty. Returns false at end of file.
-  absl::StatusOr<bool> Fill() {
-    if (begin_ < end_) return true;
-    if (eof_) return false;
-    consumed_before_ += static_cast<int64_t>(end_);
-    begin_ = end_ = 0;
-    auto n = src_->Read(buf_.data(), buf_.size());
-    if (!n.ok()) return n.status();
-    end_ = *n;
-    if (end_ == 0) eof_ = true;
-    return end_ > 0;
-  }
-
-  std::unique_ptr<RawSource> src_;
-  std::string path_;
-  std::vector<char> buf_;
-  size_t begin_ = 0, end_ = 0;
-  int64_t consumed_before_ = 0;
-  bool eof_ = false;
-};
-
 class PlainStream : public StreamBase {
  public:
   using StreamBase::StreamBase;
@@ -123,14 +111,14 @@ class PlainStream : public StreamBase {
   }
 };
 
-class GzipStream : public StreamBase {
+class ZlibGzipStream : public StreamBase {
  public:
-  GzipStream(std::unique_ptr<RawSource> src, std::string path, std::string prefix, size_t buf)
+  ZlibGzipStream(std::unique_ptr<RawSource> src, std::string path, std::string prefix, size_t buf)
       : StreamBase(std::move(src), std::move(path), std::move(prefix), buf) {
     std::memset(&zs_, 0, sizeof(zs_));
     init_ok_ = inflateInit2(&zs_, 15 + 16) == Z_OK;
   }
-  ~GzipStream() override { inflateEnd(&zs_); }
+  ~ZlibGzipStream() override { inflateEnd(&zs_); }
   InputCompression compression() const override { return InputCompression::kGzip; }
 
   absl::StatusOr<size_t> Read(char* buf, size_t n) override {
@@ -141,27 +129,13 @@ class GzipStream : public StreamBase {
       auto more = Fill();
       if (!more.ok()) return more.status();
       if (!*more) {
-        if (member_started_) {
-          return absl::DataLossError(absl::StrCat(
-              path_, ": truncated gzip stream (the data ends at compressed offset ",
-              compressed_offset(), " inside a gzip member)"));
-        }
+        if (member_started_) return GzipTruncated();
         done_ = true;
         return 0;
       }
       if (!member_started_) {
-        // A new member must start with the gzip magic; anything else after a complete member is
-        // trailing garbage (zero padding is tolerated, as gzip(1) does).
-        if (static_cast<unsigned char>(buf_[begin_]) != 0x1f) {
-          bool zeros = true;
-          for (size_t i = begin_; i < end_; ++i) zeros &= buf_[i] == 0;
-          if (zeros && members_ > 0) {
-            begin_ = end_;
-            continue;
-          }
-          return absl::DataLossError(absl::StrCat(path_, ": unexpected data after gzip member at "
-                                                  "compressed offset ", compressed_offset()));
-        }
+        DE_ASSIGN_OR_RETURN(bool starts, GzipMemberStarts(members_));
+        if (!starts) continue;
         member_started_ = true;
       }
       zs_.next_in = reinterpret_cast<Bytef*>(buf_.data() + begin_);
@@ -178,14 +152,9 @@ class GzipStream : public StreamBase {
         inflateReset(&zs_);
       } else if (rc == Z_BUF_ERROR) {
         // No progress possible with this input; Fill() supplies more on the next turn.
-        if (used == 0 && produced == 0 && begin_ < end_) {
-          return absl::DataLossError(
-              absl::StrCat(path_, ": corrupt gzip data at compressed offset ", compressed_offset()));
-        }
+        if (used == 0 && produced == 0 && begin_ < end_) return GzipCorrupt(nullptr);
       } else if (rc != Z_OK) {
-        return absl::DataLossError(absl::StrCat(path_, ": corrupt gzip data at compressed offset ",
-                                                compressed_offset(), ": ",
-                                                zs_.msg ? zs_.msg : "inflate error"));
+        return GzipCorrupt(zs_.msg ? zs_.msg : "inflate error");
       }
     }
     return produced;
@@ -252,11 +221,24 @@ class ZstdStream : public StreamBase {
   bool done_ = false;
 };
 
+bool UseIsal(GzipDecoder d) {
+  if (!HaveIsal() || d == GzipDecoder::kZlib) return false;
+  if (d == GzipDecoder::kIsal) return true;
+  static const bool env_zlib = [] {
+    const char* e = std::getenv("DE_GZIP_DECODER");
+    return e != nullptr && std::strcmp(e, "zlib") == 0;
+  }();
+  return !env_zlib;
+}
+
 std::unique_ptr<InputStream> MakeStream(std::unique_ptr<RawSource> src, std::string path,
-                                        std::string prefix, size_t buf) {
+                                        std::string prefix, size_t buf, GzipDecoder gzip) {
   const auto* m = reinterpret_cast<const unsigned char*>(prefix.data());
   if (prefix.size() >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
-    return std::make_unique<GzipStream>(std::move(src), std::move(path), std::move(prefix), buf);
+    if (UseIsal(gzip)) {
+      return internal::NewIsalGzipStream(std::move(src), std::move(path), std::move(prefix), buf);
+    }
+    return std::make_unique<ZlibGzipStream>(std::move(src), std::move(path), std::move(prefix), buf);
   }
   if (prefix.size() >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
     return std::make_unique<ZstdStream>(std::move(src), std::move(path), std::move(prefix), buf);
@@ -280,7 +262,18 @@ absl::StatusOr<std::string> ReadPrefix(RawSource* src) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<InputStream>> OpenInputStream(const std::string& path) {
+bool HaveIsal() {
+#ifdef DE_HAVE_ISAL
+  return true;
+#else
+  return false;
+#endif
+}
+
+const char* DefaultGzipDecoderName() { return UseIsal(GzipDecoder::kAuto) ? "isal" : "zlib"; }
+
+absl::StatusOr<std::unique_ptr<InputStream>> OpenInputStream(const std::string& path,
+                                                             const InputStreamOptions& options) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
@@ -289,14 +282,17 @@ absl::StatusOr<std::unique_ptr<InputStream>> OpenInputStream(const std::string& 
   auto src = std::make_unique<FdSource>(fd, path);
   auto prefix = ReadPrefix(src.get());
   if (!prefix.ok()) return prefix.status();
-  return MakeStream(std::move(src), path, std::move(*prefix), kRawBufferBytes);
+  return MakeStream(std::move(src), path, std::move(*prefix),
+                    std::max<size_t>(16, options.raw_buffer_bytes), options.gzip);
 }
 
-std::unique_ptr<InputStream> NewMemoryInputStream(std::string data, std::string name) {
-  const size_t buf = std::min(kRawBufferBytes, data.size() + 16);
+std::unique_ptr<InputStream> NewMemoryInputStream(std::string data, std::string name,
+                                                  const InputStreamOptions& options) {
+  const size_t buf = std::max<size_t>(4, std::min(options.raw_buffer_bytes, data.size() + 16));
   auto src = std::make_unique<MemorySource>(std::move(data));
   auto prefix = ReadPrefix(src.get());
-  return MakeStream(std::move(src), std::move(name), prefix.ok() ? *prefix : std::string(), buf);
+  return MakeStream(std::move(src), std::move(name), prefix.ok() ? *prefix : std::string(), buf,
+                    options.gzip);
 }
 
 }  // namespace de::engine
