@@ -39,12 +39,26 @@ struct WaitFor {
   Location loc;
 };
 
+// `alerts:` entry (also the entries of de-scheduler --alerts-file): the events it fires on and
+// exactly one channel. Strings may hold `${ENV}` references, expanded only when sending.
 struct AlertSpec {
-  std::vector<std::string> on;        // failure sla_miss wait_timeout success retry
-  std::string webhook;                // URL, or empty
-  std::string format;                 // "" (plain JSON) or "slack"
-  std::vector<std::string> command;   // argv, templated; or empty
+  // failure task_failure retry success recovered deadline_miss wait_timeout lease_lost
+  std::vector<std::string> on;
+  std::string webhook;                          // webhook: URL  or  webhook: {url, headers}
+  std::map<std::string, std::string> headers;   // webhook headers
+  std::string slack;                            // slack: incoming-webhook URL
+  std::string pagerduty_routing_key;            // pagerduty: {routing_key, url?}
+  std::string pagerduty_url;                    // empty = the public Events API v2 endpoint
+  std::vector<std::string> command;             // argv, templated; or empty
   Location loc;
+
+  // "webhook", "slack", "pagerduty" or "command".
+  std::string channel() const {
+    if (!slack.empty()) return "slack";
+    if (!pagerduty_routing_key.empty()) return "pagerduty";
+    if (!command.empty()) return "command";
+    return "webhook";
+  }
 };
 
 struct TaskSpec {
