@@ -39,6 +39,16 @@ struct WaitFor {
   Location loc;
 };
 
+// `sla:` on a DAG / `deadline:` on a task: the run (task) must have finished `within` after the
+// anchor. `sla: 2h` is {after: interval_end, within: 2h}.
+enum class DeadlineAnchor { kIntervalEnd, kLogicalDate, kRunStart };
+
+struct Deadline {
+  DeadlineAnchor after = DeadlineAnchor::kIntervalEnd;
+  absl::Duration within;
+  Location loc;
+};
+
 struct AlertSpec {
   std::vector<std::string> on;        // failure sla_miss wait_timeout success retry
   std::string webhook;                // URL, or empty
@@ -57,6 +67,7 @@ struct TaskSpec {
   std::string pool = "default";
   int priority = 0;                   // higher runs first
   bool depends_on_past = false;
+  std::optional<Deadline> deadline;
   Location loc;
 };
 
@@ -71,7 +82,7 @@ struct DagSpec {
   int max_active_runs = 16;
   int max_active_tasks = 64;
   std::map<std::string, std::string> params;  // defaults (scalars rendered to strings)
-  std::optional<absl::Duration> sla;
+  std::optional<Deadline> sla;
   std::vector<AlertSpec> alerts;
   std::vector<WaitFor> wait_for;
   std::vector<TaskSpec> tasks;        // in a topological order (every task after its needs)
