@@ -39,6 +39,16 @@ struct WaitFor {
   Location loc;
 };
 
+// `sla:` on a DAG / `deadline:` on a task: the run (task) must have finished `within` after the
+// anchor. `sla: 2h` is {after: interval_end, within: 2h}.
+enum class DeadlineAnchor { kIntervalEnd, kLogicalDate, kRunStart };
+
+struct Deadline {
+  DeadlineAnchor after = DeadlineAnchor::kIntervalEnd;
+  absl::Duration within;
+  Location loc;
+};
+
 // `alerts:` entry (also the entries of de-scheduler --alerts-file): the events it fires on and
 // exactly one channel. Strings may hold `${ENV}` references, expanded only when sending.
 struct AlertSpec {
@@ -71,6 +81,7 @@ struct TaskSpec {
   std::string pool = "default";
   int priority = 0;                   // higher runs first
   bool depends_on_past = false;
+  std::optional<Deadline> deadline;
   Location loc;
 };
 
@@ -85,7 +96,7 @@ struct DagSpec {
   int max_active_runs = 16;
   int max_active_tasks = 64;
   std::map<std::string, std::string> params;  // defaults (scalars rendered to strings)
-  std::optional<absl::Duration> sla;
+  std::optional<Deadline> sla;
   std::vector<AlertSpec> alerts;
   std::vector<WaitFor> wait_for;
   std::vector<TaskSpec> tasks;        // in a topological order (every task after its needs)

@@ -90,7 +90,11 @@ const std::vector<std::string>& TaskKeys() {
   static const std::vector<std::string> k = {
       "id",      "type",        "needs",         "with",
       "retries", "retry_delay", "retry_backoff", "max_retry_delay",
-      "timeout", "pool",        "priority",      "depends_on_past"};
+      "timeout", "pool",        "priority",      "depends_on_past", "deadline"};
+  return k;
+}
+const std::vector<std::string>& DeadlineKeys() {
+  static const std::vector<std::string> k = {"after", "within"};
   return k;
 }
 const std::vector<std::string>& DefaultsKeys() {
@@ -416,7 +420,7 @@ class Loader {
     if (YAML::Node n = root["max_active_tasks"]; n && !n.IsNull()) {
       if (auto v = Int(n, "max_active_tasks", 1, "a positive integer")) dag_.max_active_tasks = *v;
     }
-    if (YAML::Node n = root["sla"]; n && !n.IsNull()) dag_.sla = Duration(n, "sla", true);
+    if (YAML::Node n = root["sla"]; n && !n.IsNull()) dag_.sla = ReadDeadline(n, "sla");
 
     YAML::Node params = root["params"];
     if (params && !params.IsNull()) {
@@ -809,7 +813,49 @@ class Loader {
     if (YAML::Node d = t["depends_on_past"]; d && !d.IsNull()) {
       if (auto b = Bool(d, "depends_on_past")) spec.depends_on_past = *b;
     }
+    if (YAML::Node d = t["deadline"]; d && !d.IsNull()) spec.deadline = ReadDeadline(d, "deadline");
     return draft;
+  }
+
+  // `sla:` / `deadline:`: a duration (after interval_end), or {after: ANCHOR, within: DURATION}.
+  std::optional<Deadline> ReadDeadline(const YAML::Node& n, absl::string_view name) {
+    Deadline out;
+    out.loc = ToLocation(n.Mark());
+    if (n.IsScalar()) {
+      auto d = Duration(n, name, true);
+      if (!d) return std::nullopt;
+      out.within = *d;
+      return out;
+    }
+    if (!n.IsMap()) {
+      Error(n, absl::StrCat(name, " must be a duration like 2h or {after: interval_end|",
+                            "logical_date|run_start, within: 2h}"));
+      return std::nullopt;
+    }
+    CheckKeys(n, DeadlineKeys(), name);
+    YAML::Node within = n["within"];
+    if (!within || within.IsNull()) {
+      Error(n, absl::StrCat(name, " is missing 'within' (a duration like 2h)"));
+      return std::nullopt;
+    }
+    auto d = Duration(within, absl::StrCat(name, ".within"), true);
+    if (!d) return std::nullopt;
+    out.within = *d;
+    if (YAML::Node after = n["after"]; after && !after.IsNull()) {
+      const std::string a = after.IsScalar() ? after.Scalar() : "";
+      if (a == "interval_end") {
+        out.after = DeadlineAnchor::kIntervalEnd;
+      } else if (a == "logical_date") {
+        out.after = DeadlineAnchor::kLogicalDate;
+      } else if (a == "run_start") {
+        out.after = DeadlineAnchor::kRunStart;
+      } else {
+        Error(after, absl::StrCat(name, ".after must be interval_end, logical_date or run_start",
+                                  a.empty() ? "" : absl::StrCat(", not '", a, "'")));
+        return std::nullopt;
+      }
+    }
+    return out;
   }
 
   // `with` is null when the task has no `with:` mapping.

@@ -70,7 +70,9 @@ TEST(LoaderTest, DesignDailyExample) {
   EXPECT_EQ(d.max_active_runs, 4);
   EXPECT_EQ(d.max_active_tasks, 64);
   EXPECT_EQ(d.params, (std::map<std::string, std::string>{{"raw_dir", "data/raw"}}));
-  EXPECT_EQ(d.sla, absl::Hours(2));
+  ASSERT_TRUE(d.sla.has_value());
+  EXPECT_EQ(d.sla->within, absl::Hours(2));
+  EXPECT_EQ(d.sla->after, dag::DeadlineAnchor::kIntervalEnd);
   EXPECT_EQ(d.source, "flights_daily.yaml");
   EXPECT_EQ(d.yaml, text);
   ASSERT_EQ(d.alerts.size(), 2u);
