@@ -282,7 +282,6 @@ absl::StatusOr<std::vector<OutboxRow>> AlertOutbox::EnqueueTest(const std::strin
     DE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (row) p.dag_version = static_cast<int>(s.Int(0));
   }
-  p.reason = "test alert sent by dectl alerts test";
   std::vector<OutboxRow> all;
   for (const auto* rule : rules) {
     DE_ASSIGN_OR_RETURN(auto rows, Enqueue(db, spec.get(), *rule, p, {}));

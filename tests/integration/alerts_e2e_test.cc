@@ -329,6 +329,35 @@ tasks:
   EXPECT_EQ(Count(list, "\"delivery_id\""), 2) << list;
 }
 
+TEST(AlertsE2E, HungRunFiresDeadlineMissAtTheDeadlineWhileStillRunning) {
+  HttpReceiver hook([](int) { return 200; });
+  Cluster c;
+  c.StartScheduler();
+  c.StartWorker("w1");
+  c.Submit(absl::StrReplaceAll(R"(
+dag: late
+sla: { after: run_start, within: 2s }
+alerts:
+  - on: [deadline_miss, failure]
+    webhook: "URL/late"
+tasks:
+  - id: hang
+    type: shell
+    with: { command: "while [ ! -f DATA/go ]; do sleep 0.05; done" }
+)",
+                               {{"URL", hook.Url("")}, {"DATA", c.data("")}}));
+  std::string run_id = c.Trigger("late");
+  ASSERT_TRUE(WaitUntil([&] { return hook.Accepted().size() == 1; })) << c.Logs();
+  const std::string body = hook.Requests()[0].body;
+  EXPECT_EQ(Field(body, "event"), "deadline_miss");
+  EXPECT_EQ(Field(body, "run"), run_id);
+  EXPECT_NE(Field(body, "deadline"), "null");
+  EXPECT_EQ(c.GetRun(run_id).state(), "running");   // fired while the run was still going
+  WriteFile(c.data("go"), "");
+  ASSERT_EQ(c.WaitRunDone(run_id).state(), "success");
+  EXPECT_EQ(Count(AlertsJson(c, "late"), "\"delivery_id\""), 1);   // once per run
+}
+
 TEST(AlertsE2E, DectlAlertsTestSendsThroughEveryHook) {
   HttpReceiver hook([](int) { return 200; });
   Cluster c;
