@@ -72,6 +72,7 @@ int Run(const std::vector<std::string>& args, Io& io) {
   AddLogCommands(app, ctx);
   AddWorkerCommands(app, ctx);
   AddBackfillCommands(app, ctx);
+  AddAlertCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

@@ -48,6 +48,7 @@ void AddRunCommands(CLI::App& app, Context& ctx);       // trigger, runs ..., cl
 void AddLogCommands(CLI::App& app, Context& ctx);       // logs                    (logs.cc)
 void AddWorkerCommands(CLI::App& app, Context& ctx);    // workers                 (workers.cc)
 void AddBackfillCommands(CLI::App& app, Context& ctx);  // backfill ...            (backfill.cc)
+void AddAlertCommands(CLI::App& app, Context& ctx);     // alerts list|test        (alerts.cc)
 
 // Milliseconds since the epoch, now.
 int64_t NowMs();

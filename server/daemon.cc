@@ -14,6 +14,9 @@
 #include "common/dag/loader.h"
 #include "common/logging.h"
 #include "common/version.h"
+#include "server/alerts/outbox.h"
+#include "server/alerts/sender.h"
+#include "server/alerts/service.h"
 #include "server/api/services.h"
 #include "server/sched/scheduler.h"
 #include "server/store/store.h"
@@ -29,6 +32,10 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
   --lease DURATION     an attempt not heartbeated for this long is lost and retried (default 10s)
   --heartbeat DURATION how often workers heartbeat (default 2s)
   --pool NAME=SLOTS    cap a pool at SLOTS running tasks (repeatable; unlisted pools are uncapped)
+  --alerts-file FILE   alert hooks for every DAG (a YAML list, like a DAG's alerts:)
+  --alert-max-attempts N  tries per alert delivery before it is marked failed (default 10)
+  --alert-timeout DURATION  timeout of one delivery attempt (default 10s)
+  --alert-link-base URL  alerts link to URL/runs/RUN (default http://127.0.0.1:9464)
   --log-format FORMAT  text (default) or json
   --log-level LEVEL    trace debug info warn error (default info)
   --version
@@ -44,6 +51,24 @@ bool IsLoopback(const std::string& addr) {
 int Fail(const std::string& msg) {
   std::cerr << "de-scheduler: " << msg << "\n";
   return 1;
+}
+
+// Hook for de_alert_deliveries_total{channel,outcome}: the metrics registry (ops-metrics) counts
+// here once it exists; until then the outcome is only logged by the sender.
+void RecordAlertDelivery(const std::string& channel, const std::string& outcome) {}
+
+// Reads and validates --alerts-file.
+absl::StatusOr<std::vector<dag::AlertSpec>> LoadAlertsFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("--alerts-file: cannot read ", path));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  dag::AlertsLoadResult r = dag::LoadAlertsFile(text, path);
+  if (!r.ok()) {
+    std::string msg = "--alerts-file is invalid:";
+    for (const auto& d : r.errors) absl::StrAppend(&msg, "\n  ", d.ToString());
+    return absl::InvalidArgumentError(msg);
+  }
+  return r.alerts;
 }
 
 }  // namespace
@@ -62,6 +87,9 @@ int Main(int argc, char** argv) {
   std::string listen = "127.0.0.1:7070";
   std::string log_format = "text", log_level = "info";
   sched::SchedulerOptions opts;
+  alerts::OutboxOptions alert_opts;
+  alerts::SenderOptions sender_opts;
+  std::string alerts_file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](std::string* out) {
@@ -78,6 +106,19 @@ int Main(int argc, char** argv) {
       return 0;
     } else if (a == "--home" && value(&home)) {
     } else if (a == "--listen" && value(&listen)) {
+    } else if (a == "--alerts-file" && value(&alerts_file)) {
+    } else if (a == "--alert-link-base" && value(&alert_opts.link_base)) {
+    } else if (a == "--alert-max-attempts" && value(&v)) {
+      sender_opts.max_attempts = std::atoi(v.c_str());
+      if (sender_opts.max_attempts <= 0 || absl::StrCat(sender_opts.max_attempts) != v) {
+        return Fail(absl::StrCat("--alert-max-attempts: '", v, "' is not a positive integer"));
+      }
+    } else if (a == "--alert-timeout" && value(&v)) {
+      auto d = dag::ParseDuration(v);
+      if (!d.ok() || *d <= absl::ZeroDuration()) {
+        return Fail(absl::StrCat(a, ": '", v, "' is not a positive duration (e.g. 10s)"));
+      }
+      sender_opts.timeout = *d;
     } else if (a == "--log-format" && value(&log_format)) {
     } else if (a == "--log-level" && value(&log_level)) {
     } else if (a == "--pool" && value(&v)) {
@@ -111,14 +152,34 @@ int Main(int argc, char** argv) {
   home = std::filesystem::absolute(home).lexically_normal().string();
   opts.de_home = home;
 
-  auto store = store::Store::Open(home + "/de.db");
+  if (!alerts_file.empty()) {
+    auto defaults = LoadAlertsFile(alerts_file);
+    if (!defaults.ok()) return Fail(std::string(defaults.status().message()));
+    alert_opts.defaults = std::move(*defaults);
+  }
+  alert_opts.de_home = home;
+  while (!alert_opts.link_base.empty() && alert_opts.link_base.back() == '/') {
+    alert_opts.link_base.pop_back();
+  }
+
+  const std::string db_path = home + "/de.db";
+  auto store = store::Store::Open(db_path);
   if (!store.ok()) return Fail(std::string(store.status().message()));
+  // Alerts: the outbox listener writes deliveries in each transition's transaction; the sender
+  // (its own thread and SQLite connection) delivers them, including any left by a crash.
+  sender_opts.on_attempt = RecordAlertDelivery;
+  auto sender = alerts::AlertSender::Open(db_path, common::SystemClock::Get(), sender_opts);
+  if (!sender.ok()) return Fail(std::string(sender.status().message()));
+  alerts::AlertOutbox outbox(alert_opts, common::SystemClock::Get(),
+                             [s = sender->get()] { s->Wake(); });
+  alerts::AlertService alert_service(db_path, &outbox);
   sched::Scheduler scheduler(std::move(*store), common::SystemClock::Get(), opts);
+  scheduler.AddEventListener(&outbox);
   if (absl::Status st = scheduler.Recover(); !st.ok()) {
     return Fail(absl::StrCat("cannot resume from ", home, "/de.db: ", st.message()));
   }
 
-  api::OperatorService operator_service(&scheduler);
+  api::OperatorService operator_service(&scheduler, &alert_service);
   api::WorkerSessionService worker_service(&scheduler);
   grpc::ServerBuilder builder;
   int port = 0;
@@ -132,6 +193,7 @@ int Main(int argc, char** argv) {
   std::string bound = absl::StrCat(host, ":", port);
 
   scheduler.Start();
+  (*sender)->Start();
   {
     std::string tmp = home + "/scheduler.addr.tmp";
     std::ofstream(tmp) << bound << "\n";
@@ -148,6 +210,7 @@ int Main(int argc, char** argv) {
   });
   server->Wait();
   scheduler.Stop();
+  (*sender)->Stop();
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   std::filesystem::remove(home + "/scheduler.addr", ec);

@@ -39,12 +39,36 @@ struct WaitFor {
   Location loc;
 };
 
-struct AlertSpec {
-  std::vector<std::string> on;        // failure sla_miss wait_timeout success retry
-  std::string webhook;                // URL, or empty
-  std::string format;                 // "" (plain JSON) or "slack"
-  std::vector<std::string> command;   // argv, templated; or empty
+// `sla:` on a DAG / `deadline:` on a task: the run (task) must have finished `within` after the
+// anchor. `sla: 2h` is {after: interval_end, within: 2h}.
+enum class DeadlineAnchor { kIntervalEnd, kLogicalDate, kRunStart };
+
+struct Deadline {
+  DeadlineAnchor after = DeadlineAnchor::kIntervalEnd;
+  absl::Duration within;
   Location loc;
+};
+
+// `alerts:` entry (also the entries of de-scheduler --alerts-file): the events it fires on and
+// exactly one channel. Strings may hold `${ENV}` references, expanded only when sending.
+struct AlertSpec {
+  // failure task_failure retry success recovered deadline_miss wait_timeout lease_lost
+  std::vector<std::string> on;
+  std::string webhook;                          // webhook: URL  or  webhook: {url, headers}
+  std::map<std::string, std::string> headers;   // webhook headers
+  std::string slack;                            // slack: incoming-webhook URL
+  std::string pagerduty_routing_key;            // pagerduty: {routing_key, url?}
+  std::string pagerduty_url;                    // empty = the public Events API v2 endpoint
+  std::vector<std::string> command;             // argv, templated; or empty
+  Location loc;
+
+  // "webhook", "slack", "pagerduty" or "command".
+  std::string channel() const {
+    if (!slack.empty()) return "slack";
+    if (!pagerduty_routing_key.empty()) return "pagerduty";
+    if (!command.empty()) return "command";
+    return "webhook";
+  }
 };
 
 struct TaskSpec {
@@ -57,6 +81,7 @@ struct TaskSpec {
   std::string pool = "default";
   int priority = 0;                   // higher runs first
   bool depends_on_past = false;
+  std::optional<Deadline> deadline;
   Location loc;
 };
 
@@ -71,7 +96,7 @@ struct DagSpec {
   int max_active_runs = 16;
   int max_active_tasks = 64;
   std::map<std::string, std::string> params;  // defaults (scalars rendered to strings)
-  std::optional<absl::Duration> sla;
+  std::optional<Deadline> sla;
   std::vector<AlertSpec> alerts;
   std::vector<WaitFor> wait_for;
   std::vector<TaskSpec> tasks;        // in a topological order (every task after its needs)

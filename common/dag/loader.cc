@@ -91,7 +91,11 @@ const std::vector<std::string>& TaskKeys() {
   static const std::vector<std::string> k = {
       "id",      "type",        "needs",         "with",
       "retries", "retry_delay", "retry_backoff", "max_retry_delay",
-      "timeout", "pool",        "priority",      "depends_on_past"};
+      "timeout", "pool",        "priority",      "depends_on_past", "deadline"};
+  return k;
+}
+const std::vector<std::string>& DeadlineKeys() {
+  static const std::vector<std::string> k = {"after", "within"};
   return k;
 }
 const std::vector<std::string>& DefaultsKeys() {
@@ -108,14 +112,19 @@ const std::vector<std::string>& WindowKeys() {
   return k;
 }
 const std::vector<std::string>& AlertKeys() {
-  static const std::vector<std::string> k = {"on", "webhook", "format", "command"};
+  static const std::vector<std::string> k = {"on",        "webhook", "slack",
+                                             "pagerduty", "command", "format"};  // format: refused
   return k;
 }
 const std::vector<std::string>& AlertEvents() {
-  static const std::vector<std::string> k = {"failure", "sla_miss", "wait_timeout", "success",
-                                             "retry"};
+  static const std::vector<std::string> k = {"failure",   "task_failure",  "retry",
+                                             "success",   "recovered",     "deadline_miss",
+                                             "wait_timeout", "lease_lost"};
   return k;
 }
+constexpr char kAlertEventList[] =
+    "failure, task_failure, retry, success, recovered, deadline_miss, wait_timeout, lease_lost";
+constexpr char kAlertChannelList[] = "webhook, slack, pagerduty or command";
 
 bool MatchesIdChars(absl::string_view s, bool allow_dash) {
   if (s.empty()) return false;
@@ -163,6 +172,33 @@ class Loader {
       Error(YAML::Mark::null_mark(), absl::StrCat("internal error while loading: ", e.what()));
     }
     return Finish();
+  }
+
+  // The scheduler-wide alerts file: a YAML list of alert entries (or a mapping with `alerts:`).
+  AlertsLoadResult RunAlertsFile() {
+    try {
+      YAML::Node root;
+      try {
+        root = YAML::Load(text_);
+      } catch (const YAML::ParserException& e) {
+        Error(e.mark, absl::StrCat("YAML syntax error: ", e.msg, TemplateHint(e.mark)));
+      }
+      if (root.IsMap() && root["alerts"]) root = root["alerts"];
+      if (root.IsSequence()) {
+        for (const auto& a : root) ReadAlert(a);
+      } else if (root.IsDefined() && !root.IsNull() && errors_.empty()) {
+        Error(root, "an alerts file must be a list of alerts (each with 'on' and a channel)");
+      }
+    } catch (const YAML::Exception& e) {
+      Error(e.mark, absl::StrCat("YAML error: ", e.msg));
+    } catch (const std::exception& e) {
+      Error(YAML::Mark::null_mark(), absl::StrCat("internal error while loading: ", e.what()));
+    }
+    AlertsLoadResult r;
+    r.alerts = std::move(dag_.alerts);
+    r.errors = std::move(Finish().errors);
+    if (!r.errors.empty()) r.alerts.clear();
+    return r;
   }
 
  private:
@@ -385,7 +421,7 @@ class Loader {
     if (YAML::Node n = root["max_active_tasks"]; n && !n.IsNull()) {
       if (auto v = Int(n, "max_active_tasks", 1, "a positive integer")) dag_.max_active_tasks = *v;
     }
-    if (YAML::Node n = root["sla"]; n && !n.IsNull()) dag_.sla = Duration(n, "sla", true);
+    if (YAML::Node n = root["sla"]; n && !n.IsNull()) dag_.sla = ReadDeadline(n, "sla");
 
     YAML::Node params = root["params"];
     if (params && !params.IsNull()) {
@@ -499,52 +535,34 @@ class Loader {
 
   void ReadAlert(const YAML::Node& a) {
     if (!a.IsMap()) {
-      Error(a, "each alert must be a mapping with 'on' and a webhook or command");
+      Error(a, absl::StrCat("each alert must be a mapping with 'on' and one channel (",
+                            kAlertChannelList, ")"));
       return;
+    }
+    if (YAML::Node f = a["format"]; f) {
+      Error(f, "alert 'format' was replaced: write 'slack: URL' instead of "
+               "'webhook: URL' with 'format: slack'");
     }
     CheckKeys(a, AlertKeys(), "alert");
     AlertSpec spec;
     spec.loc = ToLocation(a.Mark());
-    YAML::Node on = a["on"];
-    if (!on || on.IsNull()) {
-      Error(a, "alert is missing 'on' (a list of failure, sla_miss, wait_timeout, success, retry)");
-    } else {
-      std::vector<YAML::Node> events;
-      if (on.IsScalar()) {
-        events.push_back(on);
-      } else if (on.IsSequence()) {
-        for (const auto& e : on) events.push_back(e);
-      } else {
-        Error(on, "on must be a list of events");
-      }
-      for (const auto& e : events) {
-        if (!e.IsScalar()) {
-          Error(e, "alert events must be strings");
-          continue;
-        }
-        const std::string& ev = e.Scalar();
-        if (std::find(AlertEvents().begin(), AlertEvents().end(), ev) == AlertEvents().end()) {
-          Error(e, absl::StrCat("unknown alert event '", ev, "'", DidYouMean(ev, AlertEvents()),
-                                "; known: failure, sla_miss, wait_timeout, success, retry"));
-        } else {
-          spec.on.push_back(ev);
-        }
-      }
-    }
+    ReadAlertEvents(a, &spec);
+    int channels = 0;
     if (YAML::Node w = a["webhook"]; w && !w.IsNull()) {
-      if (auto s = String(w, "webhook")) spec.webhook = *s;
+      ++channels;
+      ReadWebhook(w, &spec);
     }
-    if (YAML::Node f = a["format"]; f && !f.IsNull()) {
-      if (auto s = String(f, "format")) {
-        if (*s != "slack") {
-          Error(f, absl::StrCat("alert format must be 'slack' (or omitted for plain JSON), got '",
-                                *s, "'"));
-        } else {
-          spec.format = *s;
-        }
-      }
+    if (YAML::Node s = a["slack"]; s && !s.IsNull()) {
+      ++channels;
+      if (auto url = String(s, "slack (an incoming-webhook URL)")) spec.slack = *url;
+      if (spec.slack.empty()) Error(s, "slack must be an incoming-webhook URL");
+    }
+    if (YAML::Node p = a["pagerduty"]; p && !p.IsNull()) {
+      ++channels;
+      ReadPagerDuty(p, &spec);
     }
     if (YAML::Node c = a["command"]; c && !c.IsNull()) {
+      ++channels;
       if (!c.IsSequence() || c.size() == 0) {
         Error(c, "alert command must be a non-empty list (argv)");
       } else {
@@ -558,10 +576,99 @@ class Loader {
         }
       }
     }
-    if (spec.webhook.empty() && spec.command.empty() && !a["webhook"] && !a["command"]) {
-      Error(a, "alert needs a webhook or a command");
+    if (channels == 0) {
+      Error(a, absl::StrCat("alert needs a channel: ", kAlertChannelList));
+    } else if (channels > 1) {
+      Error(a, absl::StrCat("alert has more than one channel; write one alert entry per channel (",
+                            kAlertChannelList, ")"));
     }
     dag_.alerts.push_back(std::move(spec));
+  }
+
+  void ReadAlertEvents(const YAML::Node& a, AlertSpec* spec) {
+    YAML::Node on = a["on"];
+    if (!on || on.IsNull()) {
+      Error(a, absl::StrCat("alert is missing 'on' (a list of ", kAlertEventList, ")"));
+      return;
+    }
+    std::vector<YAML::Node> events;
+    if (on.IsScalar()) {
+      events.push_back(on);
+    } else if (on.IsSequence()) {
+      for (const auto& e : on) events.push_back(e);
+    } else {
+      Error(on, "on must be a list of events");
+    }
+    for (const auto& e : events) {
+      if (!e.IsScalar()) {
+        Error(e, "alert events must be strings");
+        continue;
+      }
+      const std::string& ev = e.Scalar();
+      if (ev == "sla_miss") {
+        Error(e, "alert event 'sla_miss' was renamed: write 'deadline_miss'");
+      } else if (std::find(AlertEvents().begin(), AlertEvents().end(), ev) ==
+                 AlertEvents().end()) {
+        Error(e, absl::StrCat("unknown alert event '", ev, "'", DidYouMean(ev, AlertEvents()),
+                              "; known: ", kAlertEventList));
+      } else if (std::find(spec->on.begin(), spec->on.end(), ev) == spec->on.end()) {
+        spec->on.push_back(ev);
+      }
+    }
+  }
+
+  // webhook: URL  or  webhook: {url: URL, headers: {Name: value}}
+  void ReadWebhook(const YAML::Node& w, AlertSpec* spec) {
+    if (w.IsScalar()) {
+      spec->webhook = w.Scalar();
+    } else if (w.IsMap()) {
+      static const std::vector<std::string> kKeys = {"url", "headers"};
+      CheckKeys(w, kKeys, "webhook");
+      if (YAML::Node u = w["url"]; u && !u.IsNull()) {
+        if (auto url = String(u, "webhook url")) spec->webhook = *url;
+      }
+      if (YAML::Node h = w["headers"]; h && !h.IsNull()) {
+        if (!h.IsMap()) {
+          Error(h, "webhook headers must be a mapping of header name to value");
+        } else {
+          for (const auto& kv : h) {
+            auto name = String(kv.first, "header name");
+            auto value = String(kv.second, "header value");
+            if (!name || !value) continue;
+            if (name->empty() || name->find_first_of(": \t\r\n") != std::string::npos) {
+              Error(kv.first, absl::StrCat("invalid header name '", *name, "'"));
+            } else if (value->find_first_of("\r\n") != std::string::npos) {
+              Error(kv.second, absl::StrCat("header '", *name, "' has a line break in its value"));
+            } else {
+              spec->headers[*name] = *value;
+            }
+          }
+        }
+      }
+    } else {
+      Error(w, "webhook must be a URL or a mapping {url, headers}");
+      return;
+    }
+    if (spec->webhook.empty()) Error(w, "webhook needs a url");
+  }
+
+  // pagerduty: {routing_key: KEY, url: ENDPOINT?}
+  void ReadPagerDuty(const YAML::Node& p, AlertSpec* spec) {
+    if (!p.IsMap()) {
+      Error(p, "pagerduty must be a mapping {routing_key: ..., url: ...}");
+      return;
+    }
+    static const std::vector<std::string> kKeys = {"routing_key", "url"};
+    CheckKeys(p, kKeys, "pagerduty");
+    if (YAML::Node k = p["routing_key"]; k && !k.IsNull()) {
+      if (auto key = String(k, "pagerduty routing_key")) spec->pagerduty_routing_key = *key;
+    }
+    if (spec->pagerduty_routing_key.empty()) {
+      Error(p, "pagerduty needs a routing_key (e.g. \"${PD_ROUTING_KEY}\")");
+    }
+    if (YAML::Node u = p["url"]; u && !u.IsNull()) {
+      if (auto url = String(u, "pagerduty url")) spec->pagerduty_url = *url;
+    }
   }
 
   void ReadWaitFor(const YAML::Node& w) {
@@ -707,7 +814,49 @@ class Loader {
     if (YAML::Node d = t["depends_on_past"]; d && !d.IsNull()) {
       if (auto b = Bool(d, "depends_on_past")) spec.depends_on_past = *b;
     }
+    if (YAML::Node d = t["deadline"]; d && !d.IsNull()) spec.deadline = ReadDeadline(d, "deadline");
     return draft;
+  }
+
+  // `sla:` / `deadline:`: a duration (after interval_end), or {after: ANCHOR, within: DURATION}.
+  std::optional<Deadline> ReadDeadline(const YAML::Node& n, absl::string_view name) {
+    Deadline out;
+    out.loc = ToLocation(n.Mark());
+    if (n.IsScalar()) {
+      auto d = Duration(n, name, true);
+      if (!d) return std::nullopt;
+      out.within = *d;
+      return out;
+    }
+    if (!n.IsMap()) {
+      Error(n, absl::StrCat(name, " must be a duration like 2h or {after: interval_end|",
+                            "logical_date|run_start, within: 2h}"));
+      return std::nullopt;
+    }
+    CheckKeys(n, DeadlineKeys(), name);
+    YAML::Node within = n["within"];
+    if (!within || within.IsNull()) {
+      Error(n, absl::StrCat(name, " is missing 'within' (a duration like 2h)"));
+      return std::nullopt;
+    }
+    auto d = Duration(within, absl::StrCat(name, ".within"), true);
+    if (!d) return std::nullopt;
+    out.within = *d;
+    if (YAML::Node after = n["after"]; after && !after.IsNull()) {
+      const std::string a = after.IsScalar() ? after.Scalar() : "";
+      if (a == "interval_end") {
+        out.after = DeadlineAnchor::kIntervalEnd;
+      } else if (a == "logical_date") {
+        out.after = DeadlineAnchor::kLogicalDate;
+      } else if (a == "run_start") {
+        out.after = DeadlineAnchor::kRunStart;
+      } else {
+        Error(after, absl::StrCat(name, ".after must be interval_end, logical_date or run_start",
+                                  a.empty() ? "" : absl::StrCat(", not '", a, "'")));
+        return std::nullopt;
+      }
+    }
+    return out;
   }
 
   // Checks `with` (null when the task has no `with:` mapping) against the task type's declared
@@ -861,6 +1010,10 @@ class Loader {
 
 LoadResult LoadDag(std::string_view yaml_text, std::string_view file_name) {
   return Loader(yaml_text, file_name).Run();
+}
+
+AlertsLoadResult LoadAlertsFile(std::string_view yaml_text, std::string_view file_name) {
+  return Loader(yaml_text, file_name).RunAlertsFile();
 }
 
 }  // namespace de::dag

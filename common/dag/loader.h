@@ -35,6 +35,17 @@ struct LoadResult {
 // and `params` against the known variables (unknown variable or unknown params.NAME is an error).
 LoadResult LoadDag(std::string_view yaml_text, std::string_view file_name);
 
+struct AlertsLoadResult {
+  std::vector<AlertSpec> alerts;      // empty when errors is not
+  std::vector<Diagnostic> errors;
+  bool ok() const { return errors.empty(); }
+};
+
+// Parses a scheduler-wide alerts file (de-scheduler --alerts-file): the same entries as a DAG's
+// `alerts:` list, as a top-level YAML list (a mapping with an `alerts:` key is accepted too).
+// Command templates may use the standard variables (no params).
+AlertsLoadResult LoadAlertsFile(std::string_view yaml_text, std::string_view file_name);
+
 // Parses a duration like "30s", "5m", "1h", "2d", "1h30m", "500ms", or "-7d".
 absl::StatusOr<absl::Duration> ParseDuration(std::string_view text);
 

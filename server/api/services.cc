@@ -130,6 +130,18 @@ grpc::Status OperatorService::CancelBackfill(grpc::ServerContext*,
   return Reply(s_->CancelBackfill(req->backfill_id()), resp);
 }
 
+grpc::Status OperatorService::ListAlerts(grpc::ServerContext*, const v1::ListAlertsRequest* req,
+                                         v1::ListAlertsResponse* resp) {
+  if (alerts_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "alerts are off");
+  return Reply(alerts_->ListAlerts(*req), resp);
+}
+
+grpc::Status OperatorService::TestAlert(grpc::ServerContext*, const v1::TestAlertRequest* req,
+                                        v1::TestAlertResponse* resp) {
+  if (alerts_ == nullptr) return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "alerts are off");
+  return Reply(alerts_->TestAlert(*req), resp);
+}
+
 grpc::Status WorkerSessionService::Session(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::SchedulerMessage, v1::WorkerMessage>* stream) {

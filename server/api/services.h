@@ -7,13 +7,16 @@
 
 #include "de/v1/operator.grpc.pb.h"
 #include "de/v1/worker.grpc.pb.h"
+#include "server/alerts/service.h"
 #include "server/sched/scheduler.h"
 
 namespace de::api {
 
 class OperatorService final : public v1::Operator::Service {
  public:
-  explicit OperatorService(sched::Scheduler* s) : s_(s) {}
+  // `alerts` may be null (then the alert calls answer UNIMPLEMENTED).
+  explicit OperatorService(sched::Scheduler* s, alerts::AlertService* alerts = nullptr)
+      : s_(s), alerts_(alerts) {}
   grpc::Status ValidateDag(grpc::ServerContext*, const v1::ValidateDagRequest*,
                            v1::ValidateDagResponse*) override;
   grpc::Status SubmitDag(grpc::ServerContext*, const v1::SubmitDagRequest*,
@@ -43,9 +46,14 @@ class OperatorService final : public v1::Operator::Service {
                            v1::Backfill*) override;
   grpc::Status CancelBackfill(grpc::ServerContext*, const v1::GetBackfillRequest*,
                               v1::Backfill*) override;
+  grpc::Status ListAlerts(grpc::ServerContext*, const v1::ListAlertsRequest*,
+                          v1::ListAlertsResponse*) override;
+  grpc::Status TestAlert(grpc::ServerContext*, const v1::TestAlertRequest*,
+                         v1::TestAlertResponse*) override;
 
  private:
   sched::Scheduler* s_;
+  alerts::AlertService* alerts_;
 };
 
 class WorkerSessionService final : public v1::WorkerService::Service {

@@ -269,7 +269,7 @@ v1::Run Scheduler::RunProtoFromRows(const store::RunRow& row,
   v1::Run out;
   FillRunHeader(row, &out);
   auto spec = LoadDagVersion(row.dag_id, row.dag_version);
-  if (row.state == "waiting" && spec.ok()) {
+  if (row.state == Name(RunState::kWaiting) && spec.ok()) {
     std::vector<std::string> missing;
     auto ok = WaitsSatisfied(row, **spec, &missing);
     if (ok.ok()) {

@@ -2,6 +2,13 @@
 // instances are ready, hands them to connected workers, and applies workers' reports. Every state
 // change is committed to SQLite before anyone (worker or client) is told of it.
 // Thread-safe: one mutex guards all state; gRPC handler threads and the timer thread call in.
+// Every run and task state change passes one function (TransitionRun / TransitionTask,
+// transitions.cc) that checks it against the table in states.h, writes it, and emits an Event to
+// the registered listeners inside the same transaction (OnCommitted after the commit).
+// Implementation files, one concept each: scheduler.cc (loading, recovery, commit), transitions.cc,
+// run_state.cc (the run state machine), dispatch.cc (assignments), workers.cc (sessions, logs),
+// timers.cc (leases, retries, timeouts, waits, deadlines), time_ops.cc (cron, waits, clear),
+// backfills.cc, operator_ops.cc (operator calls and read models).
 #pragma once
 
 #include <map>
@@ -20,6 +27,9 @@
 #include "common/dag/schedule.h"
 #include "de/v1/operator.pb.h"
 #include "de/v1/worker.pb.h"
+#include "server/sched/events.h"
+#include "server/sched/observer.h"
+#include "server/sched/states.h"
 #include "server/store/store.h"
 
 namespace de::sched {
@@ -49,6 +59,15 @@ class Scheduler {
   Scheduler(std::unique_ptr<store::Store> store, const common::Clock* clock,
             SchedulerOptions options);
   ~Scheduler();
+
+  // Registers a consumer of transition events (metrics, alerts). Call before Recover/Start; the
+  // scheduler does not own it, and it must outlive the scheduler.
+  void AddEventListener(EventListener* listener);
+  // Registers the consumer of timings and state samples (metrics). Same rules as listeners.
+  void SetObserver(SchedulerObserver* observer);
+  // Samples queue/pool/worker/DAG gauges into the observer (the timer thread does this about
+  // once a second; tests call it directly). Takes the lock briefly; no store access.
+  void SampleState();
 
   // Loads every unfinished run and running attempt from the store. Call once before Start.
   absl::Status Recover();
@@ -94,18 +113,22 @@ class Scheduler {
  private:
   struct TaskState {
     const dag::TaskSpec* spec = nullptr;
+    TiState state = TiState::kScheduled;    // row.state is its string, written by TransitionTask
     store::TaskInstanceRow row;
     int64_t attempt_id = 0;                 // the running attempt, if any
+    int64_t last_attempt_id = 0;            // the latest attempt (events and logs name it)
     std::vector<int> upstream;              // indices into ActiveRun::tasks
     std::vector<int> downstream;
   };
   struct ActiveRun {
+    RunState state = RunState::kQueued;      // row.state is its string, written by TransitionRun
     store::RunRow row;
     std::shared_ptr<const dag::DagSpec> dag;
     std::vector<TaskState> tasks;
     std::unordered_map<std::string, int> index;
     absl::Time wait_deadline = absl::InfiniteFuture();   // for state waiting
-    int unfinished = 0;   // tasks not in a terminal state (kept by SetTaskState)
+    absl::Time next_deadline = absl::InfiniteFuture();   // earliest unfired run/task deadline
+    int unfinished = 0;   // tasks not in a terminal state (kept by TransitionTask)
   };
   // Per DAG: what the cron scheduler creates next.
   struct DagSchedule {
@@ -171,8 +194,20 @@ class Scheduler {
                            const std::vector<store::AttemptRow>& attempts)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // State transitions; each writes its rows (caller holds an open transaction).
-  absl::Status SetTaskState(ActiveRun& run, int task, const std::string& state)
+  // The one place where states change (transitions.cc). Each checks the transition table,
+  // writes the row (caller holds an open transaction), logs it, and emits an event of `kind`
+  // (kTaskState / kRunState unless a retry) with `reason`. An illegal transition is refused with
+  // an Internal error (a scheduler bug) and nothing is written.
+  absl::Status TransitionTask(ActiveRun& run, int task, TiState to,
+                              EventKind kind = EventKind::kTaskState)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status TransitionRun(ActiveRun& run, RunState to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A run was created in `run.state` (an event with an empty from_state).
+  absl::Status EmitRunCreated(ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Emits an event that is not a state change (lease lost, wait timeout, deadline miss).
+  absl::Status Emit(Event e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Event RunEvent(const ActiveRun& run, EventKind kind) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Event TaskEvent(const ActiveRun& run, int task, EventKind kind) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status StartRunIfAllowed(ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status OnTaskSucceeded(ActiveRun& run, int task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -194,6 +229,13 @@ class Scheduler {
   absl::StatusOr<v1::Assignment> MakeAssignment(ActiveRun& run, int task, int64_t attempt_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReloadAfterStoreFailure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Commits `tx`, timing it for the observer; on success hands the pending events to the
+  // listeners' OnCommitted; on failure drops them.
+  absl::Status CommitEvents(store::Transaction& tx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Deadlines (timers.cc): sets the deadlines of `run` whose anchor is known and not yet set (at
+  // creation; run_start anchors when the run starts); fires those that have passed, once.
+  void ComputeDeadlines(ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status FireDeadlines(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues a Cancel for attempt_id to `worker` (sent after the next commit), if it is connected.
   void QueueCancel(const std::string& worker, int64_t attempt_id, const std::string& reason)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -241,6 +283,11 @@ class Scheduler {
   void WriteLog(int64_t attempt_id, int64_t offset, const std::string& data);
   std::string LogPath(const std::string& run_id, const std::string& task_id, int try_number) const;
   void TimerLoop();
+  void ProcessTimersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fails the waiting runs whose wait_for timed out (wait_timeout event, tasks upstream_failed).
+  absl::Status TimeOutWaits(const std::vector<std::string>& run_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SampleStateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string db_path_;
   std::unique_ptr<store::Store> store_ ABSL_GUARDED_BY(mu_);
@@ -260,6 +307,10 @@ class Scheduler {
   std::map<std::string, DagSchedule> schedules_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, BackfillState> backfills_ ABSL_GUARDED_BY(mu_);   // running ones
   uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<EventListener*> listeners_ ABSL_GUARDED_BY(mu_);
+  SchedulerObserver* observer_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::vector<Event> pending_events_ ABSL_GUARDED_BY(mu_);   // emitted in the open transaction
+  absl::Time last_sample_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   std::thread timer_thread_;

@@ -6,7 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
+#include "server/sched/deadlines.h"
 #include "server/sched/scheduler.h"
+#include "server/sched/ticks.h"
 #include "spdlog/spdlog.h"
 
 namespace de::sched {
@@ -15,10 +17,6 @@ namespace {
 using common::FromMillis;
 using common::ToMillis;
 
-bool IsActiveState(const std::string& s) {
-  return s == "waiting" || s == "queued" || s == "running";
-}
-
 // Day-aligned ticks read best as dates; others as minutes.
 std::string FormatTick(absl::Time t, absl::TimeZone tz) {
   absl::CivilSecond cs = absl::ToCivilSecond(t, tz);
@@ -26,28 +24,6 @@ std::string FormatTick(absl::Time t, absl::TimeZone tz) {
     return absl::FormatTime("%Y-%m-%d", t, tz);
   }
   return absl::FormatTime("%Y-%m-%dT%H:%M", t, tz);
-}
-
-// Ticks t of `schedule` with from <= t <= to (inclusive_end) or from <= t < to; at most `cap`.
-std::vector<int64_t> TicksIn(const dag::Schedule& schedule, absl::Time from, absl::Time to,
-                             bool inclusive_end, size_t cap, bool* truncated) {
-  std::vector<int64_t> out;
-  *truncated = false;
-  absl::Time t = schedule.IsTick(from) ? from : schedule.Next(from);
-  while (inclusive_end ? t <= to : t < to) {
-    if (out.size() >= cap) {
-      *truncated = true;
-      break;
-    }
-    out.push_back(ToMillis(t));
-    t = schedule.Next(t);
-  }
-  return out;
-}
-
-std::string NewRunId(const std::string& dag_id, const std::string& type, absl::Time logical) {
-  return absl::StrCat(dag_id, "__", type, "__",
-                      absl::FormatTime("%Y%m%dT%H%M%SZ", logical, absl::UTCTimeZone()));
 }
 
 }  // namespace
@@ -72,59 +48,59 @@ absl::StatusOr<Scheduler::ActiveRun*> Scheduler::CreateRun(
   row.dag_id = dag_id;
   row.dag_version = version;
   row.run_type = run_type;
-  row.state = spec->wait_for.empty() ? "queued" : "waiting";
+  row.state = Name(spec->wait_for.empty() ? RunState::kQueued : RunState::kWaiting);
   row.logical_date = ToMillis(logical);
   row.interval_start = ToMillis(start);
   row.interval_end = ToMillis(end);
   row.conf = conf;
   row.backfill_id = backfill_id;
   row.created_at = ToMillis(clock_->Now());
+  if (spec->sla) row.deadline_at = DeadlineAt(*spec->sla, row);   // stored with the run
   DE_RETURN_IF_ERROR(store_->InsertRun(row));
   for (const auto& t : spec->tasks) {
     store::TaskInstanceRow ti;
     ti.run_id = run_id;
     ti.task_id = t.id;
-    ti.state = "scheduled";
+    ti.state = Name(TiState::kScheduled);
     ti.max_tries = t.retry.retries + 1;
+    if (t.deadline) ti.deadline_at = DeadlineAt(*t.deadline, row);
     DE_RETURN_IF_ERROR(store_->InsertTaskInstance(ti));
   }
   DE_RETURN_IF_ERROR(LoadRun(row));
   ActiveRun* run = FindRun(run_id);
-  if (run->row.state == "waiting") {
+  DE_RETURN_IF_ERROR(EmitRunCreated(*run));
+  if (run->state == RunState::kWaiting) {
     std::vector<std::string> missing;
     DE_ASSIGN_OR_RETURN(bool ok, WaitsSatisfied(run->row, *spec, &missing));
     if (ok) {
-      run->row.state = "queued";
-      DE_RETURN_IF_ERROR(store_->UpdateRun(run->row));
+      run->wait_deadline = absl::InfiniteFuture();
+      DE_RETURN_IF_ERROR(TransitionRun(*run, RunState::kQueued));
     } else {
       spdlog::info("dag={} run={} waiting: {}", dag_id, run_id, absl::StrJoin(missing, "; "));
     }
   }
   DE_RETURN_IF_ERROR(StartRunIfAllowed(*run));
-  spdlog::info("dag={} run={} created ({}, {})", dag_id, run_id, run_type, run->row.state);
   return run;
 }
 
 absl::Status Scheduler::CancelActiveRun(ActiveRun& run, const std::string& reason) {
   // Set first: ending the last running attempt may be what finishes the run.
-  if (IsActiveState(run.row.state)) run.row.reason = reason;
+  if (IsActive(run.state)) run.row.reason = reason;
   for (size_t i = 0; i < run.tasks.size(); ++i) {
     TaskState& ts = run.tasks[i];
     if (ts.attempt_id != 0) {
       auto it = inflight_.find(ts.attempt_id);
       if (it != inflight_.end()) QueueCancel(it->second.worker, ts.attempt_id, reason);
       DE_RETURN_IF_ERROR(EndAttempt(ts.attempt_id, "cancelled", std::nullopt, reason, {}));
-    } else if (ts.row.state == "scheduled" || ts.row.state == "queued" ||
-               ts.row.state == "up_for_retry") {
+    } else if (ts.state == TiState::kScheduled || ts.state == TiState::kQueued ||
+               ts.state == TiState::kUpForRetry) {
       retry_due_.erase({run.row.run_id, static_cast<int>(i)});
-      DE_RETURN_IF_ERROR(SetTaskState(run, static_cast<int>(i), "cancelled"));
+      DE_RETURN_IF_ERROR(TransitionTask(run, static_cast<int>(i), TiState::kCancelled));
     }
   }
-  if (IsActiveState(run.row.state)) {
-    run.row.state = "cancelled";
+  if (IsActive(run.state)) {
     run.row.reason = reason;
-    run.row.ended_at = ToMillis(clock_->Now());
-    DE_RETURN_IF_ERROR(store_->UpdateRun(run.row));
+    DE_RETURN_IF_ERROR(TransitionRun(run, RunState::kCancelled));
     DE_RETURN_IF_ERROR(PromoteQueuedRuns(run.row.dag_id));
   }
   return absl::OkStatus();
@@ -214,7 +190,7 @@ absl::Status Scheduler::CreateScheduledRuns() {
       int active = 0;
       for (const auto& [id, r] : runs_) {
         active += r->row.dag_id == dag_id && r->row.run_type != "backfill" &&
-                  IsActiveState(r->row.state);
+                  IsActive(r->state);
       }
       if (active >= spec.max_active_runs) break;   // a finishing run sets next_due again
       DE_ASSIGN_OR_RETURN(auto existing, store_->FindIntervalRun(dag_id, ToMillis(iv.start)));
@@ -295,7 +271,7 @@ absl::StatusOr<bool> Scheduler::WaitsSatisfied(const store::RunRow& run, const d
 absl::Status Scheduler::RecheckWaiters(const std::string& upstream_dag) {
   std::vector<ActiveRun*> waiting;
   for (auto& [id, r] : runs_) {
-    if (r->row.state != "waiting") continue;
+    if (r->state != RunState::kWaiting) continue;
     bool relevant = upstream_dag.empty();
     for (const auto& w : r->dag->wait_for) relevant |= w.dag == upstream_dag;
     if (relevant) waiting.push_back(r.get());
@@ -308,9 +284,8 @@ absl::Status Scheduler::RecheckWaiters(const std::string& upstream_dag) {
     DE_ASSIGN_OR_RETURN(bool ok, WaitsSatisfied(r->row, *r->dag, &missing));
     if (!ok) continue;
     spdlog::info("dag={} run={} waits satisfied", r->row.dag_id, r->row.run_id);
-    r->row.state = "queued";
     r->wait_deadline = absl::InfiniteFuture();
-    DE_RETURN_IF_ERROR(store_->UpdateRun(r->row));
+    DE_RETURN_IF_ERROR(TransitionRun(*r, RunState::kQueued));
     DE_RETURN_IF_ERROR(StartRunIfAllowed(*r));
   }
   return absl::OkStatus();
@@ -331,7 +306,7 @@ absl::Status Scheduler::ClearTasks(const std::string& run_id,
   for (const auto& id : task_ids) {
     auto it = run->index.find(id);
     if (it == run->index.end()) continue;
-    if (run->tasks[it->second].row.state == "running") {
+    if (run->tasks[it->second].state == TiState::kRunning) {
       return absl::FailedPreconditionError(absl::StrCat(
           "task ", id, " of run ", run_id, " is running; wait for it or cancel the run"));
     }
@@ -340,21 +315,24 @@ absl::Status Scheduler::ClearTasks(const std::string& run_id,
     auto it = run->index.find(id);
     if (it == run->index.end()) continue;
     TaskState& ts = run->tasks[it->second];
-    if (ts.row.state == "queued") continue;
+    if (ts.state == TiState::kQueued) continue;
     retry_due_.erase({run_id, it->second});
     ts.row.max_tries = (ts.row.try_number - ts.row.lost_count) + ts.spec->retry.retries + 1;
     ts.row.next_retry_at = 0;
     ts.row.error.clear();
     ts.row.counters.clear();
     ts.row.ended_at = 0;
-    DE_RETURN_IF_ERROR(SetTaskState(*run, it->second, "scheduled"));
+    if (ts.state == TiState::kScheduled) {
+      DE_RETURN_IF_ERROR(store_->UpdateTaskInstance(ts.row));   // fresh tries, same state
+    } else {
+      DE_RETURN_IF_ERROR(TransitionTask(*run, it->second, TiState::kScheduled));
+    }
   }
-  if (!IsActiveState(run->row.state)) {
-    run->row.state = "queued";
+  if (!IsActive(run->state)) {
     run->row.reason.clear();
     run->row.started_at = 0;   // this execution's times; attempts keep the history
     run->row.ended_at = 0;
-    DE_RETURN_IF_ERROR(store_->UpdateRun(run->row));
+    DE_RETURN_IF_ERROR(TransitionRun(*run, RunState::kQueued));
     DE_RETURN_IF_ERROR(StartRunIfAllowed(*run));
   } else {
     DE_RETURN_IF_ERROR(QueueReadyTasks(*run));
@@ -399,8 +377,8 @@ absl::StatusOr<v1::Run> Scheduler::ClearRun(const v1::ClearRunRequest& req) {
     DE_ASSIGN_OR_RETURN(auto tis, store_->ListTaskInstances(req.run_id()));
     std::set<std::string> failed;
     for (const auto& ti : tis) {
-      if (chosen.count(ti.task_id) && (ti.state == "failed" || ti.state == "upstream_failed" ||
-                                       ti.state == "cancelled")) {
+      std::optional<TiState> st = ParseTiState(ti.state);
+      if (chosen.count(ti.task_id) && st && (IsFailedLike(*st) || *st == TiState::kCancelled)) {
         failed.insert(ti.task_id);
       }
     }
@@ -420,212 +398,6 @@ absl::StatusOr<v1::Run> Scheduler::ClearRun(const v1::ClearRunRequest& req) {
   CommitAndFlush(tx, "clear");
   Dispatch();
   return RunToProto(req.run_id());
-}
-
-// ---------------------------------------------------------------------------------------------
-// Backfills.
-
-absl::StatusOr<v1::Backfill> Scheduler::CreateBackfill(const v1::CreateBackfillRequest& req) {
-  absl::MutexLock lock(&mu_);
-  DE_ASSIGN_OR_RETURN(auto d, store_->GetDag(req.dag_id()));
-  if (!d) return absl::NotFoundError(absl::StrCat("no DAG named '", req.dag_id(), "'"));
-  DE_ASSIGN_OR_RETURN(auto spec, LoadDagVersion(req.dag_id(), d->latest_version));
-  if (spec->schedule.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "DAG ", req.dag_id(), " has no schedule: a backfill needs one to know its intervals"));
-  }
-  const std::string rerun = req.rerun().empty() ? "none" : req.rerun();
-  if (rerun != "none" && rerun != "failed" && rerun != "all") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--rerun must be none, failed or all, not '", rerun, "'"));
-  }
-  if (req.to_ms() < req.from_ms()) {
-    return absl::InvalidArgumentError("backfill range is empty: --to is before --from");
-  }
-  DE_ASSIGN_OR_RETURN(auto schedule, dag::Schedule::Parse(spec->schedule, spec->timezone));
-  bool truncated = false;
-  std::vector<int64_t> dates =
-      TicksIn(schedule, FromMillis(req.from_ms()), FromMillis(req.to_ms()), true,
-              options_.max_backfill_intervals, &truncated);
-  if (truncated) {
-    return absl::InvalidArgumentError(absl::StrCat("backfill range has more than ",
-                                                   options_.max_backfill_intervals,
-                                                   " intervals; split it"));
-  }
-  if (req.reverse()) std::reverse(dates.begin(), dates.end());
-  store::BackfillRow row;
-  row.dag_id = req.dag_id();
-  row.dag_version = d->latest_version;
-  row.from_date = req.from_ms();
-  row.to_date = req.to_ms();
-  row.rerun = rerun;
-  row.reverse = req.reverse();
-  row.max_active = req.max_active() > 0 ? req.max_active() : spec->max_active_runs;
-  row.conf = std::map<std::string, std::string>(req.conf().begin(), req.conf().end());
-  row.total = static_cast<int>(dates.size());
-  row.created_at = ToMillis(clock_->Now());
-  if (req.dry_run()) {
-    row.state = "dry_run";
-    DE_ASSIGN_OR_RETURN(v1::Backfill out, BackfillToProto(row));
-    for (int64_t t : dates) out.add_logical_dates_ms(t);
-    return out;
-  }
-  const std::string base = NewRunId(req.dag_id(), "backfill", clock_->Now());
-  row.backfill_id = base;
-  for (int n = 2;; ++n) {
-    DE_ASSIGN_OR_RETURN(auto existing, store_->GetBackfill(row.backfill_id));
-    if (!existing) break;
-    row.backfill_id = absl::StrCat(base, "_", n);
-  }
-  row.state = "running";
-  store::Transaction tx(store_->db());
-  DE_RETURN_IF_ERROR(tx.status());
-  DE_RETURN_IF_ERROR(store_->InsertBackfill(row));
-  BackfillState& state = backfills_[row.backfill_id];
-  state.row = row;
-  state.dates = std::move(dates);
-  state.spec = spec;
-  state.schedule = std::make_shared<const dag::Schedule>(std::move(schedule));
-  absl::Status st = ProgressBackfill(state);
-  if (!st.ok()) {
-    ReloadAfterStoreFailure();
-    return st;
-  }
-  const std::string id = row.backfill_id;
-  spdlog::info("dag={} backfill={} created: {} intervals, rerun {}, max_active {}", req.dag_id(),
-               id, row.total, rerun, row.max_active);
-  CommitAndFlush(tx, "backfill");
-  Dispatch();
-  DE_ASSIGN_OR_RETURN(auto stored, store_->GetBackfill(id));
-  return BackfillToProto(*stored);
-}
-
-absl::Status Scheduler::ProgressBackfills() {
-  for (auto& [id, b] : backfills_) DE_RETURN_IF_ERROR(ProgressBackfill(b));
-  return absl::OkStatus();
-}
-
-absl::Status Scheduler::ProgressBackfill(BackfillState& b) {
-  if (b.row.state != "running") return absl::OkStatus();
-  const dag::DagSpec& spec = *b.spec;
-  auto active_count = [&] {
-    int n = 0;
-    for (const auto& [id, r] : runs_) {
-      n += r->row.backfill_id == b.row.backfill_id && IsActiveState(r->row.state);
-    }
-    return n;
-  };
-  int active = active_count();
-  const int before = b.row.cursor;
-  while (b.row.cursor < b.row.total && active < b.row.max_active) {
-    const absl::Time t = FromMillis(b.dates[b.row.cursor]);
-    DE_ASSIGN_OR_RETURN(auto existing, store_->FindIntervalRun(b.row.dag_id, ToMillis(t)));
-    if (existing) {
-      const bool is_active = FindRun(existing->run_id) != nullptr;
-      const bool redo = !is_active && (b.row.rerun == "all" ||
-                                       (b.row.rerun == "failed" && (existing->state == "failed" ||
-                                                                    existing->state == "cancelled")));
-      if (redo) {
-        DE_RETURN_IF_ERROR(store_->SetRunBackfill(existing->run_id, b.row.backfill_id));
-        std::set<std::string> all;
-        for (const auto& task : spec.tasks) all.insert(task.id);
-        DE_RETURN_IF_ERROR(ClearTasks(existing->run_id, all));
-        ++active;
-      } else {
-        ++b.row.kept;
-      }
-    } else {
-      dag::DataInterval iv = b.schedule->IntervalStartingAt(t);
-      DE_RETURN_IF_ERROR(CreateRun(b.row.dag_id, b.row.dag_version, "backfill", t, iv.start,
-                                   iv.end, b.row.conf, b.row.backfill_id)
-                             .status());
-      ++active;
-    }
-    ++b.row.cursor;
-  }
-  if (b.row.cursor == b.row.total && active_count() == 0) {
-    DE_ASSIGN_OR_RETURN(auto states, store_->BackfillRunStates(b.row.backfill_id));
-    b.row.state = (states["failed"] + states["cancelled"]) > 0 ? "failed" : "success";
-    b.row.ended_at = ToMillis(clock_->Now());
-    spdlog::info("backfill={} finished: {}", b.row.backfill_id, b.row.state);
-  }
-  if (b.row.cursor != before || b.row.state != "running") {
-    DE_RETURN_IF_ERROR(store_->UpdateBackfill(b.row));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<v1::Backfill> Scheduler::BackfillToProto(const store::BackfillRow& row) {
-  v1::Backfill out;
-  out.set_backfill_id(row.backfill_id);
-  out.set_dag_id(row.dag_id);
-  out.set_from_ms(row.from_date);
-  out.set_to_ms(row.to_date);
-  out.set_rerun(row.rerun);
-  out.set_reverse(row.reverse);
-  out.set_max_active(row.max_active);
-  out.set_state(row.state);
-  out.set_created_at_ms(row.created_at);
-  out.set_ended_at_ms(row.ended_at);
-  out.set_total(row.total);
-  for (const auto& [k, v] : row.conf) (*out.mutable_conf())[k] = v;
-  if (!row.backfill_id.empty()) {
-    DE_ASSIGN_OR_RETURN(auto states, store_->BackfillRunStates(row.backfill_id));
-    for (const auto& [state, n] : states) (*out.mutable_runs_by_state())[state] = n;
-  }
-  if (row.kept > 0) (*out.mutable_runs_by_state())["kept"] = row.kept;
-  if (row.total - row.cursor > 0 && row.state != "dry_run") {
-    (*out.mutable_runs_by_state())["pending"] = row.total - row.cursor;
-  }
-  return out;
-}
-
-absl::StatusOr<v1::ListBackfillsResponse> Scheduler::ListBackfills(const std::string& dag_id) {
-  absl::MutexLock lock(&mu_);
-  v1::ListBackfillsResponse resp;
-  DE_ASSIGN_OR_RETURN(auto rows, store_->ListBackfills(dag_id));
-  for (const auto& r : rows) {
-    DE_ASSIGN_OR_RETURN(*resp.add_backfills(), BackfillToProto(r));
-  }
-  return resp;
-}
-
-absl::StatusOr<v1::Backfill> Scheduler::GetBackfill(const std::string& backfill_id) {
-  absl::MutexLock lock(&mu_);
-  DE_ASSIGN_OR_RETURN(auto row, store_->GetBackfill(backfill_id));
-  if (!row) return absl::NotFoundError(absl::StrCat("no backfill '", backfill_id, "'"));
-  return BackfillToProto(*row);
-}
-
-absl::StatusOr<v1::Backfill> Scheduler::CancelBackfill(const std::string& backfill_id) {
-  absl::MutexLock lock(&mu_);
-  auto it = backfills_.find(backfill_id);
-  if (it == backfills_.end()) {
-    DE_ASSIGN_OR_RETURN(auto row, store_->GetBackfill(backfill_id));
-    if (!row) return absl::NotFoundError(absl::StrCat("no backfill '", backfill_id, "'"));
-    return absl::FailedPreconditionError(
-        absl::StrCat("backfill ", backfill_id, " has already finished (", row->state, ")"));
-  }
-  store::Transaction tx(store_->db());
-  DE_RETURN_IF_ERROR(tx.status());
-  BackfillState& b = it->second;
-  b.row.state = "cancelled";
-  b.row.ended_at = ToMillis(clock_->Now());
-  absl::Status st = store_->UpdateBackfill(b.row);
-  for (auto& [id, r] : runs_) {
-    if (!st.ok()) break;
-    if (r->row.backfill_id == backfill_id && IsActiveState(r->row.state)) {
-      st = CancelActiveRun(*r, "backfill cancelled");
-    }
-  }
-  if (!st.ok()) {
-    ReloadAfterStoreFailure();
-    return st;
-  }
-  store::BackfillRow row = b.row;
-  CommitAndFlush(tx, "cancel backfill");
-  Dispatch();
-  return BackfillToProto(row);
 }
 
 }  // namespace de::sched

@@ -67,7 +67,8 @@ std::map<std::string, int64_t> CountersFromJson(const std::string& json) {
 
 constexpr char kRunCols[] =
     "run_id, dag_id, dag_version, run_type, state, logical_date, interval_start, interval_end, "
-    "conf, reason, backfill_id, created_at, started_at, ended_at";
+    "conf, reason, backfill_id, created_at, started_at, ended_at, deadline_at, "
+    "deadline_missed_at";
 
 RunRow ReadRun(const Stmt& s) {
   RunRow r;
@@ -85,6 +86,8 @@ RunRow ReadRun(const Stmt& s) {
   r.created_at = s.Int(11);
   r.started_at = s.Int(12);
   r.ended_at = s.Int(13);
+  r.deadline_at = s.Int(14);
+  r.deadline_missed_at = s.Int(15);
   return r;
 }
 
@@ -122,6 +125,8 @@ TaskInstanceRow ReadTaskInstance(const Stmt& s) {
   t.worker = s.Text(10);
   t.error = s.Text(11);
   t.counters = CountersFromJson(s.Text(12));
+  t.deadline_at = s.Int(13);
+  t.deadline_missed_at = s.Int(14);
   return t;
 }
 
@@ -238,7 +243,7 @@ absl::StatusOr<int> Store::DeleteDag(const std::string& dag_id) {
 
 absl::Status Store::InsertRun(const RunRow& r) {
   return db_->Cached(absl::StrCat("INSERT INTO runs(", kRunCols,
-                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
       .Bind(1, r.run_id)
       .Bind(2, r.dag_id)
       .Bind(3, r.dag_version)
@@ -253,17 +258,21 @@ absl::Status Store::InsertRun(const RunRow& r) {
       .Bind(12, r.created_at)
       .BindOptional(13, r.started_at)
       .BindOptional(14, r.ended_at)
+      .BindOptional(15, r.deadline_at)
+      .BindOptional(16, r.deadline_missed_at)
       .Run();
 }
 
 absl::Status Store::UpdateRun(const RunRow& r) {
-  return db_->Cached("UPDATE runs SET state = ?, reason = ?, started_at = ?, ended_at = ? "
-                     "WHERE run_id = ?")
+  return db_->Cached("UPDATE runs SET state = ?, reason = ?, started_at = ?, ended_at = ?, "
+                     "deadline_at = ?, deadline_missed_at = ? WHERE run_id = ?")
       .Bind(1, r.state)
       .Bind(2, r.reason)
       .BindOptional(3, r.started_at)
       .BindOptional(4, r.ended_at)
-      .Bind(5, r.run_id)
+      .BindOptional(5, r.deadline_at)
+      .BindOptional(6, r.deadline_missed_at)
+      .Bind(7, r.run_id)
       .Run();
 }
 
@@ -298,10 +307,22 @@ absl::StatusOr<std::vector<RunRow>> Store::ListUnfinishedRuns() {
   return CollectRows(s, ReadRun);
 }
 
+absl::StatusOr<std::map<std::string, int64_t>> Store::LastSuccessTimes() {
+  Stmt& s = db_->Cached(
+      "SELECT dag_id, max(ended_at) FROM runs WHERE state = 'success' GROUP BY dag_id");
+  std::map<std::string, int64_t> out;
+  DE_ASSIGN_OR_RETURN(auto rows, CollectRows(s, [](const Stmt& st) {
+                        return std::make_pair(st.Text(0), st.Int(1));
+                      }));
+  for (auto& [dag, at] : rows) out[dag] = at;
+  return out;
+}
+
 absl::Status Store::InsertTaskInstance(const TaskInstanceRow& t) {
   return db_->Cached("INSERT INTO task_instances(run_id, task_id, state, try_number, max_tries, "
                      "lost_count, next_retry_at, queued_at, started_at, ended_at, worker, error, "
-                     "counters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                     "counters, deadline_at, deadline_missed_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .Bind(1, t.run_id)
       .Bind(2, t.task_id)
       .Bind(3, t.state)
@@ -315,14 +336,16 @@ absl::Status Store::InsertTaskInstance(const TaskInstanceRow& t) {
       .Bind(11, t.worker)
       .Bind(12, t.error)
       .Bind(13, CountersToJson(t.counters))
+      .BindOptional(14, t.deadline_at)
+      .BindOptional(15, t.deadline_missed_at)
       .Run();
 }
 
 absl::Status Store::UpdateTaskInstance(const TaskInstanceRow& t) {
   return db_->Cached("UPDATE task_instances SET state = ?, try_number = ?, max_tries = ?, "
                      "lost_count = ?, next_retry_at = ?, queued_at = ?, started_at = ?, "
-                     "ended_at = ?, worker = ?, error = ?, counters = ? "
-                     "WHERE run_id = ? AND task_id = ?")
+                     "ended_at = ?, worker = ?, error = ?, counters = ?, deadline_at = ?, "
+                     "deadline_missed_at = ? WHERE run_id = ? AND task_id = ?")
       .Bind(1, t.state)
       .Bind(2, t.try_number)
       .Bind(3, t.max_tries)
@@ -334,16 +357,18 @@ absl::Status Store::UpdateTaskInstance(const TaskInstanceRow& t) {
       .Bind(9, t.worker)
       .Bind(10, t.error)
       .Bind(11, CountersToJson(t.counters))
-      .Bind(12, t.run_id)
-      .Bind(13, t.task_id)
+      .BindOptional(12, t.deadline_at)
+      .BindOptional(13, t.deadline_missed_at)
+      .Bind(14, t.run_id)
+      .Bind(15, t.task_id)
       .Run();
 }
 
 absl::StatusOr<std::vector<TaskInstanceRow>> Store::ListTaskInstances(const std::string& run_id) {
   Stmt& s = db_->Cached(
       "SELECT run_id, task_id, state, try_number, max_tries, lost_count, next_retry_at, "
-      "queued_at, started_at, ended_at, worker, error, counters FROM task_instances "
-      "WHERE run_id = ? ORDER BY rowid");
+      "queued_at, started_at, ended_at, worker, error, counters, deadline_at, "
+      "deadline_missed_at FROM task_instances WHERE run_id = ? ORDER BY rowid");
   s.Bind(1, run_id);
   return CollectRows(s, ReadTaskInstance);
 }

@@ -46,6 +46,8 @@ struct RunRow {
   int64_t created_at = 0;
   int64_t started_at = 0;
   int64_t ended_at = 0;
+  int64_t deadline_at = 0;          // 0 = none (yet)
+  int64_t deadline_missed_at = 0;   // 0 = not missed
 };
 
 struct TaskInstanceRow {
@@ -62,6 +64,8 @@ struct TaskInstanceRow {
   std::string worker;
   std::string error;
   std::map<std::string, int64_t> counters;
+  int64_t deadline_at = 0;          // 0 = none (yet)
+  int64_t deadline_missed_at = 0;   // 0 = not missed
 };
 
 struct AttemptRow {
@@ -126,13 +130,16 @@ class Store {
 
   // Runs.
   absl::Status InsertRun(const RunRow& row);
-  absl::Status UpdateRun(const RunRow& row);   // state, reason, started_at, ended_at
+  // state, reason, started_at, ended_at, deadline_at, deadline_missed_at
+  absl::Status UpdateRun(const RunRow& row);
   absl::StatusOr<std::optional<RunRow>> GetRun(const std::string& run_id);
   absl::StatusOr<bool> RunExists(const std::string& run_id);
   // Newest first (by logical date, then creation).
   absl::StatusOr<std::vector<RunRow>> ListRuns(const std::string& dag_id, const std::string& state,
                                                int limit);
   absl::StatusOr<std::vector<RunRow>> ListUnfinishedRuns();
+  // Per DAG: when its latest successful run ended (ms).
+  absl::StatusOr<std::map<std::string, int64_t>> LastSuccessTimes();
 
   // The scheduled-or-backfill run of `dag_id` for the interval starting at `logical_date`.
   absl::StatusOr<std::optional<RunRow>> FindIntervalRun(const std::string& dag_id,

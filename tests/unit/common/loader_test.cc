@@ -70,13 +70,15 @@ TEST(LoaderTest, DesignDailyExample) {
   EXPECT_EQ(d.max_active_runs, 4);
   EXPECT_EQ(d.max_active_tasks, 64);
   EXPECT_EQ(d.params, (std::map<std::string, std::string>{{"raw_dir", "data/raw"}}));
-  EXPECT_EQ(d.sla, absl::Hours(2));
+  ASSERT_TRUE(d.sla.has_value());
+  EXPECT_EQ(d.sla->within, absl::Hours(2));
+  EXPECT_EQ(d.sla->after, dag::DeadlineAnchor::kIntervalEnd);
   EXPECT_EQ(d.source, "flights_daily.yaml");
   EXPECT_EQ(d.yaml, text);
   ASSERT_EQ(d.alerts.size(), 2u);
-  EXPECT_THAT(d.alerts[0].on, ElementsAre("failure", "sla_miss", "wait_timeout"));
+  EXPECT_THAT(d.alerts[0].on, ElementsAre("failure", "deadline_miss", "wait_timeout"));
   EXPECT_EQ(d.alerts[0].webhook, "http://127.0.0.1:9099/hooks/de");
-  EXPECT_EQ(d.alerts[0].format, "");
+  EXPECT_EQ(d.alerts[0].channel(), "webhook");
   EXPECT_THAT(d.alerts[0].command, IsEmpty());
   EXPECT_EQ(d.alerts[0].loc.line, 12);
   EXPECT_EQ(d.alerts[0].loc.column, 5);
@@ -259,7 +261,7 @@ tasks:
 )"),
               ElementsAre("t.yaml:2:1: unknown top-level key 'schedual' (did you mean 'schedule'?)",
                           "t.yaml:3:13: unknown defaults key 'retry' (did you mean 'retries'?)",
-                          "t.yaml:5:5: alert needs a webhook or a command",
+                          "t.yaml:5:5: alert needs a channel: webhook, slack, pagerduty or command",
                           "t.yaml:6:5: unknown alert key 'webhok' (did you mean 'webhook'?)",
                           "t.yaml:9:5: unknown wait_for key 'windw' (did you mean 'window'?)",
                           "t.yaml:13:5: unknown task key 'retires' (did you mean 'retries'?)",
@@ -514,7 +516,8 @@ tasks:
 )"),
               ElementsAre("t.yaml:4:8: unknown template variable 'dss' (did you mean 'ds'?)",
                           "t.yaml:6:19: unknown alert event 'falure' (did you mean 'failure'?); "
-                          "known: failure, sla_miss, wait_timeout, success, retry",
+                          "known: failure, task_failure, retry, success, recovered, deadline_miss, "
+                          "wait_timeout, lease_lost",
                           "t.yaml:7:21: unknown param 'nope' in '{{ params.nope }}'",
                           "t.yaml:12:35: unknown template variable 'run' (did you mean "
                           "'run_id'?)",
@@ -529,7 +532,6 @@ TEST(LoaderTest, AlertsAndWaitFor) {
   EXPECT_THAT(Errors(R"(dag: x
 alerts:
   - webhook: http://x
-    format: teams
   - on: failure
     command: []
 wait_for:
@@ -537,20 +539,104 @@ wait_for:
     window: weekly
 tasks: [{id: a, type: noop}]
 )"),
-              ElementsAre("t.yaml:3:5: alert is missing 'on' (a list of failure, sla_miss, "
-                          "wait_timeout, success, retry)",
-                          "t.yaml:4:13: alert format must be 'slack' (or omitted for plain JSON), "
-                          "got 'teams'",
-                          "t.yaml:6:14: alert command must be a non-empty list (argv)",
-                          "t.yaml:8:5: wait_for entry is missing 'dag'",
-                          "t.yaml:8:11: task id 'Bad' must match [a-z0-9_-]+",
-                          "t.yaml:9:13: window must be 'interval' or {from: -7d, to: 0d}"));
-  DagSpec d = MustLoad(
-      "dag: x\nalerts: [{on: success, webhook: 'http://h', format: slack}]\n"
-      "tasks: [{id: a, type: noop}]\n");
-  ASSERT_EQ(d.alerts.size(), 1u);
-  EXPECT_THAT(d.alerts[0].on, ElementsAre("success"));
-  EXPECT_EQ(d.alerts[0].format, "slack");
+              ElementsAre("t.yaml:3:5: alert is missing 'on' (a list of failure, task_failure, "
+                          "retry, success, recovered, deadline_miss, wait_timeout, lease_lost)",
+                          "t.yaml:5:14: alert command must be a non-empty list (argv)",
+                          "t.yaml:7:5: wait_for entry is missing 'dag'",
+                          "t.yaml:7:11: task id 'Bad' must match [a-z0-9_-]+",
+                          "t.yaml:8:13: window must be 'interval' or {from: -7d, to: 0d}"));
+}
+
+TEST(LoaderTest, AlertChannels) {
+  DagSpec d = MustLoad(R"(dag: x
+alerts:
+  - on: [failure, recovered]
+    slack: "${SLACK_URL}"
+  - on: [failure, recovered, failure]
+    pagerduty: { routing_key: "${PD_KEY}", url: "http://127.0.0.1:1/v2/enqueue" }
+  - on: [task_failure, retry, lease_lost]
+    webhook: { url: "http://127.0.0.1:2/h", headers: { Authorization: "Bearer ${TOKEN}" } }
+  - on: [deadline_miss, wait_timeout, success]
+    command: [notify, "{{ dag }}", "{{ run_id }}"]
+tasks: [{id: a, type: noop}]
+)");
+  ASSERT_EQ(d.alerts.size(), 4u);
+  EXPECT_EQ(d.alerts[0].channel(), "slack");
+  EXPECT_EQ(d.alerts[0].slack, "${SLACK_URL}");
+  EXPECT_EQ(d.alerts[1].channel(), "pagerduty");
+  EXPECT_THAT(d.alerts[1].on, ElementsAre("failure", "recovered"));   // duplicates dropped
+  EXPECT_EQ(d.alerts[1].pagerduty_routing_key, "${PD_KEY}");
+  EXPECT_EQ(d.alerts[1].pagerduty_url, "http://127.0.0.1:1/v2/enqueue");
+  EXPECT_EQ(d.alerts[2].channel(), "webhook");
+  EXPECT_EQ(d.alerts[2].webhook, "http://127.0.0.1:2/h");
+  EXPECT_EQ(d.alerts[2].headers,
+            (std::map<std::string, std::string>{{"Authorization", "Bearer ${TOKEN}"}}));
+  EXPECT_EQ(d.alerts[3].channel(), "command");
+  EXPECT_THAT(d.alerts[3].command, ElementsAre("notify", "{{ dag }}", "{{ run_id }}"));
+}
+
+TEST(LoaderTest, AlertOldSpellingsNameTheNewOnes) {
+  EXPECT_THAT(Errors("dag: x\nalerts: [{on: [sla_miss], webhook: 'http://h'}]\n"
+                     "tasks: [{id: a, type: noop}]\n"),
+              ElementsAre("t.yaml:2:16: alert event 'sla_miss' was renamed: write "
+                          "'deadline_miss'"));
+  EXPECT_THAT(Errors("dag: x\nalerts: [{on: success, webhook: 'http://h', format: slack}]\n"
+                     "tasks: [{id: a, type: noop}]\n"),
+              ElementsAre("t.yaml:2:53: alert 'format' was replaced: write 'slack: URL' instead "
+                          "of 'webhook: URL' with 'format: slack'"));
+}
+
+TEST(LoaderTest, AlertChannelErrors) {
+  EXPECT_THAT(Errors(R"(dag: x
+alerts:
+  - on: [failure]
+  - on: [failure]
+    slack: http://s
+    webhook: http://w
+  - on: [failure]
+    pagerduty: { url: "http://p" }
+  - on: [failure]
+    pagerduty: KEY
+  - on: [failure]
+    webhook: { headers: { "Bad Name": x } }
+  - on: [failure]
+    webhook: { url: http://w, header: {} }
+  - on: [failure]
+    slack: [a]
+tasks: [{id: a, type: noop}]
+)"),
+              ElementsAre("t.yaml:3:5: alert needs a channel: webhook, slack, pagerduty or command",
+                          "t.yaml:4:5: alert has more than one channel; write one alert entry per "
+                          "channel (webhook, slack, pagerduty or command)",
+                          "t.yaml:8:16: pagerduty needs a routing_key (e.g. \"${PD_ROUTING_KEY}\")",
+                          "t.yaml:10:16: pagerduty must be a mapping {routing_key: ..., url: ...}",
+                          "t.yaml:12:14: webhook needs a url",
+                          "t.yaml:12:27: invalid header name 'Bad Name'",
+                          "t.yaml:14:31: unknown webhook key 'header' (did you mean 'headers'?)",
+                          "t.yaml:16:12: slack (an incoming-webhook URL) must be a string",
+                          "t.yaml:16:12: slack must be an incoming-webhook URL"));
+}
+
+TEST(LoaderTest, AlertsFile) {
+  AlertsLoadResult r = LoadAlertsFile(R"(- on: [failure]
+  webhook: http://127.0.0.1:9/h
+- on: [recovered]
+  command: [echo, "{{ dag }}"]
+)",
+                                      "alerts.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].ToString();
+  ASSERT_EQ(r.alerts.size(), 2u);
+  EXPECT_EQ(r.alerts[0].webhook, "http://127.0.0.1:9/h");
+  EXPECT_THAT(r.alerts[1].command, ElementsAre("echo", "{{ dag }}"));
+  AlertsLoadResult bad = LoadAlertsFile("- on: [sla_miss]\n  slack: http://s\n", "a.yaml");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].ToString(),
+            "a.yaml:1:8: alert event 'sla_miss' was renamed: write 'deadline_miss'");
+  EXPECT_TRUE(bad.alerts.empty());
+  AlertsLoadResult not_list = LoadAlertsFile("on: failure\n", "a.yaml");
+  ASSERT_EQ(not_list.errors.size(), 1u);
+  EXPECT_EQ(not_list.errors[0].ToString(),
+            "a.yaml:1:1: an alerts file must be a list of alerts (each with 'on' and a channel)");
 }
 
 TEST(LoaderTest, TasksMustBeNonEmpty) {
