@@ -15,6 +15,8 @@
 #include "common/logging.h"
 #include "common/version.h"
 #include "server/api/services.h"
+#include "server/http/http_server.h"
+#include "server/metrics/metrics.h"
 #include "server/sched/scheduler.h"
 #include "server/store/store.h"
 #include "spdlog/spdlog.h"
@@ -26,6 +28,8 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
 
   --home DIR           state folder: SQLite database, task logs (env DE_HOME; default ./de-home)
   --listen HOST:PORT   gRPC address (default 127.0.0.1:7070; port 0 picks a free port)
+  --http HOST:PORT     HTTP address for /metrics (default 127.0.0.1:9464; port 0 picks a free
+                       port; '' turns HTTP and metrics off)
   --lease DURATION     an attempt not heartbeated for this long is lost and retried (default 10s)
   --heartbeat DURATION how often workers heartbeat (default 2s)
   --pool NAME=SLOTS    cap a pool at SLOTS running tasks (repeatable; unlisted pools are uncapped)
@@ -33,7 +37,8 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
   --log-level LEVEL    trace debug info warn error (default info)
   --version
 
-The address actually bound is written to DIR/scheduler.addr once the server accepts calls.
+The address actually bound is written to DIR/scheduler.addr once the server accepts calls, and
+the HTTP address to DIR/http.addr.
 )";
 
 bool IsLoopback(const std::string& addr) {
@@ -60,6 +65,7 @@ int Main(int argc, char** argv) {
   const char* env_home = std::getenv("DE_HOME");
   std::string home = env_home ? env_home : "./de-home";
   std::string listen = "127.0.0.1:7070";
+  std::string http_listen = "127.0.0.1:9464";
   std::string log_format = "text", log_level = "info";
   sched::SchedulerOptions opts;
   for (int i = 1; i < argc; ++i) {
@@ -78,6 +84,7 @@ int Main(int argc, char** argv) {
       return 0;
     } else if (a == "--home" && value(&home)) {
     } else if (a == "--listen" && value(&listen)) {
+    } else if (a == "--http" && value(&http_listen)) {
     } else if (a == "--log-format" && value(&log_format)) {
     } else if (a == "--log-level" && value(&log_level)) {
     } else if (a == "--pool" && value(&v)) {
@@ -105,6 +112,10 @@ int Main(int argc, char** argv) {
     return Fail(absl::StrCat("refusing to listen on ", listen,
                              ": without TLS and tokens the scheduler only listens on loopback"));
   }
+  if (!http_listen.empty() && !IsLoopback(http_listen)) {
+    return Fail(absl::StrCat("refusing to serve HTTP on ", http_listen,
+                             ": without TLS and tokens the scheduler only listens on loopback"));
+  }
   std::error_code ec;
   std::filesystem::create_directories(home, ec);
   if (ec) return Fail(absl::StrCat("cannot create DE_HOME ", home, ": ", ec.message()));
@@ -113,7 +124,25 @@ int Main(int argc, char** argv) {
 
   auto store = store::Store::Open(home + "/de.db");
   if (!store.ok()) return Fail(std::string(store.status().message()));
+  auto last_success = (*store)->LastSuccessTimes();
+  if (!last_success.ok()) return Fail(std::string(last_success.status().message()));
+  // Metrics exist only with the HTTP listener that serves them; both outlive the scheduler.
+  std::unique_ptr<metrics::Metrics> metrics;
+  http::HttpServer http_server;
   sched::Scheduler scheduler(std::move(*store), common::SystemClock::Get(), opts);
+  if (!http_listen.empty()) {
+    metrics = std::make_unique<metrics::Metrics>();
+    metrics->SetLastSuccess(*last_success);
+    scheduler.AddEventListener(metrics.get());
+    scheduler.SetObserver(metrics.get());
+    metrics::Metrics* m = metrics.get();
+    http_server.Route("/metrics", [m] {
+      http::Response r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = m->Render();
+      return r;
+    });
+  }
   if (absl::Status st = scheduler.Recover(); !st.ok()) {
     return Fail(absl::StrCat("cannot resume from ", home, "/de.db: ", st.message()));
   }
@@ -131,13 +160,27 @@ int Main(int argc, char** argv) {
   std::string host = listen.substr(0, listen.rfind(':'));
   std::string bound = absl::StrCat(host, ":", port);
 
-  scheduler.Start();
-  {
-    std::string tmp = home + "/scheduler.addr.tmp";
-    std::ofstream(tmp) << bound << "\n";
-    std::filesystem::rename(tmp, home + "/scheduler.addr", ec);
+  std::string http_bound;
+  if (!http_listen.empty()) {
+    auto b = http_server.Start(http_listen);
+    if (!b.ok()) {
+      server->Shutdown();
+      return Fail(std::string(b.status().message()));
+    }
+    http_bound = *b;
+    scheduler.SampleState();
   }
-  spdlog::info("de-scheduler {} listening on {} (home {})", common::Version(), bound, home);
+  scheduler.Start();
+  auto publish = [&](const std::string& name, const std::string& value) {
+    std::string tmp = home + "/" + name + ".tmp";
+    std::ofstream(tmp) << value << "\n";
+    std::filesystem::rename(tmp, home + "/" + name, ec);
+  };
+  std::filesystem::remove(home + "/http.addr", ec);
+  if (!http_bound.empty()) publish("http.addr", http_bound);
+  publish("scheduler.addr", bound);
+  spdlog::info("de-scheduler {} listening on {} (home {}), HTTP {}", common::Version(), bound, home,
+               http_bound.empty() ? "off" : "http://" + http_bound + "/metrics");
 
   std::thread waiter([&] {
     int sig = 0;
@@ -147,10 +190,12 @@ int Main(int argc, char** argv) {
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   });
   server->Wait();
+  http_server.Stop();
   scheduler.Stop();
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   std::filesystem::remove(home + "/scheduler.addr", ec);
+  std::filesystem::remove(home + "/http.addr", ec);
   return 0;
 }
 
