@@ -83,7 +83,7 @@ tasks:
   EXPECT_THAT(text, HasSubstr(R"(de_task_bytes_written_total{dag="m",task="a"} 4096)"));
   EXPECT_THAT(text, HasSubstr(R"(de_runs{dag="m",state="running"} 0)"));
   EXPECT_THAT(text,
-              HasSubstr(R"(de_task_duration_seconds_count{dag="m",state="success",task="b"} 1)"));
+              HasSubstr(R"(de_task_duration_seconds_count{dag="m",state="success"} 2)"));
   EXPECT_THAT(
       text,
       HasSubstr(R"(de_run_duration_seconds_count{dag="m",run_type="manual",state="success"} 1)"));
