@@ -188,6 +188,14 @@ int ShowRun(Context& ctx, const std::string& run_id) {
     out << "conf:         " << absl::StrJoin(sorted, " ", absl::PairFormatter("=")) << "\n";
   }
   if (!run.backfill_id().empty()) out << "backfill:     " << run.backfill_id() << "\n";
+  if (run.deadline_ms() != 0) {
+    out << "deadline:     " << FormatTime(run.deadline_ms())
+        << (run.deadline_missed_at_ms() != 0
+                ? absl::StrCat(" (missed; deadline_miss fired ",
+                               FormatTime(run.deadline_missed_at_ms()), ")")
+                : std::string(run.state() == "success" ? " (met)" : ""))
+        << "\n";
+  }
   if (!run.reason().empty()) out << "reason:       " << run.reason() << "\n";
   if (!run.waiting_on().empty()) {
     out << "waiting on:\n";
@@ -199,6 +207,9 @@ int ShowRun(Context& ctx, const std::string& run_id) {
     std::string state = t.state();
     if (t.state() == "up_for_retry" && t.next_retry_at_ms() != 0) {
       absl::StrAppend(&state, " (next ", FormatClock(t.next_retry_at_ms()), ")");
+    }
+    if (t.deadline_missed_at_ms() != 0) {
+      absl::StrAppend(&state, " (deadline missed ", FormatClock(t.deadline_missed_at_ms()), ")");
     }
     table.AddRow({t.task_id(), t.type(), state, Tries(t),
                   FormatElapsed(t.started_at_ms(), t.ended_at_ms(), now),

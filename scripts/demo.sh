@@ -216,7 +216,7 @@ fi
 section "Start de-scheduler and two de-workers"
 # Background processes run the binaries directly (not the wrapper functions) so that $! is the
 # daemon's own pid, which the EXIT trap signals.
-"$SCHEDULER" --home "$DE_HOME" --listen 127.0.0.1:0 >"$DE_HOME/scheduler.log" 2>&1 &
+"$SCHEDULER" --home "$DE_HOME" --listen 127.0.0.1:0 --http 127.0.0.1:0 >"$DE_HOME/scheduler.log" 2>&1 &
 PIDS+=($!)
 LOGS+=("$DE_HOME/scheduler.log")
 info "de-scheduler --home $DE_HOME --listen 127.0.0.1:0   (pid ${PIDS[0]}, log $DE_HOME/scheduler.log)"

@@ -18,6 +18,8 @@
 #include "server/alerts/sender.h"
 #include "server/alerts/service.h"
 #include "server/api/services.h"
+#include "server/http/http_server.h"
+#include "server/metrics/metrics.h"
 #include "server/sched/scheduler.h"
 #include "server/store/store.h"
 #include "spdlog/spdlog.h"
@@ -29,6 +31,8 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
 
   --home DIR           state folder: SQLite database, task logs (env DE_HOME; default ./de-home)
   --listen HOST:PORT   gRPC address (default 127.0.0.1:7070; port 0 picks a free port)
+  --http HOST:PORT     HTTP address for /metrics (default 127.0.0.1:9464; port 0 picks a free
+                       port; '' turns HTTP and metrics off)
   --lease DURATION     an attempt not heartbeated for this long is lost and retried (default 10s)
   --heartbeat DURATION how often workers heartbeat (default 2s)
   --pool NAME=SLOTS    cap a pool at SLOTS running tasks (repeatable; unlisted pools are uncapped)
@@ -40,7 +44,8 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
   --log-level LEVEL    trace debug info warn error (default info)
   --version
 
-The address actually bound is written to DIR/scheduler.addr once the server accepts calls.
+The address actually bound is written to DIR/scheduler.addr once the server accepts calls, and
+the HTTP address to DIR/http.addr.
 )";
 
 bool IsLoopback(const std::string& addr) {
@@ -53,9 +58,13 @@ int Fail(const std::string& msg) {
   return 1;
 }
 
-// Hook for de_alert_deliveries_total{channel,outcome}: the metrics registry (ops-metrics) counts
-// here once it exists; until then the outcome is only logged by the sender.
-void RecordAlertDelivery(const std::string& channel, const std::string& outcome) {}
+// The sender's outcome names (sent, retry, failed) as the metric's (delivered, failed, dropped).
+std::string AlertOutcomeLabel(const std::string& outcome) {
+  if (outcome == "sent") return "delivered";
+  if (outcome == "retry") return "failed";
+  if (outcome == "failed") return "dropped";
+  return outcome;
+}
 
 // Reads and validates --alerts-file.
 absl::StatusOr<std::vector<dag::AlertSpec>> LoadAlertsFile(const std::string& path) {
@@ -85,6 +94,7 @@ int Main(int argc, char** argv) {
   const char* env_home = std::getenv("DE_HOME");
   std::string home = env_home ? env_home : "./de-home";
   std::string listen = "127.0.0.1:7070";
+  std::string http_listen = "127.0.0.1:9464";
   std::string log_format = "text", log_level = "info";
   sched::SchedulerOptions opts;
   alerts::OutboxOptions alert_opts;
@@ -119,6 +129,7 @@ int Main(int argc, char** argv) {
         return Fail(absl::StrCat(a, ": '", v, "' is not a positive duration (e.g. 10s)"));
       }
       sender_opts.timeout = *d;
+    } else if (a == "--http" && value(&http_listen)) {
     } else if (a == "--log-format" && value(&log_format)) {
     } else if (a == "--log-level" && value(&log_level)) {
     } else if (a == "--pool" && value(&v)) {
@@ -146,6 +157,10 @@ int Main(int argc, char** argv) {
     return Fail(absl::StrCat("refusing to listen on ", listen,
                              ": without TLS and tokens the scheduler only listens on loopback"));
   }
+  if (!http_listen.empty() && !IsLoopback(http_listen)) {
+    return Fail(absl::StrCat("refusing to serve HTTP on ", http_listen,
+                             ": without TLS and tokens the scheduler only listens on loopback"));
+  }
   std::error_code ec;
   std::filesystem::create_directories(home, ec);
   if (ec) return Fail(absl::StrCat("cannot create DE_HOME ", home, ": ", ec.message()));
@@ -165,9 +180,21 @@ int Main(int argc, char** argv) {
   const std::string db_path = home + "/de.db";
   auto store = store::Store::Open(db_path);
   if (!store.ok()) return Fail(std::string(store.status().message()));
+  auto last_success = (*store)->LastSuccessTimes();
+  if (!last_success.ok()) return Fail(std::string(last_success.status().message()));
+  // Metrics exist only with the HTTP listener that serves them; both outlive the scheduler.
+  std::unique_ptr<metrics::Metrics> metrics;
+  http::HttpServer http_server;
+  if (!http_listen.empty()) {
+    metrics = std::make_unique<metrics::Metrics>();
+    metrics->SetLastSuccess(*last_success);
+  }
   // Alerts: the outbox listener writes deliveries in each transition's transaction; the sender
   // (its own thread and SQLite connection) delivers them, including any left by a crash.
-  sender_opts.on_attempt = RecordAlertDelivery;
+  metrics::Metrics* m = metrics.get();
+  sender_opts.on_attempt = [m](const std::string& channel, const std::string& outcome) {
+    if (m != nullptr) m->AlertDelivered(channel, AlertOutcomeLabel(outcome));
+  };
   auto sender = alerts::AlertSender::Open(db_path, common::SystemClock::Get(), sender_opts);
   if (!sender.ok()) return Fail(std::string(sender.status().message()));
   alerts::AlertOutbox outbox(alert_opts, common::SystemClock::Get(),
@@ -175,6 +202,16 @@ int Main(int argc, char** argv) {
   alerts::AlertService alert_service(db_path, &outbox);
   sched::Scheduler scheduler(std::move(*store), common::SystemClock::Get(), opts);
   scheduler.AddEventListener(&outbox);
+  if (m != nullptr) {
+    scheduler.AddEventListener(m);
+    scheduler.SetObserver(m);
+    http_server.Route("/metrics", [m] {
+      http::Response r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = m->Render();
+      return r;
+    });
+  }
   if (absl::Status st = scheduler.Recover(); !st.ok()) {
     return Fail(absl::StrCat("cannot resume from ", home, "/de.db: ", st.message()));
   }
@@ -192,14 +229,28 @@ int Main(int argc, char** argv) {
   std::string host = listen.substr(0, listen.rfind(':'));
   std::string bound = absl::StrCat(host, ":", port);
 
+  std::string http_bound;
+  if (!http_listen.empty()) {
+    auto b = http_server.Start(http_listen);
+    if (!b.ok()) {
+      server->Shutdown();
+      return Fail(std::string(b.status().message()));
+    }
+    http_bound = *b;
+    scheduler.SampleState();
+  }
   scheduler.Start();
   (*sender)->Start();
-  {
-    std::string tmp = home + "/scheduler.addr.tmp";
-    std::ofstream(tmp) << bound << "\n";
-    std::filesystem::rename(tmp, home + "/scheduler.addr", ec);
-  }
-  spdlog::info("de-scheduler {} listening on {} (home {})", common::Version(), bound, home);
+  auto publish = [&](const std::string& name, const std::string& value) {
+    std::string tmp = home + "/" + name + ".tmp";
+    std::ofstream(tmp) << value << "\n";
+    std::filesystem::rename(tmp, home + "/" + name, ec);
+  };
+  std::filesystem::remove(home + "/http.addr", ec);
+  if (!http_bound.empty()) publish("http.addr", http_bound);
+  publish("scheduler.addr", bound);
+  spdlog::info("de-scheduler {} listening on {} (home {}), HTTP {}", common::Version(), bound, home,
+               http_bound.empty() ? "off" : "http://" + http_bound + "/metrics");
 
   std::thread waiter([&] {
     int sig = 0;
@@ -209,11 +260,13 @@ int Main(int argc, char** argv) {
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   });
   server->Wait();
+  http_server.Stop();
   scheduler.Stop();
   (*sender)->Stop();
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   std::filesystem::remove(home + "/scheduler.addr", ec);
+  std::filesystem::remove(home + "/http.addr", ec);
   return 0;
 }
 

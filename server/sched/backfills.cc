@@ -35,13 +35,11 @@ absl::StatusOr<v1::Backfill> Scheduler::CreateBackfill(const v1::CreateBackfillR
   }
   DE_ASSIGN_OR_RETURN(auto schedule, dag::Schedule::Parse(spec->schedule, spec->timezone));
   bool truncated = false;
-  std::vector<int64_t> dates =
-      TicksIn(schedule, FromMillis(req.from_ms()), FromMillis(req.to_ms()), true,
-              options_.max_backfill_intervals, &truncated);
+  std::vector<int64_t> dates = TicksIn(schedule, FromMillis(req.from_ms()), FromMillis(req.to_ms()),
+                                       true, options_.max_backfill_intervals, &truncated);
   if (truncated) {
-    return absl::InvalidArgumentError(absl::StrCat("backfill range has more than ",
-                                                   options_.max_backfill_intervals,
-                                                   " intervals; split it"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "backfill range has more than ", options_.max_backfill_intervals, " intervals; split it"));
   }
   if (req.reverse()) std::reverse(dates.begin(), dates.end());
   store::BackfillRow row;
@@ -113,9 +111,10 @@ absl::Status Scheduler::ProgressBackfill(BackfillState& b) {
     DE_ASSIGN_OR_RETURN(auto existing, store_->FindIntervalRun(b.row.dag_id, ToMillis(t)));
     if (existing) {
       const bool is_active = FindRun(existing->run_id) != nullptr;
-      const bool redo = !is_active && (b.row.rerun == "all" ||
-                                       (b.row.rerun == "failed" && (existing->state == "failed" ||
-                                                                    existing->state == "cancelled")));
+      const bool redo =
+          !is_active &&
+          (b.row.rerun == "all" || (b.row.rerun == "failed" && (existing->state == "failed" ||
+                                                                existing->state == "cancelled")));
       if (redo) {
         DE_RETURN_IF_ERROR(store_->SetRunBackfill(existing->run_id, b.row.backfill_id));
         std::set<std::string> all;
@@ -127,8 +126,8 @@ absl::Status Scheduler::ProgressBackfill(BackfillState& b) {
       }
     } else {
       dag::DataInterval iv = b.schedule->IntervalStartingAt(t);
-      DE_RETURN_IF_ERROR(CreateRun(b.row.dag_id, b.row.dag_version, "backfill", t, iv.start,
-                                   iv.end, b.row.conf, b.row.backfill_id)
+      DE_RETURN_IF_ERROR(CreateRun(b.row.dag_id, b.row.dag_version, "backfill", t, iv.start, iv.end,
+                                   b.row.conf, b.row.backfill_id)
                              .status());
       ++active;
     }

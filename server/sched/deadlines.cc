@@ -2,6 +2,8 @@
 // run, and fired by the timer at the deadline itself whatever the run's state, once per run.
 #include "server/sched/deadlines.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -76,9 +78,8 @@ absl::Status Scheduler::FireDeadlines(absl::Time now) {
       }
       ts.row.deadline_missed_at = now_ms;
       DE_RETURN_IF_ERROR(store_->UpdateTaskInstance(ts.row));
-      spdlog::warn("dag={} run={} task={} attempt={} missed its deadline while {}",
-                   run.row.dag_id, run.row.run_id, ts.spec->id, ts.last_attempt_id,
-                   Name(ts.state));
+      spdlog::warn("dag={} run={} task={} attempt={} missed its deadline while {}", run.row.dag_id,
+                   run.row.run_id, ts.spec->id, ts.last_attempt_id, Name(ts.state));
       Event e = TaskEvent(run, static_cast<int>(i), EventKind::kDeadlineMiss);
       e.from_state = e.to_state;
       e.reason = absl::StrCat("task deadline missed while ", Name(ts.state));

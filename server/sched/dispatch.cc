@@ -90,7 +90,7 @@ void Scheduler::Dispatch() {
   store::Transaction tx(store_->db());
   absl::Status st = tx.status();
   int dispatched = 0;
-  bool wrote = false;   // rows changed (also when an attempt failed before reaching a worker)
+  bool wrote = false;  // rows changed (also when an attempt failed before reaching a worker)
   const int64_t now = ToMillis(clock_->Now());
   for (auto it = ready_.begin(); st.ok() && total_free > 0 && it != ready_.end();) {
     ActiveRun* run = FindRun(it->run_id);

@@ -19,10 +19,10 @@ struct StateSample {
   std::map<std::pair<std::string, std::string>, int> runs;
   // (pool, state) -> task instances, for states queued running.
   std::map<std::pair<std::string, std::string>, int> pool_tasks;
-  std::map<std::string, int> pool_slots_used;      // running attempts per pool
-  std::map<std::string, int> pool_slots_open;      // capped pools only: cap - used (>= 0)
-  std::map<std::string, int> pool_starving;        // queued tasks no slot can take now
-  std::map<std::string, int> worker_free_slots;    // connected workers only
+  std::map<std::string, int> pool_slots_used;    // running attempts per pool
+  std::map<std::string, int> pool_slots_open;    // capped pools only: cap - used (>= 0)
+  std::map<std::string, int> pool_starving;      // queued tasks no slot can take now
+  std::map<std::string, int> worker_free_slots;  // connected workers only
   int workers_connected = 0;
   std::map<std::string, int64_t> dag_next_run_ms;  // when the next scheduled run is due (0: none)
 };

@@ -43,6 +43,8 @@ void FillRunHeader(const store::RunRow& r, v1::Run* out) {
   for (const auto& [k, v] : r.conf) (*out->mutable_conf())[k] = v;
   out->set_reason(r.reason);
   out->set_backfill_id(r.backfill_id);
+  out->set_deadline_ms(r.deadline_at);
+  out->set_deadline_missed_at_ms(r.deadline_missed_at);
 }
 
 }  // namespace
@@ -288,6 +290,8 @@ v1::Run Scheduler::RunProtoFromRows(const store::RunRow& row,
     t->set_worker(ti.worker);
     t->set_error(ti.error);
     t->set_next_retry_at_ms(ti.next_retry_at);
+    t->set_deadline_ms(ti.deadline_at);
+    t->set_deadline_missed_at_ms(ti.deadline_missed_at);
     for (const auto& [k, v] : ti.counters) (*t->mutable_counters())[k] = v;
     if (spec.ok()) {
       if (const dag::TaskSpec* ts = (*spec)->FindTask(ti.task_id)) {

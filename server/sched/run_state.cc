@@ -64,7 +64,7 @@ absl::Status Scheduler::PromoteQueuedRuns(const std::string& dag_id) {
   });
   for (ActiveRun* r : queued) {
     DE_RETURN_IF_ERROR(StartRunIfAllowed(*r));
-    if (r->state == RunState::kQueued) break;   // at the limit
+    if (r->state == RunState::kQueued) break;  // at the limit
   }
   return absl::OkStatus();
 }
@@ -82,7 +82,7 @@ absl::Status Scheduler::OnTaskSucceeded(ActiveRun& run, int task) {
     }
   }
   DE_RETURN_IF_ERROR(MaybeFinishRun(run));
-  return RecheckWaiters(dag_id);   // waits on this task
+  return RecheckWaiters(dag_id);  // waits on this task
 }
 
 absl::Status Scheduler::QueueReadyTasks(ActiveRun& run) {
@@ -116,7 +116,7 @@ absl::StatusOr<bool> Scheduler::PastAllows(const ActiveRun& run, int task) {
   // The previous run may be in memory with newer state than a read would show mid-transaction;
   // reads see this connection's writes, so the store is authoritative.
   DE_ASSIGN_OR_RETURN(auto ti, store_->GetTaskInstance(prev->run_id, task_id));
-  if (!ti) return true;   // the task did not exist in that run's DAG version
+  if (!ti) return true;  // the task did not exist in that run's DAG version
   std::optional<TiState> past = ParseTiState(ti->state);
   return past && IsSatisfying(*past);
 }

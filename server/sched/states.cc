@@ -5,11 +5,11 @@
 namespace de::sched {
 namespace {
 
-constexpr std::array<const char*, 6> kRunNames = {"waiting", "queued",  "running",
-                                                  "success", "failed",  "cancelled"};
-constexpr std::array<const char*, 9> kTiNames = {
-    "scheduled",    "queued",          "running", "success",  "failed",
-    "up_for_retry", "upstream_failed", "skipped", "cancelled"};
+constexpr std::array<const char*, 6> kRunNames = {"waiting", "queued", "running",
+                                                  "success", "failed", "cancelled"};
+constexpr std::array<const char*, 9> kTiNames = {"scheduled",       "queued",  "running",
+                                                 "success",         "failed",  "up_for_retry",
+                                                 "upstream_failed", "skipped", "cancelled"};
 
 }  // namespace
 
@@ -53,13 +53,13 @@ bool IsFailedLike(TiState s) { return s == TiState::kFailed || s == TiState::kUp
 bool IsLegal(RunState from, RunState to) {
   using R = RunState;
   switch (from) {
-    case R::kWaiting:   // waits satisfied; gave up (wait_timeout); cancelled
+    case R::kWaiting:  // waits satisfied; gave up (wait_timeout); cancelled
       return to == R::kQueued || to == R::kFailed || to == R::kCancelled;
-    case R::kQueued:    // started; cancelled; finished without starting (every task cancelled)
+    case R::kQueued:  // started; cancelled; finished without starting (every task cancelled)
       return to == R::kRunning || to == R::kCancelled || to == R::kFailed || to == R::kSuccess;
     case R::kRunning:
       return to == R::kSuccess || to == R::kFailed || to == R::kCancelled;
-    case R::kSuccess:   // a finished run comes back only by being cleared
+    case R::kSuccess:  // a finished run comes back only by being cleared
     case R::kFailed:
     case R::kCancelled:
       return to == R::kQueued;
@@ -73,16 +73,16 @@ bool IsLegal(TiState from, TiState to) {
     case T::kScheduled:
       return to == T::kQueued || to == T::kUpstreamFailed || to == T::kSkipped ||
              to == T::kCancelled;
-    case T::kQueued:   // dispatched; cancelled; failed before reaching a worker (bad template)
+    case T::kQueued:  // dispatched; cancelled; failed before reaching a worker (bad template)
       return to == T::kRunning || to == T::kCancelled || to == T::kFailed ||
              to == T::kUpstreamFailed;
-    case T::kRunning:   // queued again = a lost attempt retried at once
-      return to == T::kSuccess || to == T::kFailed || to == T::kUpForRetry ||
-             to == T::kCancelled || to == T::kQueued;
+    case T::kRunning:  // queued again = a lost attempt retried at once
+      return to == T::kSuccess || to == T::kFailed || to == T::kUpForRetry || to == T::kCancelled ||
+             to == T::kQueued;
     case T::kUpForRetry:
       return to == T::kQueued || to == T::kCancelled || to == T::kScheduled ||
              to == T::kUpstreamFailed;
-    case T::kSuccess:   // finished tasks come back only by being cleared
+    case T::kSuccess:  // finished tasks come back only by being cleared
     case T::kFailed:
     case T::kUpstreamFailed:
     case T::kSkipped:

@@ -103,7 +103,8 @@ void Scheduler::ProcessTimersLocked() {
     QueueCancel(fl.worker, id, "timeout");
     spdlog::warn("attempt={} exceeded its timeout and was not reported by worker {}; fencing it",
                  id, fl.worker);
-    st = EndAttempt(id, "timed_out", std::nullopt, "timed out (worker did not report the kill)", {});
+    st =
+        EndAttempt(id, "timed_out", std::nullopt, "timed out (worker did not report the kill)", {});
   }
   for (int64_t id : lost) {
     if (!st.ok()) break;
@@ -111,8 +112,9 @@ void Scheduler::ProcessTimersLocked() {
     spdlog::warn("attempt={} lost: worker {} stopped heartbeating", id, fl.worker);
     auto sw = workers_.find(fl.worker);
     if (sw != workers_.end()) sw->second.suspect = true;
-    st = EndAttempt(id, "lost", std::nullopt,
-                    absl::StrCat("worker ", fl.worker, " stopped heartbeating (lease expired)"), {});
+    st =
+        EndAttempt(id, "lost", std::nullopt,
+                   absl::StrCat("worker ", fl.worker, " stopped heartbeating (lease expired)"), {});
   }
   for (const auto& key : retries) {
     if (!st.ok()) break;
@@ -138,7 +140,7 @@ absl::Status Scheduler::TimeOutWaits(const std::vector<std::string>& run_ids) {
     ActiveRun* run = FindRun(run_id);
     std::vector<std::string> missing;
     DE_ASSIGN_OR_RETURN(bool ok, WaitsSatisfied(run->row, *run->dag, &missing));
-    if (ok) continue;   // satisfied after all: the re-check after this starts it
+    if (ok) continue;  // satisfied after all: the re-check after this starts it
     std::string reason = "wait_timeout: " + absl::StrJoin(missing, "; ");
     spdlog::warn("dag={} run={} {}", run->row.dag_id, run_id, reason);
     run->row.reason = reason;

@@ -73,12 +73,12 @@ absl::Status Scheduler::TransitionTask(ActiveRun& run, int task, TiState to, Eve
   const bool quiet = to == TiState::kQueued || to == TiState::kRunning ||
                      to == TiState::kScheduled || to == TiState::kUpstreamFailed;
   if (quiet) {
-    SPDLOG_DEBUG("dag={} run={} task={} attempt={} try={} {} -> {}", run.row.dag_id,
-                 run.row.run_id, row.task_id, ts.last_attempt_id, row.try_number, Name(from), Name(to));
+    SPDLOG_DEBUG("dag={} run={} task={} attempt={} try={} {} -> {}", run.row.dag_id, run.row.run_id,
+                 row.task_id, ts.last_attempt_id, row.try_number, Name(from), Name(to));
   } else {
     spdlog::info("dag={} run={} task={} attempt={} try={} {} -> {}{}{}", run.row.dag_id,
-                 run.row.run_id, row.task_id, ts.last_attempt_id, row.try_number, Name(from), Name(to),
-                 row.error.empty() ? "" : ": ", row.error);
+                 run.row.run_id, row.task_id, ts.last_attempt_id, row.try_number, Name(from),
+                 Name(to), row.error.empty() ? "" : ": ", row.error);
   }
   if (listeners_.empty()) return absl::OkStatus();
   Event e = TaskEvent(run, task, kind);
@@ -98,8 +98,8 @@ absl::Status Scheduler::TransitionTask(ActiveRun& run, int task, TiState to, Eve
 absl::Status Scheduler::TransitionRun(ActiveRun& run, RunState to) {
   const RunState from = run.state;
   if (!IsLegal(from, to)) {
-    return absl::InternalError(absl::StrCat("illegal run transition ", Name(from), " -> ",
-                                            Name(to), " (run ", run.row.run_id, ")"));
+    return absl::InternalError(absl::StrCat("illegal run transition ", Name(from), " -> ", Name(to),
+                                            " (run ", run.row.run_id, ")"));
   }
   const int64_t now = ToMillis(clock_->Now());
   run.state = to;
@@ -109,14 +109,13 @@ absl::Status Scheduler::TransitionRun(ActiveRun& run, RunState to) {
     run.row.ended_at = now;
     if (run.row.started_at == 0) run.row.started_at = now;
   }
-  if (to == RunState::kRunning) ComputeDeadlines(run);   // run_start anchors are known now
+  if (to == RunState::kRunning) ComputeDeadlines(run);  // run_start anchors are known now
   DE_RETURN_IF_ERROR(store_->UpdateRun(run.row));
   if (IsFinished(to)) {
-    spdlog::info("dag={} run={} {} -> {}{}{}", run.row.dag_id, run.row.run_id,
-                 Name(from), Name(to), run.row.reason.empty() ? "" : ": ", run.row.reason);
+    spdlog::info("dag={} run={} {} -> {}{}{}", run.row.dag_id, run.row.run_id, Name(from), Name(to),
+                 run.row.reason.empty() ? "" : ": ", run.row.reason);
   } else {
-    spdlog::info("dag={} run={} {} -> {}", run.row.dag_id, run.row.run_id,
-                 Name(from), Name(to));
+    spdlog::info("dag={} run={} {} -> {}", run.row.dag_id, run.row.run_id, Name(from), Name(to));
   }
   if (listeners_.empty()) return absl::OkStatus();
   Event e = RunEvent(run, EventKind::kRunState);
@@ -130,8 +129,8 @@ absl::Status Scheduler::TransitionRun(ActiveRun& run, RunState to) {
 }
 
 absl::Status Scheduler::EmitRunCreated(ActiveRun& run) {
-  spdlog::info("dag={} run={} created ({}, {})", run.row.dag_id, run.row.run_id,
-               run.row.run_type, Name(run.state));
+  spdlog::info("dag={} run={} created ({}, {})", run.row.dag_id, run.row.run_id, run.row.run_type,
+               Name(run.state));
   if (listeners_.empty()) return absl::OkStatus();
   return Emit(RunEvent(run, EventKind::kRunState));
 }

@@ -36,7 +36,7 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
   w.name = reg.name();
   w.slots = reg.slots();
   w.pools.assign(reg.pools().begin(), reg.pools().end());
-  if (w.pools.empty()) w.pools.push_back("*");   // no --pools: serves every pool
+  if (w.pools.empty()) w.pools.push_back("*");  // no --pools: serves every pool
   w.version = reg.version();
   w.channel = channel;
   w.session_id = session_id;
@@ -123,7 +123,7 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
         w.channel->Send(m);
       }
     }
-    if (was_suspect) Dispatch();   // back from silence: it may take work again
+    if (was_suspect) Dispatch();  // back from silence: it may take work again
     return;
   }
   if (msg.has_started()) return;
@@ -203,7 +203,7 @@ void Scheduler::WriteLog(int64_t attempt_id, int64_t offset, const std::string& 
   }
   absl::MutexLock lock(&log_mu_);
   auto pit = log_paths_.find(attempt_id);
-  if (pit == log_paths_.end()) return;   // unknown or fenced attempt
+  if (pit == log_paths_.end()) return;  // unknown or fenced attempt
   auto fit = log_fds_.find(attempt_id);
   if (fit == log_fds_.end()) {
     std::error_code ec;

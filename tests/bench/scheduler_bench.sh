@@ -5,8 +5,9 @@
 # Every transition is committed to SQLite (WAL) before anyone is told of it, as in production.
 # Usage: tests/bench/scheduler_bench.sh [BUILD_DIR]   env: FANOUT (10000), CHAIN (1000), REPS (3),
 #   WORKERS (4), SLOTS (8 per worker), WATCH (1: an operator polls `dectl runs show` of the fan-out
-#   run every 50 ms while it runs, as `dectl trigger --wait` or a dashboard would). Not run by
-#   ctest. Needs jq.
+#   run every 50 ms while it runs, as `dectl trigger --wait` or a dashboard would), METRICS (1: the
+#   scheduler serves /metrics on a free port and curl scrapes it every second during the runs, as
+#   Prometheus would; 0: --http '' turns HTTP and metrics off). Not run by ctest. Needs jq, curl.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${1:-$ROOT/build-release}"
@@ -17,10 +18,16 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-"$BUILD/server/de-scheduler" --home "$WORK/home" --listen 127.0.0.1:0 --log-level warn \
-  2>"$WORK/scheduler.log" & PIDS+=($!)
+METRICS=${METRICS:-1}
+HTTP_FLAG=127.0.0.1:0; [ "$METRICS" = 1 ] || HTTP_FLAG=""
+"$BUILD/server/de-scheduler" --home "$WORK/home" --listen 127.0.0.1:0 --http "$HTTP_FLAG" \
+  --log-level warn 2>"$WORK/scheduler.log" & PIDS+=($!)
 for _ in $(seq 300); do [ -f "$WORK/home/scheduler.addr" ] && break; sleep 0.05; done
 ADDR=$(cat "$WORK/home/scheduler.addr")
+if [ "$METRICS" = 1 ]; then   # a scraper, as Prometheus with a 1 s interval
+  (while curl -fsS "http://$(cat "$WORK/home/http.addr")/metrics" >/dev/null; do sleep 1; done) &
+  PIDS+=($!)
+fi
 export DE_SERVER=$ADDR
 for i in $(seq "$WORKERS"); do
   "$BUILD/worker/de-worker" --scheduler "$ADDR" --name "w$i" --slots "$SLOTS" --log-level warn \
@@ -57,7 +64,7 @@ run_and_wait() {   # prints the run's JSON once it has ended
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-echo "de-scheduler at $ADDR, $WORKERS workers x $SLOTS slots, noop tasks, $(nproc) cores; medians of $REPS runs"
+echo "de-scheduler at $ADDR (metrics $([ "$METRICS" = 1 ] && echo "on, scraped every 1 s" || echo off)), $WORKERS workers x $SLOTS slots, noop tasks, $(nproc) cores; medians of $REPS runs"
 rates=(); hops=(); p99s=()
 for r in $(seq "$REPS"); do
   run_and_wait fanout > "$WORK/f.json"

@@ -148,7 +148,8 @@ Cluster::~Cluster() {
 
 void Cluster::StartScheduler(const std::string& listen) {
   std::filesystem::remove(home_ / "scheduler.addr");
-  std::vector<std::string> argv = {DE_SCHEDULER_BIN, "--home", home_.path(), "--listen", listen};
+  std::vector<std::string> argv = {DE_SCHEDULER_BIN, "--home", home_.path(), "--listen", listen,
+                                   "--http", "127.0.0.1:0"};
   argv.insert(argv.end(), scheduler_args_.begin(), scheduler_args_.end());
   scheduler_ = std::make_unique<Process>(
       argv, home_ / absl::StrCat("scheduler-", scheduler_starts_++, ".log"));
@@ -159,6 +160,12 @@ void Cluster::StartScheduler(const std::string& listen) {
   while (!addr.empty() && addr.back() == '\n') addr.pop_back();
   address_ = addr;
   stub_ = v1::Operator::NewStub(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()));
+}
+
+std::string Cluster::http_address() const {
+  std::string addr = ReadFile(home_ / "http.addr");
+  while (!addr.empty() && addr.back() == '\n') addr.pop_back();
+  return addr;
 }
 
 int Cluster::KillScheduler(int sig) {

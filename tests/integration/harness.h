@@ -70,6 +70,8 @@ class Cluster {
   // Starts a worker and waits until the scheduler lists it as connected.
   Process* StartWorker(const std::string& name, int slots = 2);
   const std::string& address() const { return address_; }
+  // The scheduler's HTTP address (DE_HOME/http.addr), e.g. 127.0.0.1:40123.
+  std::string http_address() const;
   const std::string& home() const { return home_.path(); }
   std::string data(const std::string& rel) const { return data_ / rel; }
   v1::Operator::Stub& api() { return *stub_; }

@@ -701,3 +701,53 @@ TEST(LoaderTest, DiagnosticToString) {
 
 }  // namespace
 }  // namespace de::dag
+
+namespace de::dag {
+namespace {
+
+TEST(LoaderDeadlineTest, SlaAndTaskDeadlineForms) {
+  LoadResult r = LoadDag(R"(
+dag: d
+sla: { after: logical_date, within: 26h }
+tasks:
+  - id: a
+    type: noop
+    deadline: 30m
+  - id: b
+    type: noop
+    deadline: { after: run_start, within: 1h }
+)", "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].ToString();
+  ASSERT_TRUE(r.dag->sla.has_value());
+  EXPECT_EQ(r.dag->sla->after, DeadlineAnchor::kLogicalDate);
+  EXPECT_EQ(r.dag->sla->within, absl::Hours(26));
+  ASSERT_TRUE(r.dag->tasks[0].deadline.has_value());
+  EXPECT_EQ(r.dag->tasks[0].deadline->after, DeadlineAnchor::kIntervalEnd);
+  EXPECT_EQ(r.dag->tasks[0].deadline->within, absl::Minutes(30));
+  EXPECT_EQ(r.dag->tasks[1].deadline->after, DeadlineAnchor::kRunStart);
+}
+
+TEST(LoaderDeadlineTest, BadDeadlinesNameWhatIsWrong) {
+  LoadResult r = LoadDag(R"(
+dag: d
+sla: { after: midnight, within: 2h }
+tasks:
+  - id: a
+    type: noop
+    deadline: { after: run_start }
+  - id: b
+    type: noop
+    deadline: { within: 0s, when: now }
+)", "t.yaml");
+  ASSERT_FALSE(r.ok());
+  std::string all;
+  for (const auto& e : r.errors) all += e.ToString() + "\n";
+  EXPECT_NE(all.find("sla.after must be interval_end, logical_date or run_start, not 'midnight'"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("deadline is missing 'within'"), std::string::npos) << all;
+  EXPECT_NE(all.find("deadline.within must be positive"), std::string::npos) << all;
+  EXPECT_NE(all.find("'when'"), std::string::npos) << all;
+}
+
+}  // namespace
+}  // namespace de::dag

@@ -220,8 +220,7 @@ class SchedulerTest : public ::testing::Test {
     }
     return out;
   }
-  std::vector<store::AttemptRow> Attempts(const std::string& run_id,
-                                          const std::string& task = "") {
+  std::vector<store::AttemptRow> Attempts(const std::string& run_id, const std::string& task = "") {
     auto view = View();
     auto rows = view->ListAttempts(run_id);
     EXPECT_TRUE(rows.ok()) << rows.status();

@@ -9,24 +9,25 @@
 namespace de::sched {
 namespace {
 
-constexpr RunState kRunStates[] = {RunState::kWaiting, RunState::kQueued,  RunState::kRunning,
-                                   RunState::kSuccess, RunState::kFailed,  RunState::kCancelled};
-constexpr TiState kTiStates[] = {TiState::kScheduled,  TiState::kQueued,         TiState::kRunning,
-                                 TiState::kSuccess,    TiState::kFailed,         TiState::kUpForRetry,
+constexpr RunState kRunStates[] = {RunState::kWaiting, RunState::kQueued, RunState::kRunning,
+                                   RunState::kSuccess, RunState::kFailed, RunState::kCancelled};
+constexpr TiState kTiStates[] = {TiState::kScheduled,      TiState::kQueued,  TiState::kRunning,
+                                 TiState::kSuccess,        TiState::kFailed,  TiState::kUpForRetry,
                                  TiState::kUpstreamFailed, TiState::kSkipped, TiState::kCancelled};
 
 TEST(StatesTest, RunTableAcceptsExactlyTheDocumentedEdges) {
   using R = RunState;
   const std::set<std::pair<R, R>> legal = {
-      {R::kWaiting, R::kQueued},   {R::kWaiting, R::kFailed},    {R::kWaiting, R::kCancelled},
-      {R::kQueued, R::kRunning},   {R::kQueued, R::kCancelled},  {R::kQueued, R::kFailed},
-      {R::kQueued, R::kSuccess},   {R::kRunning, R::kSuccess},   {R::kRunning, R::kFailed},
+      {R::kWaiting, R::kQueued},    {R::kWaiting, R::kFailed},   {R::kWaiting, R::kCancelled},
+      {R::kQueued, R::kRunning},    {R::kQueued, R::kCancelled}, {R::kQueued, R::kFailed},
+      {R::kQueued, R::kSuccess},    {R::kRunning, R::kSuccess},  {R::kRunning, R::kFailed},
       {R::kRunning, R::kCancelled}, {R::kSuccess, R::kQueued},   {R::kFailed, R::kQueued},
       {R::kCancelled, R::kQueued}};
   int refused = 0;
   for (R from : kRunStates) {
     for (R to : kRunStates) {
-      EXPECT_EQ(IsLegal(from, to), legal.count({from, to}) == 1) << Name(from) << " -> " << Name(to);
+      EXPECT_EQ(IsLegal(from, to), legal.count({from, to}) == 1)
+          << Name(from) << " -> " << Name(to);
       refused += !IsLegal(from, to);
     }
   }
@@ -40,22 +41,33 @@ TEST(StatesTest, RunTableAcceptsExactlyTheDocumentedEdges) {
 
 TEST(StatesTest, TaskTableAcceptsExactlyTheDocumentedEdges) {
   using T = TiState;
-  const std::set<std::pair<T, T>> legal = {
-      {T::kScheduled, T::kQueued},       {T::kScheduled, T::kUpstreamFailed},
-      {T::kScheduled, T::kSkipped},      {T::kScheduled, T::kCancelled},
-      {T::kQueued, T::kRunning},         {T::kQueued, T::kCancelled},
-      {T::kQueued, T::kFailed},          {T::kQueued, T::kUpstreamFailed},
-      {T::kRunning, T::kSuccess},        {T::kRunning, T::kFailed},
-      {T::kRunning, T::kUpForRetry},     {T::kRunning, T::kCancelled},
-      {T::kRunning, T::kQueued},         {T::kUpForRetry, T::kQueued},
-      {T::kUpForRetry, T::kCancelled},   {T::kUpForRetry, T::kScheduled},
-      {T::kUpForRetry, T::kUpstreamFailed}, {T::kSuccess, T::kScheduled},
-      {T::kFailed, T::kScheduled},       {T::kUpstreamFailed, T::kScheduled},
-      {T::kSkipped, T::kScheduled},      {T::kCancelled, T::kScheduled}};
+  const std::set<std::pair<T, T>> legal = {{T::kScheduled, T::kQueued},
+                                           {T::kScheduled, T::kUpstreamFailed},
+                                           {T::kScheduled, T::kSkipped},
+                                           {T::kScheduled, T::kCancelled},
+                                           {T::kQueued, T::kRunning},
+                                           {T::kQueued, T::kCancelled},
+                                           {T::kQueued, T::kFailed},
+                                           {T::kQueued, T::kUpstreamFailed},
+                                           {T::kRunning, T::kSuccess},
+                                           {T::kRunning, T::kFailed},
+                                           {T::kRunning, T::kUpForRetry},
+                                           {T::kRunning, T::kCancelled},
+                                           {T::kRunning, T::kQueued},
+                                           {T::kUpForRetry, T::kQueued},
+                                           {T::kUpForRetry, T::kCancelled},
+                                           {T::kUpForRetry, T::kScheduled},
+                                           {T::kUpForRetry, T::kUpstreamFailed},
+                                           {T::kSuccess, T::kScheduled},
+                                           {T::kFailed, T::kScheduled},
+                                           {T::kUpstreamFailed, T::kScheduled},
+                                           {T::kSkipped, T::kScheduled},
+                                           {T::kCancelled, T::kScheduled}};
   int refused = 0;
   for (T from : kTiStates) {
     for (T to : kTiStates) {
-      EXPECT_EQ(IsLegal(from, to), legal.count({from, to}) == 1) << Name(from) << " -> " << Name(to);
+      EXPECT_EQ(IsLegal(from, to), legal.count({from, to}) == 1)
+          << Name(from) << " -> " << Name(to);
       refused += !IsLegal(from, to);
     }
   }

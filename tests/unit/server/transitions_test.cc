@@ -31,8 +31,8 @@ class RecordingListener : public EventListener {
     std::vector<std::string> out;
     for (const auto& e : committed) {
       if (task != "*" && e.task != task) continue;
-      out.push_back(absl::StrCat(EventKindName(e.kind), ":", e.task, ":", e.from_state, ">",
-                                 e.to_state));
+      out.push_back(
+          absl::StrCat(EventKindName(e.kind), ":", e.task, ":", e.from_state, ">", e.to_state));
     }
     return out;
   }
@@ -59,12 +59,11 @@ TEST_F(TransitionsTest, ASuccessfulRunEmitsEveryTransitionInOrder) {
   auto as = Channel("w1").TakeAssignments();
   ASSERT_EQ(as.size(), 1u);
   Succeed("w1", as[0]);
-  EXPECT_THAT(listener_.Committed(),
-              ::testing::ElementsAre("run_state::>queued", "run_state::queued>running",
-                                     "task_state:only:scheduled>queued",
-                                     "task_state:only:queued>running",
-                                     "task_state:only:running>success",
-                                     "run_state::running>success"));
+  EXPECT_THAT(
+      listener_.Committed(),
+      ::testing::ElementsAre("run_state::>queued", "run_state::queued>running",
+                             "task_state:only:scheduled>queued", "task_state:only:queued>running",
+                             "task_state:only:running>success", "run_state::running>success"));
   const Event& done = listener_.committed.back();
   EXPECT_EQ(done.dag, "single");
   EXPECT_EQ(done.run_id, run);
@@ -94,13 +93,13 @@ tasks:
   Advance(absl::Seconds(10));
   as = Channel("w1").TakeAssignments();
   ASSERT_EQ(as.size(), 1u);
-  Advance(absl::Seconds(11));   // no heartbeat: the lease lapses, the attempt is retried at once
-  EXPECT_THAT(listener_.Committed("t"),
-              ::testing::ElementsAre("task_state:t:scheduled>queued", "task_state:t:queued>running",
-                                     "retry:t:running>up_for_retry",
-                                     "task_state:t:up_for_retry>queued",
-                                     "task_state:t:queued>running", "lease_lost:t:running>running",
-                                     "retry:t:running>queued"));
+  Advance(absl::Seconds(11));  // no heartbeat: the lease lapses, the attempt is retried at once
+  EXPECT_THAT(
+      listener_.Committed("t"),
+      ::testing::ElementsAre("task_state:t:scheduled>queued", "task_state:t:queued>running",
+                             "retry:t:running>up_for_retry", "task_state:t:up_for_retry>queued",
+                             "task_state:t:queued>running", "lease_lost:t:running>running",
+                             "retry:t:running>queued"));
 }
 
 TEST_F(TransitionsTest, RolledBackTransitionDeliversNothingAfterCommit) {
@@ -112,15 +111,16 @@ TEST_F(TransitionsTest, RolledBackTransitionDeliversNothingAfterCommit) {
   listener_.fail_state = "running";
   ASSERT_OK_AND_ASSIGN(auto ack, Connect("w1"));
   EXPECT_EQ(listener_.committed.size(), before);
-  EXPECT_THAT(listener_.Committed("only"), ::testing::ElementsAre("task_state:only:scheduled>queued"));
+  EXPECT_THAT(listener_.Committed("only"),
+              ::testing::ElementsAre("task_state:only:scheduled>queued"));
   EXPECT_EQ(TaskStates(run)["only"], "queued");
   EXPECT_TRUE(Attempts(run).empty());
   // Once the listener accepts again, the same transition goes through and is delivered once.
   listener_.fail_kind.reset();
   Advance(absl::Seconds(1));
-  EXPECT_THAT(listener_.Committed("only"),
-              ::testing::ElementsAre("task_state:only:scheduled>queued",
-                                     "task_state:only:queued>running"));
+  EXPECT_THAT(
+      listener_.Committed("only"),
+      ::testing::ElementsAre("task_state:only:scheduled>queued", "task_state:only:queued>running"));
   EXPECT_EQ(TaskStates(run)["only"], "running");
 }
 
@@ -149,8 +149,9 @@ tasks:
       run_events.push_back(absl::StrCat(EventKindName(e.kind), ":", e.from_state, ">", e.to_state));
     }
   }
-  EXPECT_THAT(run_events, ::testing::ElementsAre("run_state:>waiting", "wait_timeout:waiting>waiting",
-                                                 "run_state:waiting>failed"));
+  EXPECT_THAT(run_events,
+              ::testing::ElementsAre("run_state:>waiting", "wait_timeout:waiting>waiting",
+                                     "run_state:waiting>failed"));
 }
 
 }  // namespace
