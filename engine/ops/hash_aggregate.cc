@@ -225,9 +225,10 @@ absl::Status HashAggregate::AddGroup(const std::vector<const Column*>& keys, uin
   return absl::OkStatus();
 }
 
-absl::Status HashAggregate::Probe(const std::vector<const Column*>& keys, size_t n,
-                                  const uint32_t* rows, const uint64_t* hashes, uint32_t* gids) {
-  const size_t nk = keys.size();
+template <typename Eq>
+absl::Status HashAggregate::ProbeWith(const std::vector<const Column*>& keys, size_t n,
+                                      const uint32_t* rows, const uint64_t* hashes,
+                                      uint32_t* gids, Eq eq) {
   for (size_t i = 0; i < n; ++i) {
     const uint64_t h = hashes[i];
     const uint64_t tag = h >> 32;
@@ -245,9 +246,7 @@ absl::Status HashAggregate::Probe(const std::vector<const Column*>& keys, size_t
       }
       if ((e >> 32) == tag) {
         const uint32_t g = static_cast<uint32_t>(e) - 1;
-        bool eq = true;
-        for (size_t k = 0; k < nk && eq; ++k) eq = KeyEquals(keys_[k], g, *keys[k], r);
-        if (eq) {
+        if (eq(g, r)) {
           gids[i] = g;
           break;
         }
@@ -256,6 +255,37 @@ absl::Status HashAggregate::Probe(const std::vector<const Column*>& keys, size_t
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status HashAggregate::Probe(const std::vector<const Column*>& keys, size_t n,
+                                  const uint32_t* rows, const uint64_t* hashes, uint32_t* gids) {
+  if (keys.size() == 1 && keys[0]->type == Type::kString) {
+    // One string key (the common case): compare lengths, then bytes, without the type switch.
+    const Column& in = *keys[0];
+    const Column& st = keys_[0];
+    return ProbeWith(keys, n, rows, hashes, gids, [&](uint32_t g, uint32_t r) {
+      const uint8_t v = st.valid[g];
+      if (v != in.valid[r]) return false;
+      const uint32_t a = st.offsets[g], al = st.offsets[g + 1] - a;
+      const uint32_t b = in.offsets[r], bl = in.offsets[r + 1] - b;
+      return al == bl && (!v || std::memcmp(st.bytes.data() + a, in.bytes.data() + b, al) == 0);
+    });
+  }
+  if (keys.size() == 1 && (keys[0]->type == Type::kInt64 || keys[0]->type == Type::kTimestamp)) {
+    const Column& in = *keys[0];
+    const Column& st = keys_[0];
+    return ProbeWith(keys, n, rows, hashes, gids, [&](uint32_t g, uint32_t r) {
+      const uint8_t v = st.valid[g];
+      return v == in.valid[r] && (!v || st.i64[g] == in.i64[r]);
+    });
+  }
+  const size_t nk = keys.size();
+  return ProbeWith(keys, n, rows, hashes, gids, [&](uint32_t g, uint32_t r) {
+    for (size_t k = 0; k < nk; ++k) {
+      if (!KeyEquals(keys_[k], g, *keys[k], r)) return false;
+    }
+    return true;
+  });
 }
 
 absl::Status HashAggregate::Consume(const Batch& batch, const Selection& sel) {

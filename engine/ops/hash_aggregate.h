@@ -85,6 +85,9 @@ class HashAggregate {
  private:
   absl::Status Probe(const std::vector<const Column*>& keys, size_t n, const uint32_t* rows,
                      const uint64_t* hashes, uint32_t* gids);
+  template <typename Eq>
+  absl::Status ProbeWith(const std::vector<const Column*>& keys, size_t n, const uint32_t* rows,
+                         const uint64_t* hashes, uint32_t* gids, Eq eq);
   absl::Status AddGroup(const std::vector<const Column*>& keys, uint32_t row, uint64_t hash,
                         uint32_t* gid);
   void Grow();

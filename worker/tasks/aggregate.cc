@@ -191,7 +191,21 @@ absl::StatusOr<TaskOutcome> Run(const AggregateParams& p, const TaskContext& ctx
   engine::SourceOptions so;
   so.csv = p.csv;
   so.columns = NeededColumns(p, filter_expr.get());
-  DE_ASSIGN_OR_RETURN(auto source, engine::TableSource::Open(std::move(ds), so));
+  auto opened = engine::TableSource::Open(ds, so);
+  if (!opened.ok()) {
+    // An unknown column: say which key, metric or filter names it (binding against every column).
+    so.columns.clear();
+    auto all = engine::TableSource::Open(std::move(ds), so);
+    if (!all.ok()) return opened.status();
+    if (filter_expr) {
+      auto bound = engine::BoundExpr::Bind(filter_expr, (*all)->schema(), "filter");
+      if (!bound.ok()) return bound.status();
+    }
+    auto plan = engine::PlanAggregate((*all)->schema(), p.group_by, p.metrics, p.limits);
+    if (!plan.ok()) return plan.status();
+    return opened.status();
+  }
+  std::unique_ptr<engine::TableSource> source = std::move(*opened);
   std::unique_ptr<engine::BoundExpr> filter;
   if (filter_expr) {
     DE_ASSIGN_OR_RETURN(filter, engine::BoundExpr::Bind(filter_expr, source->schema(), "filter"));
@@ -242,8 +256,9 @@ absl::StatusOr<TaskOutcome> Run(const AggregateParams& p, const TaskContext& ctx
   outcome.summary_json = SummaryJson(p, p.output, sh.rows_in, rows_out, source->row_groups_skipped(),
                                      files.size(), bytes, source->input_bytes(), seconds,
                                      plan->output_schema);
-  ctx.log(absl::StrCat("aggregate: ", sh.rows_in.load(), " rows in (", sh.rows_selected.load(),
-                       " after the filter), ", rows_out, " groups out; ", files.size(),
+  ctx.log(absl::StrCat("aggregate: ", sh.rows_in.load(), " rows in",
+                       filter ? absl::StrCat(" (", sh.rows_selected.load(), " pass the filter)") : "",
+                       ", ", rows_out, " groups out; ", files.size(),
                        " file(s), ", bytes, " bytes in ", absl::StrFormat("%.2f", seconds), " s"));
   return outcome;
 }
