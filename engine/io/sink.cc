@@ -56,6 +56,8 @@ void Gather(const Batch& in, const Selection& sel, Batch* out) {
         break;
       case Type::kInt64:
       case Type::kTimestamp:
+      case Type::kDecimal:
+        dst.scale = src.scale;
         dst.i64.resize(n);
         for (size_t i = 0; i < n; ++i) dst.i64[i] = src.i64[sel[i]];
         break;
@@ -88,6 +90,7 @@ std::string FormatValue(const Column& c, size_t row) {
       return std::string(buf, r.ptr);
     }
     case Type::kString: return std::string(c.str(row));
+    case Type::kDecimal: return FormatDecimal(c.i64[row], c.scale);
   }
   return "";
 }

@@ -409,6 +409,7 @@ class Lane {
       case Type::kBool: v = c.u8[r] ? "true" : "false"; break;
       case Type::kInt32: v = std::to_string(c.i32[r]); break;
       case Type::kInt64: v = std::to_string(c.i64[r]); break;
+      case Type::kDecimal: v = engine::FormatDecimal(c.i64[r], c.scale); break;
       case Type::kDouble: {
         char buf[64];
         auto res = std::to_chars(buf, buf + sizeof(buf), c.f64[r]);
@@ -453,6 +454,7 @@ class Lane {
           for (uint32_t r : rows) dst.i32.push_back(src.i32[r]);
           break;
         case Type::kInt64:
+        case Type::kDecimal:
         case Type::kTimestamp:
           for (uint32_t r : rows) dst.i64.push_back(src.i64[r]);
           break;
