@@ -14,20 +14,22 @@ namespace de::engine {
 
 namespace {
 
-bool IsNumber(Type t) { return t == Type::kInt32 || t == Type::kInt64 || t == Type::kDouble; }
+bool IsNumber(Type t) {
+  return t == Type::kInt32 || t == Type::kInt64 || t == Type::kDouble || t == Type::kDecimal;
+}
 
 absl::StatusOr<Type> Int64Result(Type) { return Type::kInt64; }
 absl::StatusOr<Type> SameType(Type t) { return t; }
 absl::StatusOr<Type> SumResult(Type t) {
   if (t == Type::kInt32 || t == Type::kInt64) return Type::kInt64;
-  if (t == Type::kDouble) return Type::kDouble;
+  if (t == Type::kDouble || t == Type::kDecimal) return t;
   return absl::InvalidArgumentError(
-      absl::StrCat("sum needs an int32, int64 or double column, not ", TypeName(t)));
+      absl::StrCat("sum needs an int32, int64, decimal or double column, not ", TypeName(t)));
 }
 absl::StatusOr<Type> AvgResult(Type t) {
   if (IsNumber(t)) return Type::kDouble;
   return absl::InvalidArgumentError(
-      absl::StrCat("avg needs an int32, int64 or double column, not ", TypeName(t)));
+      absl::StrCat("avg needs an int32, int64, decimal or double column, not ", TypeName(t)));
 }
 absl::StatusOr<Type> QuantileDiscResult(Type t) {
   if (IsNumber(t) || t == Type::kDate || t == Type::kTimestamp) return t;
@@ -35,7 +37,7 @@ absl::StatusOr<Type> QuantileDiscResult(Type t) {
       "quantile needs a number, date or timestamp column, not ", TypeName(t)));
 }
 absl::StatusOr<Type> QuantileContResult(Type t) {
-  if (IsNumber(t)) return Type::kDouble;
+  if (IsNumber(t) && t != Type::kDecimal) return Type::kDouble;
   return absl::InvalidArgumentError(absl::StrCat(
       "quantile_cont and median need an int32, int64 or double column, not ", TypeName(t)));
 }
@@ -205,6 +207,11 @@ absl::StatusOr<BoundAggregate> BindAggregate(const std::string& name, const Aggr
                             "; columns: ", absl::StrJoin(names, ", ")));
   }
   b.input_type = schema[b.input].type;
+  b.input_scale = schema[b.input].scale;
+  if (b.input_type == Type::kDecimal) {
+    b.result_precision = call.function == "sum" ? kMaxDecimalPrecision : schema[b.input].precision;
+    b.result_scale = schema[b.input].scale;
+  }
   auto rt = fn->result_type(b.input_type);
   if (!rt.ok()) return err(Str(std::string(rt.status().message())));
   b.result_type = *rt;

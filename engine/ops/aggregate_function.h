@@ -11,14 +11,14 @@
 //   count(*)              int64, rows
 //   count(col)            int64, non-null values
 //   sum(col)              int32/int64 -> int64 (overflow is an error naming the metric);
-//                         double -> double; null when a group has no non-null value
+//                         decimal(p,s) -> decimal(18,s), exact (overflow checked); double -> double; null when a group has no non-null value
 //   min(col), max(col)    any type (bool, ints, double, date, timestamp, string by bytes);
 //                         NaN sorts above every number (as DuckDB)
-//   avg(col)              numbers -> double (integers summed exactly in 128 bits)
+//   avg(col)              numbers, decimals -> double (integers summed exactly in 128 bits)
 //   count_distinct(col)   int64, exact: one hash-set entry per distinct (group, value)
 //   quantile(col, q)      exact, discrete (DuckDB's quantile_disc): the value at index
 //                         max(1, n - floor(n - n*q)) - 1 of the group's sorted values; numbers,
-//                         date, timestamp; result type = input type
+//                         decimal, date, timestamp; result type = input type
 //   quantile_cont(col, q) exact, linear interpolation between the values at floor/ceil of
 //                         (n-1)*q (DuckDB's quantile_cont); numbers -> double
 //   median(col)           quantile_cont(col, 0.5)
@@ -77,8 +77,9 @@ struct AggregateFunction {
   // The result type for input type `input` (unused for kStar), or an error naming the types
   // the function accepts.
   absl::StatusOr<Type> (*result_type)(Type input);
-  // A state for input type `input` (already accepted by result_type) and fraction `q`.
-  std::unique_ptr<AggregateState> (*make)(Type input, double q);
+  // A state for input type `input` (already accepted by result_type; `scale` for decimals) and
+  // fraction `q`.
+  std::unique_ptr<AggregateState> (*make)(Type input, int scale, double q);
   std::optional<double> fixed_fraction = std::nullopt;   // median: 0.5
 };
 
@@ -93,9 +94,11 @@ struct BoundAggregate {
   const AggregateFunction* function = nullptr;
   int input = -1;                      // input column, -1 for count(*)
   Type input_type = Type::kInt64;
+  int input_scale = 0;                 // kDecimal input
   Type result_type = Type::kInt64;
+  int result_precision = 0, result_scale = 0;   // kDecimal result
   double fraction = 0;
-  std::unique_ptr<AggregateState> NewState() const { return function->make(input_type, fraction); }
+  std::unique_ptr<AggregateState> NewState() const { return function->make(input_type, input_scale, fraction); }
 };
 
 // Binds metric `name: call` against `schema`: unknown functions and columns (with "did you

@@ -276,6 +276,8 @@ class AvgState : public AggregateState {
   using Acc = std::conditional_t<std::is_same_v<T, double>, double, __int128>;
 
  public:
+  // `divisor`: 10^scale for decimal inputs (their values are unscaled), else 1.
+  explicit AvgState(double divisor) : divisor_(divisor) {}
   void Resize(size_t groups) override {
     sum_.resize(groups, 0);
     n_.resize(groups, 0);
@@ -304,13 +306,14 @@ class AvgState : public AggregateState {
   absl::Status Finalize(Column* out) override {
     for (size_t k = 0; k < n_.size(); ++k) {
       if (n_[k] == 0) AppendNull(out);
-      else PutDouble(out, static_cast<double>(sum_[k]) / static_cast<double>(n_[k]));
+      else PutDouble(out, static_cast<double>(sum_[k]) / static_cast<double>(n_[k]) / divisor_);
     }
     return absl::OkStatus();
   }
   size_t MemoryBytes() const override { return n_.capacity() * (sizeof(Acc) + 8); }
 
  private:
+  const double divisor_;
   std::vector<Acc> sum_;
   std::vector<int64_t> n_;
 };
@@ -475,7 +478,8 @@ std::unique_ptr<AggregateState> ByStorage(Type t, A... args) {
   switch (t) {
     case Type::kBool: return std::make_unique<S<uint8_t>>(args...);
     case Type::kInt32: case Type::kDate: return std::make_unique<S<int32_t>>(args...);
-    case Type::kInt64: case Type::kTimestamp: return std::make_unique<S<int64_t>>(args...);
+    case Type::kInt64: case Type::kTimestamp: case Type::kDecimal:
+      return std::make_unique<S<int64_t>>(args...);
     case Type::kDouble: return std::make_unique<S<double>>(args...);
     case Type::kString: break;
   }
@@ -494,40 +498,44 @@ void AppendNull(Column* c) {
   switch (c->type) {
     case Type::kBool: c->u8.push_back(0); break;
     case Type::kInt32: case Type::kDate: c->i32.push_back(0); break;
-    case Type::kInt64: case Type::kTimestamp: c->i64.push_back(0); break;
+    case Type::kInt64: case Type::kTimestamp: case Type::kDecimal: c->i64.push_back(0); break;
     case Type::kDouble: c->f64.push_back(0); break;
     case Type::kString: c->offsets.push_back(static_cast<uint32_t>(c->bytes.size())); break;
   }
 }
 
-std::unique_ptr<AggregateState> MakeCountStar(Type, double) {
+std::unique_ptr<AggregateState> MakeCountStar(Type, int, double) {
   return std::make_unique<CountStarState>(true);
 }
-std::unique_ptr<AggregateState> MakeCount(Type, double) {
+std::unique_ptr<AggregateState> MakeCount(Type, int, double) {
   return std::make_unique<CountStarState>(false);
 }
-std::unique_ptr<AggregateState> MakeSum(Type t, double) {
+std::unique_ptr<AggregateState> MakeSum(Type t, int, double) {
   if (t == Type::kDouble) return std::make_unique<SumDoubleState>();
   if (t == Type::kInt32) return std::make_unique<SumIntState<int32_t>>();
   return std::make_unique<SumIntState<int64_t>>();
 }
-std::unique_ptr<AggregateState> MakeMin(Type t, double) {
+std::unique_ptr<AggregateState> MakeMin(Type t, int, double) {
   if (t == Type::kString) return std::make_unique<MinMaxStringState<false>>();
   return ByStorage<MinState>(t);
 }
-std::unique_ptr<AggregateState> MakeMax(Type t, double) {
+std::unique_ptr<AggregateState> MakeMax(Type t, int, double) {
   if (t == Type::kString) return std::make_unique<MinMaxStringState<true>>();
   return ByStorage<MaxState>(t);
 }
-std::unique_ptr<AggregateState> MakeAvg(Type t, double) { return ByStorage<AvgState>(t); }
-std::unique_ptr<AggregateState> MakeCountDistinct(Type t, double) {
+std::unique_ptr<AggregateState> MakeAvg(Type t, int scale, double) {
+  double divisor = 1;
+  for (int i = 0; i < scale; ++i) divisor *= 10;
+  return ByStorage<AvgState>(t, divisor);
+}
+std::unique_ptr<AggregateState> MakeCountDistinct(Type t, int, double) {
   if (t == Type::kString) return std::make_unique<CountDistinctStringState>();
   return ByStorage<CountDistinctState>(t);
 }
-std::unique_ptr<AggregateState> MakeQuantileDisc(Type t, double q) {
+std::unique_ptr<AggregateState> MakeQuantileDisc(Type t, int, double q) {
   return ByStorage<QuantileDiscState>(t, q);
 }
-std::unique_ptr<AggregateState> MakeQuantileCont(Type t, double q) {
+std::unique_ptr<AggregateState> MakeQuantileCont(Type t, int, double q) {
   return ByStorage<QuantileContState>(t, q);
 }
 

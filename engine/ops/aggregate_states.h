@@ -10,15 +10,16 @@
 
 namespace de::engine::agg {
 
-std::unique_ptr<AggregateState> MakeCountStar(Type input, double q);
-std::unique_ptr<AggregateState> MakeCount(Type input, double q);
-std::unique_ptr<AggregateState> MakeSum(Type input, double q);
-std::unique_ptr<AggregateState> MakeMin(Type input, double q);
-std::unique_ptr<AggregateState> MakeMax(Type input, double q);
-std::unique_ptr<AggregateState> MakeAvg(Type input, double q);
-std::unique_ptr<AggregateState> MakeCountDistinct(Type input, double q);
-std::unique_ptr<AggregateState> MakeQuantileDisc(Type input, double q);
-std::unique_ptr<AggregateState> MakeQuantileCont(Type input, double q);
+// `scale`: the input's decimal scale (kDecimal inputs; 0 otherwise).
+std::unique_ptr<AggregateState> MakeCountStar(Type input, int scale, double q);
+std::unique_ptr<AggregateState> MakeCount(Type input, int scale, double q);
+std::unique_ptr<AggregateState> MakeSum(Type input, int scale, double q);
+std::unique_ptr<AggregateState> MakeMin(Type input, int scale, double q);
+std::unique_ptr<AggregateState> MakeMax(Type input, int scale, double q);
+std::unique_ptr<AggregateState> MakeAvg(Type input, int scale, double q);
+std::unique_ptr<AggregateState> MakeCountDistinct(Type input, int scale, double q);
+std::unique_ptr<AggregateState> MakeQuantileDisc(Type input, int scale, double q);
+std::unique_ptr<AggregateState> MakeQuantileCont(Type input, int scale, double q);
 
 // Calls f(i, row) for every selected row (i = position in the selection).
 template <typename F>

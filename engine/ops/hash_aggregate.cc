@@ -67,7 +67,7 @@ void HashKey(const Column& c, size_t n, const uint32_t* rows, bool first, uint64
       HashLoop(c, n, rows, first, h, [&](uint32_t r) { return Mix(static_cast<uint64_t>(v[r])); });
       break;
     }
-    case Type::kInt64: case Type::kTimestamp: {
+    case Type::kInt64: case Type::kTimestamp: case Type::kDecimal: {
       const int64_t* v = c.i64.data();
       HashLoop(c, n, rows, first, h, [&](uint32_t r) { return Mix(static_cast<uint64_t>(v[r])); });
       break;
@@ -95,7 +95,7 @@ inline bool KeyEquals(const Column& s, uint32_t a, const Column& in, uint32_t b)
   switch (s.type) {
     case Type::kBool: return s.u8[a] == in.u8[b];
     case Type::kInt32: case Type::kDate: return s.i32[a] == in.i32[b];
-    case Type::kInt64: case Type::kTimestamp: return s.i64[a] == in.i64[b];
+    case Type::kInt64: case Type::kTimestamp: case Type::kDecimal: return s.i64[a] == in.i64[b];
     case Type::kDouble: return DoubleBits(s.f64[a]) == DoubleBits(in.f64[b]);
     case Type::kString: return s.str(a) == in.str(b);
   }
@@ -107,7 +107,7 @@ void AppendFrom(Column* dst, const Column& src, uint32_t r) {
   switch (src.type) {
     case Type::kBool: dst->u8.push_back(src.u8[r]); break;
     case Type::kInt32: case Type::kDate: dst->i32.push_back(src.i32[r]); break;
-    case Type::kInt64: case Type::kTimestamp: dst->i64.push_back(src.i64[r]); break;
+    case Type::kInt64: case Type::kTimestamp: case Type::kDecimal: dst->i64.push_back(src.i64[r]); break;
     case Type::kDouble: dst->f64.push_back(src.f64[r]); break;
     case Type::kString: {
       std::string_view s = src.str(r);
@@ -134,13 +134,14 @@ absl::StatusOr<std::shared_ptr<const AggregatePlan>> PlanAggregate(
   std::vector<std::string> names;
   for (const auto& f : input) names.push_back(f.name);
   std::set<std::string> out_names;
-  auto add_output = [&](const std::string& what, const std::string& name, Type t) -> absl::Status {
+  auto add_output = [&](const std::string& what, const std::string& name, Type t, int precision,
+                        int scale) -> absl::Status {
     if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(what, ": an empty name"));
     if (!out_names.insert(name).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": the output column '", name, "' is named twice"));
     }
-    plan->output_schema.push_back(Field{name, t, true});
+    plan->output_schema.push_back(Field{name, t, true, precision, scale});
     return absl::OkStatus();
   };
   for (const auto& k : keys) {
@@ -168,11 +169,11 @@ absl::StatusOr<std::shared_ptr<const AggregatePlan>> PlanAggregate(
     }
     plan->key_inputs.push_back(idx);
     plan->key_buckets.push_back(k.bucket);
-    DE_RETURN_IF_ERROR(add_output("group_by", name, t));
+    DE_RETURN_IF_ERROR(add_output("group_by", name, t, input[idx].precision, input[idx].scale));
   }
   for (const auto& m : metrics) {
     DE_ASSIGN_OR_RETURN(BoundAggregate b, BindAggregate(m.name, m.call, input));
-    DE_RETURN_IF_ERROR(add_output("metrics", m.name, b.result_type));
+    DE_RETURN_IF_ERROR(add_output("metrics", m.name, b.result_type, b.result_precision, b.result_scale));
     plan->metrics.push_back(std::move(b));
   }
   if (plan->output_schema.empty()) {
@@ -185,7 +186,10 @@ HashAggregate::HashAggregate(std::shared_ptr<const AggregatePlan> plan) : plan_(
   const size_t nk = plan_->key_inputs.size();
   keys_.resize(nk);
   bucketed_.resize(nk);
-  for (size_t k = 0; k < nk; ++k) keys_[k].type = plan_->output_schema[k].type;
+  for (size_t k = 0; k < nk; ++k) {
+    keys_[k].type = plan_->output_schema[k].type;
+    keys_[k].scale = plan_->output_schema[k].scale;
+  }
   for (const auto& m : plan_->metrics) states_.push_back(m.NewState());
   table_.assign(1024, 0);
   mask_ = table_.size() - 1;
@@ -359,12 +363,17 @@ absl::StatusOr<Batch> HashAggregate::Finish() {
   for (size_t m = 0; m < states_.size(); ++m) {
     Column c;
     c.type = plan_->metrics[m].result_type;
+    c.scale = plan_->metrics[m].result_scale;
     states_[m]->Resize(groups);
     DE_RETURN_IF_ERROR(states_[m]->Finalize(&c));
     out.columns.push_back(std::move(c));
   }
   out.num_rows = groups;
-  keys_.assign(keys_.size(), Column{});
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    keys_[k] = Column{};
+    keys_[k].type = plan_->output_schema[k].type;
+    keys_[k].scale = plan_->output_schema[k].scale;
+  }
   group_hash_.clear();
   return out;
 }

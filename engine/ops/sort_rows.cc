@@ -29,7 +29,7 @@ int CompareRows(const Column& c, uint32_t a, uint32_t b, bool desc) {
   switch (c.type) {
     case Type::kBool: r = Cmp(c.u8[a], c.u8[b]); break;
     case Type::kInt32: case Type::kDate: r = Cmp(c.i32[a], c.i32[b]); break;
-    case Type::kInt64: case Type::kTimestamp: r = Cmp(c.i64[a], c.i64[b]); break;
+    case Type::kInt64: case Type::kTimestamp: case Type::kDecimal: r = Cmp(c.i64[a], c.i64[b]); break;
     case Type::kDouble: r = Cmp(c.f64[a], c.f64[b]); break;
     case Type::kString: {
       int x = c.str(a).compare(c.str(b));

@@ -144,7 +144,7 @@ bad() {  # bad NAME EXPECTED_TEXT key=value ...
 }
 bad bad_fn "did you mean sum?" 'metrics={x: summ(delay)}'
 bad bad_col "did you mean delay?" 'metrics={x: sum(delya)}'
-bad bad_type "sum needs an int32, int64 or double column, not string" 'metrics={x: sum(origin)}'
+bad bad_type "sum needs an int32, int64, decimal or double column, not string" 'metrics={x: sum(origin)}'
 bad bad_key "did you mean origin?" 'group_by=[orign]' 'metrics={n: count(*)}'
 bad bad_param "did you mean group_by?" 'groupby=[origin]' 'metrics={n: count(*)}'
 bad bad_bucket "not one of hour, day, week, month, year" 'group_by=[{bucket: minute, of: ts}]' 'metrics={n: count(*)}'

@@ -196,6 +196,32 @@ TEST(Aggregate, SumOverflowIsAClearError) {
   EXPECT_DOUBLE_EQ(out->columns[0].f64[0], (static_cast<double>(big) + 5) / 2);
 }
 
+TEST(Aggregate, DecimalsStayExact) {
+  Table t;
+  Column k = Strs({"a", "a", "b", "a"});
+  Column d = Ints({10, 20, std::nullopt, 5}, Type::kDecimal);  // 0.10, 0.20, null, 0.05
+  d.scale = 2;
+  t.Add("k", std::move(k));
+  t.Add("d", std::move(d));
+  t.schema[1].precision = 9;
+  t.schema[1].scale = 2;
+  auto plan = PlanAggregate(t.schema, {{"k"}},
+                            Metrics({{"s", "sum(d)"}, {"a", "avg(d)"}, {"m", "max(d)"}}));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ((*plan)->output_schema[1].type, Type::kDecimal);
+  EXPECT_EQ((*plan)->output_schema[1].precision, 18);
+  EXPECT_EQ((*plan)->output_schema[1].scale, 2);
+  EXPECT_EQ((*plan)->output_schema[3].precision, 9);
+  auto out = Aggregate(t, {{"k"}}, {{"s", "sum(d)"}, {"a", "avg(d)"}, {"m", "max(d)"}}, 2);
+  ASSERT_TRUE(out.ok()) << out.status();
+  int a = RowOf(*out, "a"), b = RowOf(*out, "b");
+  EXPECT_EQ(out->columns[1].i64[a], 35);     // 0.35 exactly
+  EXPECT_EQ(out->columns[1].scale, 2);
+  EXPECT_FALSE(out->columns[1].valid[b]);
+  EXPECT_DOUBLE_EQ(out->columns[2].f64[a], 0.35 / 3);
+  EXPECT_EQ(out->columns[3].i64[a], 20);
+}
+
 TEST(Aggregate, MinMaxOfEveryType) {
   Table t;
   t.Add("s", Strs({"pear", "apple", std::nullopt, "zoë"}));
@@ -324,7 +350,7 @@ TEST(Aggregate, PlanErrorsNameTheMetricOrKey) {
   };
   EXPECT_NE(bind("summ(delay)").message().find("did you mean sum?"), std::string::npos);
   EXPECT_NE(bind("sum(delya)").message().find("did you mean delay?"), std::string::npos);
-  EXPECT_NE(bind("sum(origin)").message().find("sum needs an int32, int64 or double column, not string"),
+  EXPECT_NE(bind("sum(origin)").message().find("sum needs an int32, int64, decimal or double column, not string"),
             std::string::npos);
   EXPECT_NE(bind("avg(origin)").message().find("metrics: 'm'"), std::string::npos);
   EXPECT_NE(bind("quantile(delay)").message().find("needs a fraction"), std::string::npos);
