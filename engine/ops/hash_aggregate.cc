@@ -23,6 +23,18 @@ inline uint64_t Mix(uint64_t x) {
   return x;
 }
 
+// The first n <= 8 bytes at p as a little-endian word (the rest zero); reads 8 bytes at once when
+// `avail` (bytes readable from p) allows.
+inline uint64_t LoadShort(const char* p, size_t n, size_t avail) {
+  uint64_t w = 0;
+  if (avail >= 8) {
+    std::memcpy(&w, p, 8);
+    return n == 8 ? w : (w & ((uint64_t{1} << (8 * n)) - 1));
+  }
+  for (size_t i = 0; i < n; ++i) w |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return w;
+}
+
 inline uint64_t HashBytes(const char* p, size_t n) {
   uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xc6a4a7935bd1e995ull);
   while (n >= 8) {
@@ -35,6 +47,11 @@ inline uint64_t HashBytes(const char* p, size_t n) {
   uint64_t w = 0;
   for (size_t i = 0; i < n; ++i) w |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return Mix(h ^ w);
+}
+
+inline uint64_t HashBytes(const char* p, size_t n, size_t avail) {
+  if (n <= 8) return Mix(LoadShort(p, n, avail) ^ (n * 0xc6a4a7935bd1e995ull));
+  return HashBytes(p, n);
 }
 
 inline uint64_t DoubleBits(double v) {
@@ -80,8 +97,10 @@ void HashKey(const Column& c, size_t n, const uint32_t* rows, bool first, uint64
     case Type::kString: {
       const uint32_t* off = c.offsets.data();
       const char* bytes = c.bytes.data();
-      HashLoop(c, n, rows, first, h,
-               [&](uint32_t r) { return HashBytes(bytes + off[r], off[r + 1] - off[r]); });
+      const size_t size = c.bytes.size();
+      HashLoop(c, n, rows, first, h, [&](uint32_t r) {
+        return HashBytes(bytes + off[r], off[r + 1] - off[r], size - off[r]);
+      });
       break;
     }
   }
@@ -272,7 +291,13 @@ absl::Status HashAggregate::Probe(const std::vector<const Column*>& keys, size_t
       if (v != in.valid[r]) return false;
       const uint32_t a = st.offsets[g], al = st.offsets[g + 1] - a;
       const uint32_t b = in.offsets[r], bl = in.offsets[r + 1] - b;
-      return al == bl && (!v || std::memcmp(st.bytes.data() + a, in.bytes.data() + b, al) == 0);
+      if (al != bl) return false;
+      if (!v) return true;
+      if (al <= 8) {
+        return LoadShort(st.bytes.data() + a, al, st.bytes.size() - a) ==
+               LoadShort(in.bytes.data() + b, bl, in.bytes.size() - b);
+      }
+      return std::memcmp(st.bytes.data() + a, in.bytes.data() + b, al) == 0;
     });
   }
   if (keys.size() == 1 && (keys[0]->type == Type::kInt64 || keys[0]->type == Type::kTimestamp)) {
