@@ -83,6 +83,21 @@ check csv_out 2 "SELECT cancelled, origin, count(*) AS n, avg(distance) AS ad FR
 check partitioned 2 "SELECT cancelled, origin, count(*) AS n FROM src GROUP BY ALL" --hive -- \
   'group_by=[cancelled, origin]' 'metrics={n: count(*)}' 'partition_by=[cancelled]'
 
+# Parquet written by DuckDB with a DECIMAL column: sums stay exact decimals.
+mkdir -p duck
+node "$HERE/duckdb_query.mjs" "COPY (SELECT origin, CAST(fare AS DECIMAL(10,2)) AS fare_d, delay
+    FROM read_csv('$WORK/flights.csv', header=true, allow_quoted_nulls=false)) TO '$WORK/duck/f.parquet' (FORMAT PARQUET)" >/dev/null
+if task aggregate decimals input=duck output=out/decimals 'group_by=[origin]' \
+    'metrics={s: sum(fare_d), a: avg(fare_d), mx: max(fare_d), q: "quantile(fare_d, 0.5)", n: count(fare_d)}'; then
+  node "$HERE/aggregate_compare.mjs" "$WORK/out/decimals" "$WORK/duck" parquet 1 \
+    "SELECT origin, sum(fare_d) AS s, avg(fare_d) AS a, max(fare_d) AS mx, quantile_disc(fare_d, 0.5) AS q,
+     count(fare_d) AS n FROM src GROUP BY origin" || failures=$((failures + 1))
+  t=$(jq -c '[.schema[] | .type]' out/decimals/_SUCCESS)
+  case "$t" in *decimal*) ;; *) fail "decimals: sum is not a decimal: $t" ;; esac
+else
+  fail "decimals: de-worker failed:"; cat decimals.log
+fi
+
 # Only the result files and _SUCCESS are in an output folder.
 extra=$(find out/by_origin_t1_csv out/partitioned_pq -type f ! -name '*.parquet' ! -name _SUCCESS | wc -l)
 [ "$extra" = 0 ] || fail "output folders hold other files: $(find out -type f ! -name '*.parquet' ! -name '*.csv' ! -name _SUCCESS)"
