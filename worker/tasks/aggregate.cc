@@ -174,8 +174,14 @@ std::string SummaryJson(const AggregateParams& p, const std::string& out, int64_
       "\",\"schema\":", engine::SchemaJson(schema), "}");
 }
 
-absl::StatusOr<TaskOutcome> Run(const AggregateParams& p, const TaskContext& ctx) {
-  const auto t0 = std::chrono::steady_clock::now();
+struct Input {
+  std::unique_ptr<engine::TableSource> source;
+  std::unique_ptr<engine::BoundExpr> filter;   // pushed down to the source's row-group pruning
+  size_t files = 0;
+};
+
+// Resolves the dataset, opens it reading only the columns the query needs, binds the filter.
+absl::StatusOr<Input> OpenInput(const AggregateParams& p, const TaskContext& ctx) {
   DE_ASSIGN_OR_RETURN(engine::ResolvedDataset ds, engine::ResolveDataset(p.input, ctx.data_root));
   for (const auto& line : ds.log) ctx.log(absl::StrCat("aggregate: ", line));
   for (const auto& f : ds.files) {
@@ -185,7 +191,8 @@ absl::StatusOr<TaskOutcome> Run(const AggregateParams& p, const TaskContext& ctx
           "aggregate: input ", f.path, " is inside the output folder ", p.output));
     }
   }
-  const size_t input_files = ds.files.size();
+  Input in;
+  in.files = ds.files.size();
   std::shared_ptr<const engine::Expr> filter_expr;
   if (!p.filter.empty()) {
     DE_ASSIGN_OR_RETURN(filter_expr, engine::ParseExpr(p.filter, "filter"));
@@ -207,20 +214,28 @@ absl::StatusOr<TaskOutcome> Run(const AggregateParams& p, const TaskContext& ctx
     if (!plan.ok()) return plan.status();
     return opened.status();
   }
-  std::unique_ptr<engine::TableSource> source = std::move(*opened);
-  std::unique_ptr<engine::BoundExpr> filter;
+  in.source = std::move(*opened);
   if (filter_expr) {
-    DE_ASSIGN_OR_RETURN(filter, engine::BoundExpr::Bind(filter_expr, source->schema(), "filter"));
-    source->SetPrune(filter.get());
+    DE_ASSIGN_OR_RETURN(in.filter, engine::BoundExpr::Bind(filter_expr, in.source->schema(), "filter"));
+    in.source->SetPrune(in.filter.get());
   }
+  return in;
+}
+
+absl::StatusOr<TaskOutcome> Run(const AggregateParams& p, const TaskContext& ctx) {
+  const auto t0 = std::chrono::steady_clock::now();
+  DE_ASSIGN_OR_RETURN(Input in, OpenInput(p, ctx));
+  engine::TableSource* source = in.source.get();
+  const engine::BoundExpr* filter = in.filter.get();
+  const size_t input_files = in.files;
   engine::AggregateLimits limits = p.limits;
   limits.max_memory_bytes = std::max<int64_t>(1, limits.max_memory_bytes / p.threads);
   DE_ASSIGN_OR_RETURN(auto plan, engine::PlanAggregate(source->schema(), p.group_by, p.metrics, limits));
 
   Shared sh;
   sh.ctx = &ctx;
-  sh.source = source.get();
-  sh.filter = filter.get();
+  sh.source = source;
+  sh.filter = filter;
   DE_ASSIGN_OR_RETURN(Batch result, Aggregate(&sh, plan, std::max(1, p.threads)));
   for (const auto& r : sh.reject_samples) ctx.log(absl::StrCat("aggregate: rejected ", r));
   DE_ASSIGN_OR_RETURN(Batch shaped, Shape(p, *plan, std::move(result)));
