@@ -324,8 +324,17 @@ absl::Status HashAggregate::Consume(const Batch& batch, const Selection& sel) {
   if (nk == 0) {
     gids_.assign(n, 0);
   } else {
-    rows_.resize(n);
-    for (size_t i = 0; i < n; ++i) rows_[i] = sel[i];
+    const uint32_t* rows;
+    if (sel.all()) {  // identity rows: a prefix of a vector kept between batches
+      if (identity_.size() < n) {
+        const size_t old = identity_.size();
+        identity_.resize(n);
+        std::iota(identity_.begin() + old, identity_.end(), static_cast<uint32_t>(old));
+      }
+      rows = identity_.data();
+    } else {
+      rows = const_cast<Selection&>(sel).Indices().data();  // no change when !all()
+    }
     std::vector<const Column*> keys(nk);
     for (size_t k = 0; k < nk; ++k) {
       const Column& in = batch.columns[plan_->key_inputs[k]];
@@ -337,9 +346,9 @@ absl::Status HashAggregate::Consume(const Batch& batch, const Selection& sel) {
       }
     }
     hashes_.resize(n);
-    for (size_t k = 0; k < nk; ++k) HashKey(*keys[k], n, rows_.data(), k == 0, hashes_.data());
+    for (size_t k = 0; k < nk; ++k) HashKey(*keys[k], n, rows, k == 0, hashes_.data());
     gids_.resize(n);
-    DE_RETURN_IF_ERROR(Probe(keys, n, rows_.data(), hashes_.data(), gids_.data()));
+    DE_RETURN_IF_ERROR(Probe(keys, n, rows, hashes_.data(), gids_.data()));
   }
   for (size_t m = 0; m < states_.size(); ++m) {
     const BoundAggregate& b = plan_->metrics[m];

@@ -104,7 +104,7 @@ class HashAggregate {
   std::vector<Column> bucketed_;
   std::vector<uint64_t> hashes_;
   std::vector<uint32_t> gids_;
-  std::vector<uint32_t> rows_;
+  std::vector<uint32_t> identity_;         // 0, 1, 2, ... (rows of an all-rows selection)
 };
 
 }  // namespace de::engine
