@@ -11,6 +11,7 @@
 #include "common/version.h"
 #include "spdlog/spdlog.h"
 #include "worker/shell_task.h"
+#include "worker/task_cli.h"
 #include "worker/tasks/task.h"
 #include "yaml-cpp/yaml.h"
 
@@ -30,6 +31,26 @@ void ReadResultFile(const std::string& path, v1::TaskResult* r) {
       for (const auto& kv : root["counters"]) {
         (*r->mutable_counters())[kv.first.as<std::string>()] = kv.second.as<int64_t>();
       }
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot read task result {}: {}", path, e.what());
+  }
+}
+
+// A built-in task that failed wrote {"ok":false,"error":...,"retryable":...}: its own message
+// replaces "exit code 1", and a non-retryable failure is marked so.
+void ReadErrorResultFile(const std::string& path, v1::TaskResult* r) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string json(std::istreambuf_iterator<char>(in), {});
+  try {
+    YAML::Node root = YAML::Load(json);
+    if (!root.IsMap()) return;
+    if (root["error"] && root["error"].IsScalar() && !root["error"].Scalar().empty()) {
+      r->set_error(root["error"].Scalar());
+    }
+    if (root["retryable"] && root["retryable"].IsScalar() && root["retryable"].Scalar() == "false") {
+      r->set_non_retryable(true);
     }
   } catch (const std::exception& e) {
     spdlog::warn("cannot read task result {}: {}", path, e.what());
@@ -301,7 +322,10 @@ v1::TaskResult Agent::Execute(Attempt* at) {
   std::string result_file;
   if (a.type() == "shell") {
     auto s = ShellTaskSpec(with, options_.data_root);
-    if (!s.ok()) return fail(std::string(s.status().message()));
+    if (!s.ok()) {
+      r.set_non_retryable(!IsRetryableTaskError(s.status()));  // a bad `with:` stays bad
+      return fail(std::string(s.status().message()));
+    }
     spec = std::move(*s);
     if (spec.cwd.empty()) spec.cwd = options_.data_root;
   } else if (tasks::FindBuiltinTask(a.type()) != nullptr) {
@@ -354,7 +378,11 @@ v1::TaskResult Agent::Execute(Attempt* at) {
   r.set_cancelled(pr.cancelled);
   r.set_error(pr.error);
   if (!result_file.empty()) {
-    if (pr.ok()) ReadResultFile(result_file, &r);
+    if (pr.ok()) {
+      ReadResultFile(result_file, &r);
+    } else if (!pr.timed_out && !pr.cancelled && pr.exit_code == 1) {
+      ReadErrorResultFile(result_file, &r);
+    }
     std::error_code ec;
     std::filesystem::remove(result_file, ec);
     std::filesystem::remove(absl::StrCat(options_.work_dir, "/attempt-", attempt_id, ".params.yaml"),

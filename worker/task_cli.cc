@@ -11,6 +11,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/dag/dag.h"
+#include "common/dag/param_check.h"
+#include "common/dag/suggest.h"
+#include "common/dag/task_params.h"
 #include "worker/tasks/task.h"
 
 namespace de::worker {
@@ -24,6 +28,8 @@ void OnSignal(int) { g_cancelled.store(true); }
 void Usage() {
   std::cerr << "usage: de-worker task TYPE [key=value ...] [--params-file FILE.yaml]\n"
                "                [--result-file FILE.json] [--data-root DIR]\n"
+               "       de-worker task --help TYPE     the parameters TYPE takes\n"
+               "       de-worker task --params-markdown   the parameter reference (README)\n"
                "Runs one built-in task (e.g. csv_to_parquet) in the foreground.\n"
                "  key=value          a task parameter; the value is YAML: partition_by=[origin]\n"
                "  --params-file F    a YAML map of parameters (key=value arguments override it)\n"
@@ -67,9 +73,60 @@ bool WriteResultFile(const std::string& path, const std::string& json) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// {"ok":false,"error":"...","code":"INVALID_ARGUMENT","retryable":false,"seconds":...}
+void WriteErrorResult(const std::string& path, const absl::Status& status, double seconds) {
+  std::string json = "{\"ok\":false,\"error\":";
+  AppendJsonString(std::string(status.message()), &json);
+  json += ",\"code\":";
+  AppendJsonString(absl::StatusCodeToString(status.code()), &json);
+  absl::StrAppend(&json, ",\"retryable\":", IsRetryableTaskError(status) ? "true" : "false",
+                  ",\"seconds\":", absl::StrFormat("%.3f", seconds), "}");
+  WriteResultFile(path, json);
+}
+
+int PrintParamsHelp(const std::string& type) {
+  const dag::TaskParams* t = dag::FindTaskParams(type);
+  if (t == nullptr) {
+    std::cerr << "de-worker task: unknown task type '" << type << "'"
+              << dag::DidYouMean(type, dag::KnownTaskTypes()) << "\n";
+    return 2;
+  }
+  std::cout << dag::ParamsHelp(*t);
+  return 0;
+}
+
 }  // namespace
 
-YAML::Node ParseTaskArgValue(const std::string& value) {
+bool IsRetryableTaskError(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return false;
+    default:
+      return true;
+  }
+}
+
+YAML::Node ParseTaskArgValue(const std::string& type, const std::string& key,
+                             const std::string& value) {
+  if (const dag::ParamSpec* spec = dag::FindParam(type, key); spec != nullptr) {
+    switch (spec->kind) {
+      case dag::ParamKind::kString:
+      case dag::ParamKind::kInt:
+      case dag::ParamKind::kBool:
+      case dag::ParamKind::kSize:
+      case dag::ParamKind::kDuration:
+      case dag::ParamKind::kChar:
+      case dag::ParamKind::kEnum:
+      case dag::ParamKind::kExpr:
+      case dag::ParamKind::kTypeName:
+        return YAML::Node(value);
+      default:
+        break;
+    }
+  }
   try {
     YAML::Node n = YAML::Load(value);
     if (n.IsNull() && !value.empty() && value != "null" && value != "~") return YAML::Node(value);
@@ -83,7 +140,13 @@ YAML::Node ParseTaskArgValue(const std::string& value) {
 }
 
 int RunTaskCommand(int argc, char** argv) {
-  if (argc < 3 || std::string(argv[2]) == "-h" || std::string(argv[2]) == "--help") {
+  if (argc >= 3 && std::string(argv[2]) == "--params-markdown") {
+    std::cout << dag::ParamsMarkdown();
+    return 0;
+  }
+  const bool help_first = argc >= 3 && (std::string(argv[2]) == "-h" || std::string(argv[2]) == "--help");
+  if (help_first && argc >= 4) return PrintParamsHelp(argv[3]);
+  if (argc < 3 || help_first) {
     Usage();
     return 2;
   }
@@ -109,10 +172,7 @@ int RunTaskCommand(int argc, char** argv) {
         flag("--data-root", &data_root)) {
       continue;
     }
-    if (a == "-h" || a == "--help") {
-      Usage();
-      return 2;
-    }
+    if (a == "-h" || a == "--help") return PrintParamsHelp(type);
     size_t eq = a.find('=');
     if (a.rfind("--", 0) == 0 || eq == std::string::npos || eq == 0) {
       std::cerr << "de-worker task: unexpected argument '" << a << "' (expected key=value)\n";
@@ -142,7 +202,20 @@ int RunTaskCommand(int argc, char** argv) {
       return 2;
     }
   }
-  for (const auto& [k, v] : kvs) with[k] = ParseTaskArgValue(v);
+  for (const auto& [k, v] : kvs) with[k] = ParseTaskArgValue(type, k, v);
+  dag::NormalizeNullEnums(type, &with);   // `on_error: null` in a params file means "null"
+  {
+    dag::ParamCheckOptions check;
+    check.subject = type;
+    check.key_prefix = "";
+    absl::Status valid = dag::ProblemsToStatus(dag::CheckTaskParams(type, with, check));
+    if (!valid.ok()) {
+      std::cerr << "de-worker task " << type << ": invalid parameters:\n" << valid.message()
+                << "\n(de-worker task --help " << type << " lists them)\n";
+      if (!result_file.empty()) WriteErrorResult(result_file, valid, 0);
+      return 1;
+    }
+  }
 
   tasks::TaskContext ctx;
   std::error_code ec;
@@ -163,12 +236,7 @@ int RunTaskCommand(int argc, char** argv) {
 
   if (!outcome.ok()) {
     std::cerr << "de-worker task " << type << ": error: " << outcome.status().message() << "\n";
-    if (!result_file.empty()) {
-      std::string json = "{\"ok\":false,\"error\":";
-      AppendJsonString(std::string(outcome.status().message()), &json);
-      absl::StrAppend(&json, ",\"seconds\":", absl::StrFormat("%.3f", seconds), "}");
-      WriteResultFile(result_file, json);
-    }
+    if (!result_file.empty()) WriteErrorResult(result_file, outcome.status(), seconds);
     return 1;
   }
   const auto& c = outcome->counters;

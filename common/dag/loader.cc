@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/dag/param_check.h"
 #include "common/dag/schedule.h"
 #include "common/dag/suggest.h"
 #include "common/dag/template.h"
@@ -709,30 +710,44 @@ class Loader {
     return draft;
   }
 
-  // `with` is null when the task has no `with:` mapping.
+  // Checks `with` (null when the task has no `with:` mapping) against the task type's declared
+  // parameters (common/dag/task_params.h): unknown keys, types, allowed values, required keys,
+  // expressions.
   void CheckRequiredWith(const TaskSpec& spec, const YAML::Node* with, const YAML::Node& task) {
-    std::vector<std::string> required;
-    if (spec.type == "shell") {
-      required = {"command"};
-    } else if (spec.type == "csv_to_parquet" || spec.type == "clean" || spec.type == "aggregate") {
-      required = {"input", "output"};
+    if (spec.type.empty()) return;
+    ParamCheckOptions o;
+    o.subject = absl::StrCat("task '", spec.id, "' (", spec.type, ")");
+    for (auto& p : CheckTaskParams(spec.type, with != nullptr ? *with : YAML::Node(), o,
+                                   task.Mark())) {
+      Error(p.expr_column > 0 ? ExprMark(p.mark, p.expr_text, p.expr_column) : p.mark,
+            std::move(p.message));
     }
-    const YAML::Node& where = with != nullptr ? *with : task;
-    for (const auto& key : required) {
-      if (with == nullptr || !(*with)[key] || (*with)[key].IsNull()) {
-        Error(where, absl::StrCat("task '", spec.id, "' (", spec.type, ") needs 'with.", key, "'"));
-      }
+  }
+
+  // The position of column `column` (1-based) of expression `expr` whose value starts at
+  // `value`: exact when the value is a plain or simply quoted scalar on one line, else `value`.
+  YAML::Mark ExprMark(const YAML::Mark& value, const std::string& expr, int column) const {
+    if (value.line < 0) return value;
+    size_t begin = 0;
+    for (int line = 0; line < value.line && begin != std::string::npos; ++line) {
+      begin = text_.find('\n', begin);
+      if (begin != std::string::npos) ++begin;
     }
-    if (spec.type == "shell" && with != nullptr) {
-      YAML::Node cmd = (*with)["command"];
-      if (cmd && !cmd.IsNull()) {
-        bool ok = cmd.IsScalar() || (cmd.IsSequence() && cmd.size() > 0);
-        if (cmd.IsSequence()) {
-          for (const auto& a : cmd) ok = ok && a.IsScalar();
-        }
-        if (!ok) Error(cmd, "with.command must be a string or a non-empty list of strings");
-      }
+    if (begin == std::string::npos) return value;
+    size_t end = text_.find('\n', begin);
+    absl::string_view line = absl::string_view(text_).substr(
+        begin, end == std::string::npos ? std::string::npos : end - begin);
+    size_t at = static_cast<size_t>(value.column);
+    if (at >= line.size()) return value;
+    size_t skip = 0;
+    if (line[at] == '"' || line[at] == '\'') skip = 1;
+    if (line.substr(at + skip, expr.size()) != expr) return value;
+    if (skip == 1 && (at + 1 + expr.size() >= line.size() || line[at + 1 + expr.size()] != line[at])) {
+      return value;
     }
+    YAML::Mark m = value;
+    m.column = value.column + static_cast<int>(skip) + column - 1;
+    return m;
   }
 
   // Resolves `needs`, reports cycles, and stores the tasks in a stable topological order.

@@ -466,7 +466,8 @@ absl::Status Scheduler::MaybeFinishRun(ActiveRun& run) {
 
 absl::Status Scheduler::EndAttempt(int64_t attempt_id, const std::string& state,
                                    std::optional<int> exit_code, const std::string& error,
-                                   const std::map<std::string, int64_t>& counters) {
+                                   const std::map<std::string, int64_t>& counters,
+                                   bool retryable) {
   auto it = inflight_.find(attempt_id);
   if (it == inflight_.end()) return absl::OkStatus();
   InFlight fl = it->second;
@@ -518,9 +519,9 @@ absl::Status Scheduler::EndAttempt(int64_t attempt_id, const std::string& state,
     ts.row.error = absl::StrCat(error, " (lost ", ts.row.lost_count, " times; giving up)");
     return OnTaskFailedFinal(*run, fl.task);
   }
-  // failed or timed_out: a retry if the policy allows.
+  // failed or timed_out: a retry if the policy allows and retrying can help.
   const int failures = ts.row.try_number - ts.row.lost_count;
-  if (failures < ts.row.max_tries) {
+  if (retryable && failures < ts.row.max_tries) {
     ts.row.next_retry_at = ToMillis(clock_->Now() + RetryDelay(ts.spec->retry, failures));
     DE_RETURN_IF_ERROR(SetTaskState(*run, fl.task, "up_for_retry"));   // writes next_retry_at too
     retry_due_[{run->row.run_id, fl.task}] = ts.row.next_retry_at;
@@ -853,7 +854,9 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
     std::map<std::string, int64_t> counters(r.counters().begin(), r.counters().end());
     store::Transaction tx(store_->db());
     absl::Status st = tx.status();
-    if (st.ok()) st = EndAttempt(r.attempt_id(), state, r.exit_code(), r.error(), counters);
+    if (st.ok()) {
+      st = EndAttempt(r.attempt_id(), state, r.exit_code(), r.error(), counters, !r.non_retryable());
+    }
     if (!st.ok()) {
       spdlog::error("cannot record result of attempt={}: {}", r.attempt_id(), st.ToString());
       ReloadAfterStoreFailure();

@@ -179,9 +179,10 @@ class Scheduler {
   absl::Status OnTaskFailedFinal(ActiveRun& run, int task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status MaybeFinishRun(ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends attempt `attempt_id` with `state` and moves its task on (retry, fail, succeed).
+  // `retryable` false (a failure retrying cannot fix) fails the task without further retries.
   absl::Status EndAttempt(int64_t attempt_id, const std::string& state, std::optional<int> exit_code,
-                          const std::string& error, const std::map<std::string, int64_t>& counters)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                          const std::string& error, const std::map<std::string, int64_t>& counters,
+                          bool retryable = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Enqueue(ActiveRun& run, int task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs queued runs of `dag_id` while max_active_runs allows.
   absl::Status PromoteQueuedRuns(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

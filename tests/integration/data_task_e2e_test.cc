@@ -87,5 +87,44 @@ tasks:
   EXPECT_FALSE(std::filesystem::exists(c.data("out/a")));
 }
 
+// A failure that retrying cannot fix (here: an input outside the data root) ends the task after
+// one attempt, however many retries it has, and `dectl runs show` shows the task's own message
+// instead of "exit code 1".
+TEST(DataTaskE2E, ConfigurationErrorsAreNotRetried) {
+  Cluster c;
+  c.StartScheduler();
+  c.StartWorker("w1", 1);
+  // What can be checked at submit time is: a misspelt key and a value not allowed.
+  const std::string bad = c.data("typo.yaml");
+  WriteFile(bad, "dag: typo\ntasks:\n  - id: a\n    type: csv_to_parquet\n    with:\n"
+                 "      input: in.csv\n      output: out\n      compresion: lz4\n");
+  std::string validate;
+  EXPECT_EQ(c.Dectl({"dag", "validate", bad}, &validate), 1);
+  EXPECT_TRUE(absl::StrContains(validate, bad + ":8:7: unknown csv_to_parquet parameter "
+                                                "'with.compresion' (did you mean 'compression'?)"))
+      << validate;
+  c.Submit(R"(
+dag: escape
+tasks:
+  - id: convert
+    type: csv_to_parquet
+    retries: 3
+    retry_delay: 1s
+    with: { input: /etc/passwd, output: out/c }
+)");
+  v1::Run run = c.WaitRunDone(c.Trigger("escape"));
+  EXPECT_EQ(run.state(), "failed");
+  ASSERT_EQ(run.tasks_size(), 1);
+  const v1::TaskInstance& t = run.tasks(0);
+  EXPECT_EQ(t.state(), "failed");
+  EXPECT_EQ(t.try_number(), 1) << "not retried";
+  EXPECT_TRUE(absl::StrContains(t.error(), "input '/etc/passwd' is outside the data root"))
+      << t.error();
+  std::string out;
+  EXPECT_EQ(c.Dectl({"runs", "show", run.run_id()}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "is outside the data root")) << out;
+  EXPECT_FALSE(absl::StrContains(out, "exit code 1")) << out;
+}
+
 }  // namespace
 }  // namespace de::testing

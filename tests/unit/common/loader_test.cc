@@ -404,6 +404,7 @@ tasks:
                           "t.yaml:15:11: task 'e' (clean) needs 'with.input'",
                           "t.yaml:16:5: task 'f' (aggregate) needs 'with.input'",
                           "t.yaml:16:5: task 'f' (aggregate) needs 'with.output'",
+                          "t.yaml:16:5: task 'f' (aggregate) needs 'with.metrics'",
                           "t.yaml:19:11: unknown task type 'spark'; known: shell, noop, "
                           "csv_to_parquet, clean, aggregate",
                           "t.yaml:22:5: task 'i' is missing 'type' (one of shell, noop, "
@@ -519,6 +520,8 @@ tasks:
                           "'run_id'?)",
                           "t.yaml:13:17: unknown param 'raw_dri' in '{{ params.raw_dri }}' (did "
                           "you mean 'params.raw_dir'?)",
+                          "t.yaml:14:7: unknown shell parameter 'with.dir'; known: command, "
+                          "args, env, cwd",
                           "t.yaml:14:12: unterminated '{{' at offset 0 (missing '}}')"));
 }
 

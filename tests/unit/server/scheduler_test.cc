@@ -1503,5 +1503,44 @@ TEST_F(SchedulerTest, LogChunksForUnknownAttemptsAreDropped) {
   EXPECT_EQ(log->data(), "");
 }
 
+// A failure retrying cannot fix (the worker marks it non_retryable: bad parameters, an input
+// outside the data root) fails the task at once, keeping the task's own message; an ordinary
+// failure of the same task is still retried.
+TEST_F(SchedulerTest, NonRetryableFailureSkipsTheRemainingRetries) {
+  ASSERT_OK(Connect("w1").status());
+  Submit(R"(
+dag: strict
+tasks:
+  - { id: t, type: noop, retries: 3, retry_delay: 10s }
+)");
+  const std::string run_id = Trigger("strict");
+  FakeChannel& ch = Channel("w1");
+  auto as = ch.TakeAssignments();
+  ASSERT_EQ(as.size(), 1u);
+  Fail("w1", as[0], 1);
+  EXPECT_EQ(Tis(run_id)["t"].state, "up_for_retry") << "an ordinary failure is retried";
+  Advance(absl::Seconds(10));
+  as = ch.TakeAssignments();
+  ASSERT_EQ(as.size(), 1u);
+
+  v1::WorkerMessage m;
+  v1::TaskResult* r = m.mutable_result();
+  r->set_attempt_id(as[0].attempt_id());
+  r->set_success(false);
+  r->set_exit_code(1);
+  r->set_error("input '/etc/passwd' is outside the data root /data");
+  r->set_non_retryable(true);
+  sched_->OnWorkerMessage("w1", Session("w1"), m);
+
+  store::TaskInstanceRow t = Tis(run_id)["t"];
+  EXPECT_EQ(t.state, "failed");
+  EXPECT_EQ(t.try_number, 2);
+  EXPECT_EQ(t.error, "input '/etc/passwd' is outside the data root /data");
+  EXPECT_EQ(Run(run_id).state, "failed");
+  Advance(absl::Hours(1));
+  EXPECT_THAT(ch.TakeAssignments(), IsEmpty());
+  EXPECT_EQ(Attempts(run_id).size(), 2u);
+}
+
 }  // namespace
 }  // namespace de::sched
