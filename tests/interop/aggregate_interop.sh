@@ -157,11 +157,11 @@ bad() {  # bad NAME EXPECTED_TEXT key=value ...
     fail "$name: expected '$text' in:"; cat "$name.log"
   fi
 }
-bad bad_fn "did you mean sum?" 'metrics={x: summ(delay)}'
+bad bad_fn "unknown function 'summ'" 'metrics={x: summ(delay)}'
 bad bad_col "did you mean delay?" 'metrics={x: sum(delya)}'
 bad bad_type "sum needs an int32, int64, decimal or double column, not string" 'metrics={x: sum(origin)}'
 bad bad_key "did you mean origin?" 'group_by=[orign]' 'metrics={n: count(*)}'
-bad bad_param "did you mean group_by?" 'groupby=[origin]' 'metrics={n: count(*)}'
+bad bad_param "parameter 'groupby'" 'groupby=[origin]' 'metrics={n: count(*)}'
 bad bad_bucket "not one of hour, day, week, month, year" 'group_by=[{bucket: minute, of: ts}]' 'metrics={n: count(*)}'
 bad bad_order "no output column 'x'" 'group_by=[origin]' 'metrics={n: count(*)}' 'order_by=[x desc]'
 bad max_groups "max_groups=10" 'group_by=[ts]' 'metrics={n: count(*)}' max_groups=10
