@@ -11,6 +11,7 @@ const char* TypeName(Type t) {
     case Type::kDate: return "date";
     case Type::kTimestamp: return "timestamp";
     case Type::kString: return "string";
+    case Type::kDecimal: return "decimal";
   }
   return "?";
 }
@@ -30,6 +31,39 @@ bool ParseTypeName(std::string_view name, Type* out) {
     }
   }
   return false;
+}
+
+bool ParseDecimalTypeName(std::string_view name, int* precision, int* scale) {
+  auto skip = [&](size_t i) {
+    while (i < name.size() && name[i] == ' ') ++i;
+    return i;
+  };
+  auto number = [&](size_t* i, int* out) {
+    size_t j = skip(*i);
+    int v = 0;
+    size_t start = j;
+    while (j < name.size() && name[j] >= '0' && name[j] <= '9' && j - start < 3) v = v * 10 + (name[j++] - '0');
+    if (j == start) return false;
+    *out = v;
+    *i = skip(j);
+    return true;
+  };
+  size_t i;
+  if (name.substr(0, 8) == "decimal(") {
+    i = 8;
+  } else if (name.substr(0, 8) == "numeric(") {
+    i = 8;
+  } else {
+    return false;
+  }
+  int p = 0, s = 0;
+  if (!number(&i, &p) || i >= name.size() || name[i] != ',') return false;
+  ++i;
+  if (!number(&i, &s) || i + 1 != name.size() || name[i] != ')') return false;
+  if (p < 1 || p > kMaxDecimalPrecision || s > p) return false;
+  *precision = p;
+  *scale = s;
+  return true;
 }
 
 }  // namespace de::engine

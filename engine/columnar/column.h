@@ -11,26 +11,37 @@ namespace de::engine {
 
 // Logical column types. Parquet mapping: kBool BOOLEAN; kInt32 INT32; kInt64 INT64;
 // kDouble DOUBLE; kDate INT32 DATE (days since 1970-01-01); kTimestamp INT64
-// TIMESTAMP(MICROS, UTC); kString BYTE_ARRAY STRING (UTF-8).
-enum class Type { kBool, kInt32, kInt64, kDouble, kDate, kTimestamp, kString };
+// TIMESTAMP(MICROS, UTC); kString BYTE_ARRAY STRING (UTF-8); kDecimal INT64 DECIMAL(precision,
+// scale): exact, the unscaled value in an int64 (precision 1..18). Parquet decimals of precision
+// above 18 do not fit an int64 and are read as kDouble (approximate; see parquet_reader.h).
+enum class Type { kBool, kInt32, kInt64, kDouble, kDate, kTimestamp, kString, kDecimal };
 
-const char* TypeName(Type t);  // "bool" "int32" "int64" "double" "date" "timestamp" "string"
+// "bool" "int32" "int64" "double" "date" "timestamp" "string" "decimal"
+const char* TypeName(Type t);
+// Plain names only ("decimal" alone is not a type: see ParseDecimalTypeName).
 bool ParseTypeName(std::string_view name, Type* out);
+// "decimal(p,s)" / "numeric(p,s)" (spaces allowed, 1 <= p <= 18, 0 <= s <= p) -> precision, scale.
+bool ParseDecimalTypeName(std::string_view name, int* precision, int* scale);
+constexpr int kMaxDecimalPrecision = 18;
 
 struct Field {
   std::string name;
   Type type = Type::kString;
   bool nullable = true;
+  int precision = 0;  // kDecimal only: total digits (1..18)
+  int scale = 0;      // kDecimal only: digits after the point; value = i64 / 10^scale
 };
 
 using Schema = std::vector<Field>;
 
 // One column of a batch. Exactly one value vector is used, chosen by `type`:
-//   kBool -> u8 (0/1); kInt32, kDate -> i32; kInt64, kTimestamp -> i64; kDouble -> f64;
+//   kBool -> u8 (0/1); kInt32, kDate -> i32; kInt64, kTimestamp, kDecimal -> i64 (for kDecimal the
+//   unscaled value; `scale` copies the Field's so a column formats alone); kDouble -> f64;
 //   kString -> offsets (size()+1 entries) into `bytes`.
 // `valid[i]` is 1 when row i has a value, 0 when it is null (the value slot holds a default).
 struct Column {
   Type type = Type::kString;
+  int scale = 0;  // kDecimal only (see Field::scale)
   std::vector<uint8_t> valid;
   std::vector<uint8_t> u8;
   std::vector<int32_t> i32;

@@ -184,6 +184,7 @@ inline void PushNull(Column* c) {
     case Type::kInt32:
     case Type::kDate: c->i32.push_back(0); break;
     case Type::kInt64:
+    case Type::kDecimal:
     case Type::kTimestamp: c->i64.push_back(0); break;
     case Type::kDouble: c->f64.push_back(0); break;
     case Type::kString: c->offsets.push_back(static_cast<uint32_t>(c->bytes.size())); break;
@@ -197,6 +198,7 @@ inline void PopLast(Column* c) {
     case Type::kInt32:
     case Type::kDate: c->i32.pop_back(); break;
     case Type::kInt64:
+    case Type::kDecimal:
     case Type::kTimestamp: c->i64.pop_back(); break;
     case Type::kDouble: c->f64.pop_back(); break;
     case Type::kString:
@@ -686,6 +688,14 @@ CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* 
       uint8_t x;
       ok = ParseCsvBool(v, &x) || ParseCsvBool(TrimSpaces(v), &x);
       if (ok) column->u8.push_back(x);
+      break;
+    }
+    case Type::kDecimal: {
+      int64_t x;
+      const Field& f = format_.schema[col];
+      ok = ParseDecimal(v, f.precision, f.scale, &x) ||
+           ParseDecimal(TrimSpaces(v), f.precision, f.scale, &x);
+      if (ok) column->i64.push_back(x);
       break;
     }
   }

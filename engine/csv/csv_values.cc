@@ -270,4 +270,49 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+bool ParseDecimal(std::string_view s, int precision, int scale, int64_t* unscaled) {
+  size_t i = 0;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
+  uint64_t v = 0;
+  int digits = 0, frac = 0;
+  bool point = false, any = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '.' && !point) {
+      point = true;
+      continue;
+    }
+    if (c < '0' || c > '9') return false;
+    any = true;
+    if (point && ++frac > scale) return false;
+    if (v != 0 || c != '0' || point) ++digits;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+    if (digits > 18) return false;
+  }
+  if (!any) return false;
+  for (; frac < scale; ++frac) {
+    v *= 10;
+    if (v != 0) ++digits;
+  }
+  if (precision > 0 && digits > precision) return false;
+  if (v > static_cast<uint64_t>(INT64_MAX)) return false;
+  *unscaled = neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+  return true;
+}
+
+std::string FormatDecimal(int64_t unscaled, int scale) {
+  bool neg = unscaled < 0;
+  uint64_t v = neg ? 0 - static_cast<uint64_t>(unscaled) : static_cast<uint64_t>(unscaled);
+  std::string digits = std::to_string(v);
+  if (scale > 0) {
+    if (digits.size() <= static_cast<size_t>(scale)) {
+      digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
+    }
+    digits.insert(digits.size() - static_cast<size_t>(scale), 1, '.');
+  }
+  if (neg) digits.insert(0, 1, '-');
+  return digits;
+}
+
 }  // namespace de::engine

@@ -27,6 +27,12 @@ void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d);
 std::string FormatDate(int32_t days);            // "2024-01-31"
 std::string FormatTimestamp(int64_t micros);     // "2024-01-31 12:34:56[.ffffff]"
 
+// Exact decimals (Type::kDecimal): "-12.50" <-> unscaled -1250 at scale 2. Parsing accepts an
+// optional sign, digits, and at most `scale` fraction digits (fewer are padded with zeros; more
+// are an error rather than a silent rounding), with at most `precision` digits in all.
+bool ParseDecimal(std::string_view s, int precision, int scale, int64_t* unscaled);
+std::string FormatDecimal(int64_t unscaled, int scale);
+
 // True when `s` is valid UTF-8.
 bool IsValidUtf8(std::string_view s);
 

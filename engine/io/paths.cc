@@ -120,4 +120,29 @@ absl::StatusOr<std::vector<std::string>> ListInputFiles(
   return files;
 }
 
+std::string EscapePartitionValue(std::string_view v) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(v.size());
+  for (unsigned char c : v) {
+    bool unsafe = c < 0x20 || c == 0x7f || std::strchr("\"#%'*/:=?\\{}[]^<>|", c) != nullptr;
+    if (unsafe && c != 0) {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else if (c == 0) {
+      out.append("%00");
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  if (out == "." || out == "..") {
+    std::string dots;
+    for (size_t i = 0; i < out.size(); ++i) dots += "%2E";
+    return dots;
+  }
+  if (out.size() > 200) out = out.substr(0, 200);  // keep folder names within NAME_MAX
+  return out;
+}
+
 }  // namespace de::engine

@@ -37,4 +37,8 @@ absl::StatusOr<std::vector<std::string>> ListInputFiles(
 bool LooksLikeCsvName(const std::string& name);
 bool LooksLikeParquetName(const std::string& name);
 
+// Escapes a hive partition value for a folder name (percent-encoding of unsafe characters, "."
+// and ".." encoded, cut at 200 bytes).
+std::string EscapePartitionValue(std::string_view v);
+
 }  // namespace de::engine

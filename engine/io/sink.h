@@ -43,12 +43,12 @@ class TableSink {
     virtual ~Writer() = default;
     // Appends the selected rows of `batch` (columns as the sink's schema).
     virtual absl::Status Write(const Batch& batch, const Selection& sel) = 0;
-    // Closes the writer's files (Finish() does it for writers not closed).
+    // Closes the writer's files. Call before Finish() (destroying a writer closes it too).
     virtual absl::Status Close() = 0;
   };
   std::unique_ptr<Writer> NewWriter();
 
-  // Closes everything and returns the files (relative paths, sorted). An unpartitioned sink that
+  // After every writer is closed: the files (relative paths, sorted). An unpartitioned sink that
   // got no rows still writes one empty file with the schema.
   absl::StatusOr<std::vector<OutputFile>> Finish();
 
@@ -72,7 +72,6 @@ class TableSink {
   std::mutex mu_;
   int next_file_ = 0;                      // guarded by mu_
   std::vector<OutputFile> files_;          // guarded by mu_
-  std::vector<Writer*> open_writers_;      // guarded by mu_ (not owned)
 };
 
 // Copies the selected rows of `in` into `out` (same column types; `out` is cleared first).

@@ -32,8 +32,16 @@ struct SourceOptions {
   // null; bound against schema()). Set with SetPrune after Open.
 };
 
-// One unit of work: a decoded batch and where it came from.
+struct MorselScratch;  // per-thread decoding state (source.cc)
+
+// One unit of work: a decoded batch and where it came from. Reuse one Morsel per thread: it
+// keeps its buffers between calls.
 struct Morsel {
+  Morsel();
+  ~Morsel();
+  Morsel(Morsel&&) noexcept;
+  Morsel& operator=(Morsel&&) noexcept;
+
   Batch batch;
   int file_index = -1;
   std::string source;                   // the file's path (for messages and rejects)
@@ -41,6 +49,7 @@ struct Morsel {
                                         // index of the row group's first row in the file
   std::vector<CsvReject> rejects;       // CSV rows the parser refused (on_error=reject)
   CsvParseStats stats;                  // CSV parse counts of this morsel
+  std::unique_ptr<MorselScratch> scratch;
 };
 
 class TableSource {

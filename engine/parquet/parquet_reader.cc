@@ -349,6 +349,16 @@ absl::Status BigEndianDecimal(std::string_view b, int scale, double* out) {
   return absl::OkStatus();
 }
 
+// A big-endian two's-complement unscaled decimal that must fit an int64 (precision <= 18).
+absl::Status BigEndianDecimal64(std::string_view b, int64_t* out) {
+  if (b.size() > 16) return Corrupt("decimal wider than 16 bytes is not supported");
+  __int128 v = (!b.empty() && static_cast<int8_t>(b[0]) < 0) ? -1 : 0;
+  for (char c : b) v = (v << 8) | static_cast<uint8_t>(c);
+  if (v > INT64_MAX || v < INT64_MIN) return Corrupt("decimal value exceeds its declared precision");
+  *out = static_cast<int64_t>(v);
+  return absl::OkStatus();
+}
+
 // Builds the output column from levels and dense physical values.
 absl::Status BuildOutput(const Leaf& leaf, std::vector<uint8_t>& valid, Dense& d, Column* out) {
   Store s = StoreFor(leaf.physical);
@@ -423,6 +433,23 @@ absl::Status BuildOutput(const Leaf& leaf, std::vector<uint8_t>& valid, Dense& d
         return x;
       });
       break;
+    case Type::kDecimal:
+      out->scale = leaf.scale;
+      if (s == Store::kI32) {
+        scatter(out->i64, [&](size_t k) { return static_cast<int64_t>(d.i32[k]); });
+      } else if (s == Store::kI64) {
+        scatter(out->i64, [&](size_t k) { return d.i64[k]; });
+      } else {
+        absl::Status st;
+        scatter(out->i64, [&](size_t k) {
+          int64_t x = 0;
+          auto r = BigEndianDecimal64(std::string_view(d.bytes.data() + d.offsets[k], d.offsets[k + 1] - d.offsets[k]), &x);
+          if (!r.ok()) st = r;
+          return x;
+        });
+        DE_RETURN_IF_ERROR(st);
+      }
+      break;
     case Type::kDouble:
       if (leaf.conv == Leaf::Conv::kDecimal) {
         double div = Pow10(leaf.scale);
@@ -488,14 +515,22 @@ absl::Status ResolveLeaf(const pq::SchemaElement& e, Leaf* leaf, Field* field) {
     leaf->conv = Leaf::Conv::kDecimal;
     leaf->scale = lt.kind == pq::LogicalType::kDecimal ? lt.scale : e.scale.value_or(0);
     if (leaf->scale < 0 || leaf->scale > 38) return Corrupt(absl::StrCat("column '", e.name, "': bad decimal scale"));
+    int precision = lt.kind == pq::LogicalType::kDecimal ? lt.precision : e.precision.value_or(0);
+    // Exact when the unscaled value fits an int64; wider decimals (DuckDB's SUM results are
+    // DECIMAL(38,s)) are read as doubles.
+    if (precision >= 1 && precision <= kMaxDecimalPrecision && leaf->scale <= precision) {
+      field->precision = precision;
+      field->scale = leaf->scale;
+    }
   }
+  const Type decimal_type = field->precision > 0 ? Type::kDecimal : Type::kDouble;
   switch (leaf->physical) {
     case pq::PhysicalType::kBoolean:
       field->type = Type::kBool;
       break;
     case pq::PhysicalType::kInt32:
       if (is_decimal) {
-        field->type = Type::kDouble;
+        field->type = decimal_type;
       } else if (lt.kind == pq::LogicalType::kDate || ct == pq::ConvertedType::kDate) {
         field->type = Type::kDate;
       } else if ((lt.kind == pq::LogicalType::kInteger && !lt.is_signed && lt.bit_width == 32) ||
@@ -508,7 +543,7 @@ absl::Status ResolveLeaf(const pq::SchemaElement& e, Leaf* leaf, Field* field) {
       break;
     case pq::PhysicalType::kInt64:
       if (is_decimal) {
-        field->type = Type::kDouble;
+        field->type = decimal_type;
       } else if (lt.kind == pq::LogicalType::kTimestamp) {
         field->type = Type::kTimestamp;
         if (lt.unit == pq::TimeUnit::kMillis) leaf->conv = Leaf::Conv::kTsMillis;
@@ -530,12 +565,12 @@ absl::Status ResolveLeaf(const pq::SchemaElement& e, Leaf* leaf, Field* field) {
       field->type = Type::kDouble;
       break;
     case pq::PhysicalType::kByteArray:
-      field->type = is_decimal ? Type::kDouble : Type::kString;
+      field->type = is_decimal ? decimal_type : Type::kString;
       break;
     case pq::PhysicalType::kFixedLenByteArray:
       if (e.type_length.value_or(0) <= 0) return Corrupt(absl::StrCat("column '", e.name, "': FIXED_LEN_BYTE_ARRAY without a length"));
       leaf->type_length = *e.type_length;
-      field->type = is_decimal ? Type::kDouble : Type::kString;
+      field->type = is_decimal ? decimal_type : Type::kString;
       if (lt.kind == pq::LogicalType::kUuid && leaf->type_length == 16) leaf->conv = Leaf::Conv::kUuid;
       break;
     default:
@@ -865,7 +900,10 @@ absl::StatusOr<Batch> ParquetReader::ReadAll(const std::vector<int>& columns) co
     for (size_t c = 0; c < schema_.size(); ++c) cols.push_back(static_cast<int>(c));
   }
   all.columns.resize(cols.size());
-  for (size_t k = 0; k < cols.size(); ++k) all.columns[k].type = schema_.at(cols[k]).type;
+  for (size_t k = 0; k < cols.size(); ++k) {
+    all.columns[k].type = schema_.at(cols[k]).type;
+    all.columns[k].scale = schema_.at(cols[k]).scale;
+  }
   for (int g = 0; g < num_row_groups(); ++g) {
     DE_ASSIGN_OR_RETURN(Batch b, ReadRowGroup(g, cols));
     for (size_t k = 0; k < cols.size(); ++k) {
@@ -937,6 +975,7 @@ absl::StatusOr<ColumnChunkStats> ParquetReader::Statistics(int row_group, int co
     case Type::kInt32:
     case Type::kDate: out.min_int = c.i32[0]; out.max_int = c.i32[1]; break;
     case Type::kInt64:
+    case Type::kDecimal:
     case Type::kTimestamp: out.min_int = c.i64[0]; out.max_int = c.i64[1]; break;
     case Type::kDouble: out.min_double = c.f64[0]; out.max_double = c.f64[1]; break;
     case Type::kString: out.min_string = std::string(c.str(0)); out.max_string = std::string(c.str(1)); break;

@@ -20,7 +20,7 @@ struct ColumnChunkStats {
   int64_t num_values = 0;                 // values (incl. nulls) in the chunk
   std::optional<int64_t> null_count;
   bool has_min_max = false;
-  // kBool/kInt32/kInt64/kDate/kTimestamp(micros): min_int/max_int; kDouble: min_double/max_double;
+  // kBool/kInt32/kInt64/kDate/kTimestamp(micros)/kDecimal(unscaled): min_int/max_int; kDouble: min_double/max_double;
   // kString: min_string/max_string.
   int64_t min_int = 0, max_int = 0;
   double min_double = 0, max_double = 0;
@@ -35,7 +35,9 @@ class ParquetReader {
   ParquetReader& operator=(const ParquetReader&) = delete;
 
   // Physical/logical types map to column.h Types: INT32 DATE -> kDate; INT64 TIMESTAMP (millis,
-  // micros, nanos) and INT96 -> kTimestamp (micros); FLOAT, DOUBLE, DECIMAL -> kDouble; other
+  // micros, nanos) and INT96 -> kTimestamp (micros); FLOAT, DOUBLE -> kDouble; DECIMAL (INT32,
+  // INT64, BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY) of precision <= 18 -> kDecimal (exact, unscaled int64,
+  // Field precision/scale), wider DECIMAL -> kDouble (approximate); other
   // INT32/INT8/INT16/UINT8/UINT16 -> kInt32; UINT32/INT64 -> kInt64; BYTE_ARRAY and
   // FIXED_LEN_BYTE_ARRAY -> kString (UUID as 8-4-4-4-12 hex text); BOOLEAN -> kBool. Fields are
   // nullable unless REQUIRED.

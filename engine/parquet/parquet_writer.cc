@@ -38,6 +38,7 @@ pq::PhysicalType PhysicalFor(Type t) {
     case Type::kInt32:
     case Type::kDate: return pq::PhysicalType::kInt32;
     case Type::kInt64:
+    case Type::kDecimal:
     case Type::kTimestamp: return pq::PhysicalType::kInt64;
     case Type::kDouble: return pq::PhysicalType::kDouble;
     case Type::kString: return pq::PhysicalType::kByteArray;
@@ -64,6 +65,14 @@ pq::SchemaElement LeafElement(const Field& f) {
     case Type::kString:
       e.converted_type = pq::ConvertedType::kUtf8;
       e.logical_type.kind = pq::LogicalType::kString;
+      break;
+    case Type::kDecimal:
+      e.converted_type = pq::ConvertedType::kDecimal;
+      e.precision = f.precision;
+      e.scale = f.scale;
+      e.logical_type.kind = pq::LogicalType::kDecimal;
+      e.logical_type.precision = f.precision;
+      e.logical_type.scale = f.scale;
       break;
     default:
       break;
@@ -399,6 +408,7 @@ absl::Status ColumnWriter::Append(const Column& col, size_t begin, size_t end) {
       case Type::kInt32:
       case Type::kDate: AppendFixed(col.i32.data(), valid, begin, m, dict32_); break;
       case Type::kInt64:
+      case Type::kDecimal:
       case Type::kTimestamp: AppendFixed(col.i64.data(), valid, begin, m, dict64_); break;
       case Type::kDouble: AppendFixed(col.f64.data(), valid, begin, m, dict64_); break;
       case Type::kString: AppendStrings(col, begin, m); break;
@@ -602,6 +612,7 @@ pq::ColumnMetaData ColumnWriter::BuildMetaData(int64_t chunk_offset) const {
         hi = PlainBytes(static_cast<int32_t>(imax_));
         break;
       case Type::kInt64:
+      case Type::kDecimal:
       case Type::kTimestamp:
         lo = PlainBytes(imin_);
         hi = PlainBytes(imax_);
@@ -698,12 +709,18 @@ absl::Status CheckColumn(const Field& f, const Column& c, size_t rows) {
   };
   if (c.type != f.type) return bad(absl::StrCat("type ", TypeName(c.type), " does not match the schema's ", TypeName(f.type)));
   if (c.valid.size() != rows) return bad("row count differs from the batch");
+  if (f.type == Type::kDecimal &&
+      (f.precision < 1 || f.precision > kMaxDecimalPrecision || f.scale < 0 || f.scale > f.precision)) {
+    return bad(absl::StrCat("decimal(", f.precision, ",", f.scale, ") is not a valid decimal type (precision 1..",
+                            kMaxDecimalPrecision, ", scale 0..precision)"));
+  }
   size_t have = 0;
   switch (f.type) {
     case Type::kBool: have = c.u8.size(); break;
     case Type::kInt32:
     case Type::kDate: have = c.i32.size(); break;
     case Type::kInt64:
+    case Type::kDecimal:
     case Type::kTimestamp: have = c.i64.size(); break;
     case Type::kDouble: have = c.f64.size(); break;
     case Type::kString:

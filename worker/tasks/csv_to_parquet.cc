@@ -409,6 +409,7 @@ class Lane {
       case Type::kBool: v = c.u8[r] ? "true" : "false"; break;
       case Type::kInt32: v = std::to_string(c.i32[r]); break;
       case Type::kInt64: v = std::to_string(c.i64[r]); break;
+      case Type::kDecimal: v = engine::FormatDecimal(c.i64[r], c.scale); break;
       case Type::kDouble: {
         char buf[64];
         auto res = std::to_chars(buf, buf + sizeof(buf), c.f64[r]);
@@ -453,6 +454,7 @@ class Lane {
           for (uint32_t r : rows) dst.i32.push_back(src.i32[r]);
           break;
         case Type::kInt64:
+        case Type::kDecimal:
         case Type::kTimestamp:
           for (uint32_t r : rows) dst.i64.push_back(src.i64[r]);
           break;
@@ -535,6 +537,9 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path out(params.output);
   std::error_code ec;
+  // The output folder first: this also restores an output a crash left renamed aside, even when
+  // this run then fails.
+  DE_ASSIGN_OR_RETURN(auto commit, engine::OutputCommit::Begin(params.output));
   // 1. Sniff the format from the first non-empty file.
   engine::CsvFormat format;
   bool sniffed = false;
@@ -594,8 +599,7 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
                        "', header ", format.header ? "yes" : "no", "; schema: ",
                        absl::StrJoin(schema_desc, ", ")));
 
-  // 3. Temporary folder next to the output.
-  DE_ASSIGN_OR_RETURN(auto commit, engine::OutputCommit::Begin(params.output));
+  // 3. Temporary folder next to the output (made first thing, see above).
   const fs::path tmp = commit->tmp_dir();
   sh.tmp_dir = tmp.string();
   engine::RejectsWriter rejects((tmp / "_rejects.csv").string());
@@ -784,31 +788,6 @@ absl::StatusOr<int64_t> ParseByteSize(const std::string& s) {
   double v = num * mult;
   if (!(v >= 1) || v > 9e18) return absl::InvalidArgumentError(absl::StrCat("'", s, "' is out of range"));
   return static_cast<int64_t>(v);
-}
-
-std::string EscapePartitionValue(std::string_view v) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(v.size());
-  for (unsigned char c : v) {
-    bool unsafe = c < 0x20 || c == 0x7f || std::strchr("\"#%'*/:=?\\{}[]^<>|", c) != nullptr;
-    if (unsafe && c != 0) {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    } else if (c == 0) {
-      out.append("%00");
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  if (out == "." || out == "..") {
-    std::string dots;
-    for (size_t i = 0; i < out.size(); ++i) dots += "%2E";
-    return dots;
-  }
-  if (out.size() > 200) out = out.substr(0, 200);  // keep folder names within NAME_MAX
-  return out;
 }
 
 absl::StatusOr<CsvToParquetParams> ParseCsvToParquetParams(const YAML::Node& with,

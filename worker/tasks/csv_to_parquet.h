@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/csv/csv_reader.h"
+#include "engine/io/paths.h"
 #include "engine/parquet/parquet_writer.h"
 #include "worker/tasks/task.h"
 
@@ -44,8 +45,7 @@ absl::StatusOr<CsvToParquetParams> ParseCsvToParquetParams(const YAML::Node& wit
 // Parses "192MB", "1.5 GiB", "65536" (bytes; units are powers of 1024).
 absl::StatusOr<int64_t> ParseByteSize(const std::string& s);
 
-// Escapes a hive partition value for a folder name (percent-encoding of unsafe characters).
-std::string EscapePartitionValue(std::string_view v);
+using engine::EscapePartitionValue;  // engine/io/paths.h
 
 absl::StatusOr<TaskOutcome> RunCsvToParquet(const YAML::Node& with, const TaskContext& ctx);
 

@@ -1,5 +1,6 @@
 #include "engine/csv/csv_values.h"
 
+#include "engine/columnar/column.h"
 #include "gtest/gtest.h"
 
 namespace de::engine {
@@ -103,6 +104,42 @@ TEST(CsvValuesTest, Utf8) {
   EXPECT_FALSE(IsValidUtf8("\xC0\x80"));          // overlong
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
   EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // > U+10FFFF
+}
+
+}  // namespace
+}  // namespace de::engine
+
+namespace de::engine {
+namespace {
+
+TEST(DecimalText, ParseAndFormat) {
+  int64_t v;
+  ASSERT_TRUE(ParseDecimal("12.5", 10, 2, &v));
+  EXPECT_EQ(v, 1250);
+  ASSERT_TRUE(ParseDecimal("-0.07", 10, 2, &v));
+  EXPECT_EQ(v, -7);
+  ASSERT_TRUE(ParseDecimal("+3", 10, 2, &v));
+  EXPECT_EQ(v, 300);
+  EXPECT_FALSE(ParseDecimal("1.234", 10, 2, &v));    // would round
+  EXPECT_FALSE(ParseDecimal("123456789", 10, 2, &v)); // 11 digits > precision 10
+  EXPECT_FALSE(ParseDecimal("1e3", 10, 2, &v));
+  EXPECT_FALSE(ParseDecimal("", 10, 2, &v));
+  EXPECT_FALSE(ParseDecimal(".", 10, 2, &v));
+  EXPECT_EQ(FormatDecimal(1250, 2), "12.50");
+  EXPECT_EQ(FormatDecimal(-7, 2), "-0.07");
+  EXPECT_EQ(FormatDecimal(42, 0), "42");
+  EXPECT_EQ(FormatDecimal(INT64_MIN, 4), "-922337203685477.5808");
+}
+
+TEST(DecimalText, TypeName) {
+  int p = 0, s = 0;
+  ASSERT_TRUE(ParseDecimalTypeName("decimal(10, 2)", &p, &s));
+  EXPECT_EQ(p, 10);
+  EXPECT_EQ(s, 2);
+  EXPECT_FALSE(ParseDecimalTypeName("decimal(19,2)", &p, &s));
+  EXPECT_FALSE(ParseDecimalTypeName("decimal(4,5)", &p, &s));
+  EXPECT_FALSE(ParseDecimalTypeName("decimal", &p, &s));
+  EXPECT_STREQ(TypeName(Type::kDecimal), "decimal");
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ std::string TestData(const std::string& name) {
     dir = env;
   } else {
     std::string here = __FILE__;  // .../tests/unit/data/parquet_reader_test.cc
-    dir = here.substr(0, here.rfind("/unit/data/")) + "/testdata";
+    dir = here.substr(0, here.rfind("/unit/")) + "/testdata";
   }
   return dir + "/parquet/" + name;
 }
@@ -51,7 +51,7 @@ void CheckFixture(const std::string& file, int expected_row_groups) {
       {"big", Type::kInt64},        {"d", Type::kDouble},         {"f", Type::kDouble},
       {"dt", Type::kDate},          {"ts", Type::kTimestamp},     {"ts_ms", Type::kTimestamp},
       {"ts_ns", Type::kTimestamp},  {"s", Type::kString},         {"u", Type::kString},
-      {"dec", Type::kDouble},       {"nothing", Type::kString}};
+      {"dec", Type::kDecimal},      {"nothing", Type::kString}};
   for (size_t c = 0; c < want.size(); ++c) {
     EXPECT_EQ(s[c].name, want[c].first);
     EXPECT_EQ(s[c].type, want[c].second) << s[c].name;
@@ -83,7 +83,8 @@ void CheckFixture(const std::string& file, int expected_row_groups) {
       ASSERT_EQ(b.columns[10].str(i), i % 5 == 0 ? std::string() : "city_" + std::to_string(i % 40));
     }
     ASSERT_EQ(b.columns[11].str(i), "row-" + std::to_string(i) + "-é");
-    ASSERT_DOUBLE_EQ(b.columns[12].f64[i], i / 100.0);
+    ASSERT_EQ(b.columns[12].i64[i], i);  // DECIMAL(10,2): i/100 exactly, unscaled
+    ASSERT_EQ(b.columns[12].scale, 2);
     ASSERT_EQ(b.columns[13].valid[i], 0);
   }
   // Statistics of the first row group.
@@ -126,13 +127,17 @@ TEST(ParquetReaderDuckDB, OtherTypesGzip) {
   const Schema& s = (*r)->schema();
   const std::vector<std::pair<std::string, Type>> want = {
       {"t", Type::kInt32},        {"ut", Type::kInt32},       {"ui", Type::kInt64},   {"bigdec", Type::kDouble},
-      {"smalldec", Type::kDouble}, {"middec", Type::kDouble}, {"u", Type::kString},   {"bl", Type::kString},
+      {"smalldec", Type::kDecimal}, {"middec", Type::kDecimal}, {"u", Type::kString},   {"bl", Type::kString},
       {"e", Type::kString},       {"tz", Type::kTimestamp}};
   ASSERT_EQ(s.size(), want.size());
   for (size_t c = 0; c < want.size(); ++c) {
     EXPECT_EQ(s[c].name, want[c].first);
     EXPECT_EQ(s[c].type, want[c].second) << s[c].name;
   }
+  EXPECT_EQ(s[4].precision, 4);
+  EXPECT_EQ(s[4].scale, 1);
+  EXPECT_EQ(s[5].precision, 15);
+  EXPECT_EQ(s[5].scale, 2);
   auto all = (*r)->ReadAll();
   ASSERT_TRUE(all.ok()) << all.status();
   const Batch& b = *all;
@@ -142,7 +147,9 @@ TEST(ParquetReaderDuckDB, OtherTypesGzip) {
     ASSERT_EQ(b.columns[0].i32[i], i - 60);
     ASSERT_EQ(b.columns[1].i32[i], i);
     ASSERT_EQ(b.columns[2].i64[i], i * 100000ll);
-    for (int c : {3, 4, 5}) ASSERT_DOUBLE_EQ(b.columns[c].f64[i], i * 1.5) << c;
+    ASSERT_DOUBLE_EQ(b.columns[3].f64[i], i * 1.5);  // DECIMAL(30,5): wider than int64, a double
+    ASSERT_EQ(b.columns[4].i64[i], i * 15);           // DECIMAL(4,1), exact
+    ASSERT_EQ(b.columns[5].i64[i], i * 150);          // DECIMAL(15,2), exact
     ASSERT_EQ(b.columns[6].valid[i], i % 7 != 0);
     if (i % 7 != 0) {
       char tail[16];

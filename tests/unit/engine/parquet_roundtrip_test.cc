@@ -36,6 +36,7 @@ void Push(Column* c, bool valid, int64_t x, double d, const std::string& s) {
     case Type::kInt32:
     case Type::kDate: c->i32.push_back(valid ? static_cast<int32_t>(x) : 0); break;
     case Type::kInt64:
+    case Type::kDecimal:
     case Type::kTimestamp: c->i64.push_back(valid ? x : 0); break;
     case Type::kDouble: c->f64.push_back(valid ? d : 0); break;
     case Type::kString:
@@ -91,6 +92,7 @@ void AppendBatch(Batch* dst, const Batch& src) {
         case Type::kInt32:
         case Type::kDate: Push(&d, v, s.i32[r], 0, ""); break;
         case Type::kInt64:
+        case Type::kDecimal:
         case Type::kTimestamp: Push(&d, v, s.i64[r], 0, ""); break;
         case Type::kDouble: Push(&d, v, 0, s.f64[r], ""); break;
         case Type::kString: Push(&d, v, 0, 0, std::string(s.str(r))); break;
@@ -116,6 +118,7 @@ void ExpectSameData(const Batch& want, const Batch& got) {
         case Type::kInt32:
         case Type::kDate: ASSERT_EQ(w.i32[r], g.i32[r]) << "column " << c << " row " << r; break;
         case Type::kInt64:
+        case Type::kDecimal:
         case Type::kTimestamp: ASSERT_EQ(w.i64[r], g.i64[r]) << "column " << c << " row " << r; break;
         case Type::kDouble:
           if (std::isnan(w.f64[r])) {
@@ -157,6 +160,39 @@ Batch RoundTrip(const std::string& path, const Schema& schema, const std::vector
   if (reader_out) *reader_out = std::move(*r);
   if (!keep_file && std::getenv("DE_KEEP_TEST_FILES") == nullptr) std::remove(path.c_str());  // an open reader keeps its fd
   return out;
+}
+
+TEST(ParquetRoundTrip, DecimalStaysExact) {
+  Schema schema = {{"amount", Type::kDecimal, true, 18, 2}, {"rate", Type::kDecimal, false, 9, 4}};
+  Batch b = RandomBatch(schema, 3000, 0.1, 7, /*distinct=*/100000);
+  for (Column& c : b.columns) c.scale = &c == &b.columns[0] ? 2 : 4;
+  b.columns[0].i64[0] = 999999999999999999;  // 18 digits
+  b.columns[0].valid[0] = 1;
+  b.columns[1].i64[0] = -123456789;          // -12345.6789
+  std::unique_ptr<ParquetReader> r;
+  Batch got = RoundTrip(TempPath("decimal"), schema, {b}, ParquetWriterOptions{}, &r);
+  ExpectSameData(b, got);
+  ASSERT_EQ(r->schema()[0].precision, 18);
+  EXPECT_EQ(r->schema()[0].scale, 2);
+  EXPECT_EQ(r->schema()[1].precision, 9);
+  EXPECT_EQ(r->schema()[1].scale, 4);
+  EXPECT_EQ(got.columns[1].scale, 4);
+  auto st = r->Statistics(0, 0);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_TRUE(st->has_min_max);
+  EXPECT_EQ(st->max_int, 999999999999999999);
+}
+
+TEST(ParquetRoundTrip, BadDecimalTypeIsAnError) {
+  Schema schema = {{"x", Type::kDecimal, true, 19, 2}};
+  Batch b = EmptyBatch(schema);
+  b.num_rows = 1;
+  Push(&b.columns[0], true, 1, 0, "");
+  auto w = ParquetWriter::Open(TempPath("bad_decimal"), schema, ParquetWriterOptions{});
+  ASSERT_TRUE(w.ok());
+  auto s = (*w)->Write(b);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.message()).find("decimal(19,2)"), std::string::npos) << s;
 }
 
 class CodecRoundTrip : public testing::TestWithParam<Codec> {};
