@@ -84,4 +84,14 @@ class BoundExpr {
   virtual bool MayMatch(const std::vector<std::optional<ColumnRange>>& ranges) const = 0;
 };
 
+// BoundExpr::Bind, then requires a boolean result ("filter: 'x + 1' is int64, not a condition").
+absl::StatusOr<std::unique_ptr<BoundExpr>> BindPredicate(std::shared_ptr<const Expr> e,
+                                                         const Schema& schema,
+                                                         std::string_view what = "filter");
+
+// ParseExpr + CheckExprWithoutSchema + BindPredicate in one call (what a task does at start).
+absl::StatusOr<std::unique_ptr<BoundExpr>> CompilePredicate(std::string_view text,
+                                                            const Schema& schema,
+                                                            std::string_view what = "filter");
+
 }  // namespace de::engine
