@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "engine/csv/csv_values.h"
@@ -31,10 +32,16 @@ void Prepare(Column* out, Type to, size_t n) {
   switch (to) {
     case Type::kBool: out->u8.assign(n, 0); break;
     case Type::kInt32: case Type::kDate: out->i32.assign(n, 0); break;
-    case Type::kInt64: case Type::kTimestamp: out->i64.assign(n, 0); break;
+    case Type::kInt64: case Type::kTimestamp: case Type::kDecimal: out->i64.assign(n, 0); break;
     case Type::kDouble: out->f64.assign(n, 0); break;
     case Type::kString: out->offsets.reserve(n + 1); break;
   }
+}
+
+inline double DecimalValue(const Column& c, size_t i) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+                                      1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+  return static_cast<double>(c.i64[i]) / kPow10[std::clamp(c.scale, 0, 18)];
 }
 
 // Stores an int64 into `out` (type int32/int64/double/bool); false when out of range.
@@ -78,7 +85,7 @@ inline bool ParseInto(std::string_view s, Column* out, size_t i) {
     case Type::kDouble: return ParseCsvDouble(s, &out->f64[i]);
     case Type::kDate: return ParseCsvDate(s, &out->i32[i]);
     case Type::kTimestamp: return ParseCsvTimestamp(s, &out->i64[i]);
-    case Type::kString: return true;
+    case Type::kString: case Type::kDecimal: return true;
   }
   return false;
 }
@@ -89,6 +96,7 @@ inline bool ConvertOne(const Column& in, size_t i, Column* out) {
     case Type::kString: return ParseInto(in.str(i), out, i);
     case Type::kBool: case Type::kInt32: case Type::kInt64: return PutInt(out, i, IntAt(in, i));
     case Type::kDouble: return PutDouble(out, i, in.f64[i]);
+    case Type::kDecimal: return PutDouble(out, i, DecimalValue(in, i));
     case Type::kDate:
       out->i64[i] = static_cast<int64_t>(in.i32[i]) * kMicrosPerDay;
       return true;
@@ -108,8 +116,10 @@ inline bool ConvertOne(const Column& in, size_t i, Column* out) {
 }  // namespace
 
 bool CanCast(Type from, Type to) {
+  if (to == Type::kDecimal) return from == to;  // casts to decimal(p,s) are not offered
   if (from == to || to == Type::kString || from == Type::kString) return true;
   switch (from) {
+    case Type::kDecimal: return to == Type::kDouble || IsInt(to);
     case Type::kBool: case Type::kInt32: case Type::kInt64: case Type::kDouble:
       return to == Type::kBool || IsInt(to) || to == Type::kDouble;
     case Type::kDate: return to == Type::kTimestamp;
@@ -136,6 +146,7 @@ void AppendValueText(const Column& c, size_t row, std::string* out) {
     }
     case Type::kDate: out->append(FormatDate(c.i32[row])); return;
     case Type::kTimestamp: out->append(FormatTimestamp(c.i64[row])); return;
+    case Type::kDecimal: out->append(FormatDecimal(c.i64[row], c.scale)); return;
   }
 }
 
@@ -148,6 +159,24 @@ void CastColumn(Column* c, Type to, std::vector<CastFailure>* failures, Column* 
       scratch->valid[i] = c->valid[i];
       AppendValueText(*c, i, &scratch->bytes);
       scratch->offsets.push_back(static_cast<uint32_t>(scratch->bytes.size()));
+    }
+  } else if (c->type == Type::kInt64 && to == Type::kInt32) {
+    // The common narrowing, as a tight loop.
+    const int64_t* in = c->i64.data();
+    int32_t* out = scratch->i32.data();
+    const uint8_t* valid = c->valid.data();
+    uint8_t* ok = scratch->valid.data();
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t v = in[i];
+      const bool fits = v == static_cast<int32_t>(v);
+      out[i] = static_cast<int32_t>(v);
+      ok[i] = valid[i] & fits;
+      if (__builtin_expect(valid[i] && !fits, 0)) {
+        CastFailure f;
+        f.row = static_cast<uint32_t>(i);
+        AppendValueText(*c, i, &f.value);
+        failures->push_back(std::move(f));
+      }
     }
   } else {
     for (size_t i = 0; i < n; ++i) {

@@ -6,6 +6,7 @@
 //   int32/64  -> int32, int64 (range-checked), double, bool (0 is false), string
 //   double    -> int32, int64 (rounded to nearest, ties to even, as DuckDB; range-checked; NaN and
 //                infinities fail), bool, string (shortest round-trip text)
+//   decimal   -> double, int32, int64 (through double), string (exact text)
 //   date      -> timestamp (midnight UTC), string (YYYY-MM-DD)
 //   timestamp -> date (the UTC day), string (YYYY-MM-DD HH:MM:SS[.ffffff])
 // Anything else is refused by CanCast (a parameter error before any row is read).

@@ -66,7 +66,7 @@ absl::Status ParseBound(CheckRunner::Bound* b, const std::string& text, bool is_
       // A fractional bound on an integer column: compare as doubles.
       (is_min ? b->imin : b->imax) = static_cast<int64_t>(is_min ? std::ceil(dv) : std::floor(dv));
       break;
-    case Type::kDouble:
+    case Type::kDouble: case Type::kDecimal:
       if (!ParseCsvDouble(text, &dv)) return bad();
       (is_min ? b->dmin : b->dmax) = dv;
       break;
@@ -102,8 +102,9 @@ int64_t CountRange(const CheckRunner::Bound& b, const Column& c, const Selection
     const uint32_t r = sel[i];
     if (!c.valid[r]) continue;
     bool out = false;
-    if (c.type == Type::kDouble) {
-      double v = c.f64[r];
+    if (c.type == Type::kDouble || c.type == Type::kDecimal) {
+      double v = c.type == Type::kDouble ? c.f64[r]
+                                         : static_cast<double>(c.i64[r]) / std::pow(10.0, c.scale);
       out = (b.has_min && v < b.dmin) || (b.has_max && v > b.dmax);
     } else if (c.type == Type::kString) {
       std::string_view v = c.str(r);

@@ -59,7 +59,9 @@ void HashKeys(const Batch& batch, const std::vector<int>& cols, const Selection&
       switch (c.type) {
         case Type::kBool: Add(k, c.u8[r]); break;
         case Type::kInt32: case Type::kDate: Add(k, static_cast<uint64_t>(c.i32[r])); break;
-        case Type::kInt64: case Type::kTimestamp: Add(k, static_cast<uint64_t>(c.i64[r])); break;
+        case Type::kInt64: case Type::kTimestamp: case Type::kDecimal:
+          Add(k, static_cast<uint64_t>(c.i64[r]));
+          break;
         case Type::kDouble: {
           double d = c.f64[r] == 0 ? 0.0 : c.f64[r];  // -0 == 0
           uint64_t w;

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "worker/tasks/clean.h"
 #include "worker/tasks/csv_to_parquet.h"
 #include "worker/tasks/noop.h"
 
@@ -11,6 +12,7 @@ namespace de::tasks {
 
 const TaskFn* FindBuiltinTask(const std::string& type) {
   static const std::map<std::string, TaskFn> kTasks = {
+      {"clean", RunClean},
       {"csv_to_parquet", RunCsvToParquet},
       {"noop", RunNoop},
   };
