@@ -169,8 +169,9 @@ void CastColumn(Column* c, Type to, std::vector<CastFailure>* failures, Column* 
     for (size_t i = 0; i < n; ++i) {
       const int64_t v = in[i];
       const bool fits = v == static_cast<int32_t>(v);
-      out[i] = static_cast<int32_t>(v);
-      ok[i] = valid[i] & fits;
+      const uint8_t good = valid[i] & fits;
+      out[i] = static_cast<int32_t>(v) & -static_cast<int32_t>(good);  // nulls hold 0
+      ok[i] = good;
       if (__builtin_expect(valid[i] && !fits, 0)) {
         CastFailure f;
         f.row = static_cast<uint32_t>(i);

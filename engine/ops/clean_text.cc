@@ -63,9 +63,31 @@ inline bool IsBadControl(unsigned char c) {
 // Byte classes that need a closer look: non-ASCII, or a control character.
 inline bool NeedsLook(unsigned char c) { return c >= 0x80 || IsBadControl(c); }
 
+// Eight bytes at a time: a word is plain when every byte is in 0x20..0x7E.
+inline bool WordIsPlain(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;   // a byte < 0x20
+  const uint64_t x = w ^ (kOnes * 0x7F);
+  const uint64_t is_del = (x - kOnes) & ~x & kHigh;                // a byte == 0x7F
+  return ((w & kHigh) | below_space | is_del) == 0;
+}
+
 bool AnyNeedsLook(std::string_view s) {
-  for (unsigned char c : s) {
-    if (NeedsLook(c)) return true;
+  const char* p = s.data();
+  size_t n = s.size();
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (!WordIsPlain(w)) {
+      for (int k = 0; k < 8; ++k) {
+        if (NeedsLook(static_cast<unsigned char>(p[k]))) return true;
+      }
+    }
+    p += 8;
+    n -= 8;
+  }
+  for (size_t k = 0; k < n; ++k) {
+    if (NeedsLook(static_cast<unsigned char>(p[k]))) return true;
   }
   return false;
 }
@@ -147,6 +169,19 @@ void ChangeCase(Column* c, bool upper) {
 
 int64_t TrimStrings(Column* c) {
   if (c->type != Type::kString) return 0;
+  // Most values need nothing: look at their first and last bytes only.
+  const size_t n = c->size();
+  const char* base = c->bytes.data();
+  size_t first = n;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t b = c->offsets[i], e = c->offsets[i + 1];
+    if (b != e && (IsSpace(static_cast<unsigned char>(base[b])) ||
+                   IsSpace(static_cast<unsigned char>(base[e - 1])))) {
+      first = i;
+      break;
+    }
+  }
+  if (first == n) return 0;
   return ShrinkInPlace(c, [](std::string_view v) {
     size_t b = 0, e = v.size();
     while (b < e && IsSpace(static_cast<unsigned char>(v[b]))) ++b;

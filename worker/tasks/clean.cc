@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status.h"
 #include "engine/csv/csv_values.h"
+#include "engine/io/input_stream.h"
 #include "engine/io/json.h"
 #include "engine/io/output_commit.h"
 #include "engine/io/paths.h"
@@ -187,6 +188,7 @@ struct Shared {
   engine::RejectsWriter* rejects = nullptr;
   engine::CleanRun* run = nullptr;
   bool parquet_input = false;
+  bool csv_header = true;                         // CSV files start with a header line
   std::mutex mu;
   absl::Status error;                             // guarded by mu
   engine::CleanCounters counters;                 // guarded by mu
@@ -225,7 +227,9 @@ absl::Status Lane(Shared* sh) {
     if (m.batch.num_rows == 0) continue;
     rejects.clear();
     // Rejects and errors name CSV lines, or 1-based Parquet row numbers.
-    const int64_t first_row = sh->parquet_input ? m.first_row + 1 : m.first_row;
+    const int64_t first_row = sh->parquet_input                          ? m.first_row + 1
+                              : (m.first_row == 1 && sh->csv_header) ? 2
+                                                                     : m.first_row;
     const uint64_t position = (static_cast<uint64_t>(m.file_index) << 40) +
                               static_cast<uint64_t>(m.first_row);
     DE_RETURN_IF_ERROR(worker.Process(&m.batch, m.source, first_row, position, &sel, &rejects));
@@ -261,6 +265,23 @@ absl::Status RunLanes(Shared* sh, int threads) {
   }
   std::lock_guard<std::mutex> lock(sh->mu);
   return sh->error;
+}
+
+// Whether the CSV files start with a header (as the source decides it), for line numbers.
+absl::StatusOr<bool> CsvHasHeader(const engine::ResolvedDataset& dataset,
+                                  const engine::CsvReadOptions& csv) {
+  if (csv.header) return *csv.header;
+  for (const auto& f : dataset.files) {
+    DE_ASSIGN_OR_RETURN(auto in, engine::OpenInputStream(f.path));
+    bool whole = false;
+    DE_ASSIGN_OR_RETURN(std::string sample, engine::ReadCsvSample(in.get(), 1 << 16, &whole));
+    if (sample.empty() && whole) continue;
+    engine::CsvReadOptions o = csv;
+    o.sample_rows = 200;
+    DE_ASSIGN_OR_RETURN(engine::CsvFormat format, engine::SniffCsv(sample, whole, o, f.path));
+    return format.header;
+  }
+  return true;
 }
 
 std::string ReasonsJson(const std::map<std::string, int64_t>& m) {
@@ -349,6 +370,9 @@ absl::StatusOr<TaskOutcome> Run(const CleanParams& params, const TaskContext& ct
   sh.rejects = &rejects;
   sh.run = &run;
   sh.parquet_input = dataset.format == engine::FileFormat::kParquet;
+  if (!sh.parquet_input) {
+    DE_ASSIGN_OR_RETURN(sh.csv_header, CsvHasHeader(dataset, params.csv));
+  }
   if (prune) source->SetPrune(prune.get());
   if (run.two_pass()) {
     sh.source = source.get();
