@@ -287,6 +287,8 @@ std::vector<SampleRow> TokenizeSample(std::string_view text, char delim, char qu
       } else {
         row.values.emplace_back(v);
       }
+      // A row with a NUL byte is rejected by the parser (NulReason); keep it out of inference too.
+      if (row.values.back().find('\0') != std::string::npos) row.malformed = true;
       row.quoted.push_back(f.has_quote);
     }
     rows.push_back(std::move(row));
@@ -370,17 +372,15 @@ absl::StatusOr<CsvFormat> SniffCsv(std::string_view sample, bool whole_file,
   if (sample.size() >= 3 && std::memcmp(sample.data(), "\xEF\xBB\xBF", 3) == 0) {
     sample.remove_prefix(3);
   }
-  // Binary data: NUL bytes or many control characters.
+  // Binary data: many control characters (NUL included). A few stray NUL bytes are not binary
+  // data: their rows are rejected like those after the sample (see AppendValue), so a NUL byte
+  // is treated the same wherever it falls.
   size_t controls = 0;
   for (size_t i = 0; i < sample.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(sample[i]);
-    if (c == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, " does not look like CSV: a NUL byte at offset ", i, " (binary data?)"));
-    }
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) ++controls;
   }
-  if (controls > 8 && controls * 100 > sample.size()) {
+  if ((controls > 8 && controls * 100 > sample.size()) || (controls >= 3 && controls * 10 > sample.size())) {
     return absl::InvalidArgumentError(absl::StrCat(
         source, " does not look like CSV: ", controls, " control characters in the first ",
         sample.size(), " bytes (binary data?)"));
@@ -628,6 +628,10 @@ CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* 
     v = scratch_;
     quoted = true;
   }
+  if (check_nul_ && v.find('\0') != std::string_view::npos) {
+    *reason = absl::StrCat("NUL byte in column '", format_.schema[col].name, "'");
+    return ValueResult::kBad;
+  }
   const Type type = column->type;
   if (v.empty()) {
     if (type == Type::kString && quoted) {
@@ -745,6 +749,8 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
     for (; q < end; ++q) acc |= static_cast<uint8_t>(*q);
     check_utf8 = (acc & 0x8080808080808080ull) != 0;
   }
+  // Values need a NUL check only when the chunk has a NUL byte (rare; memchr is fast).
+  check_nul_ = std::memchr(data, 0, size) != nullptr;
   int64_t line = first_line;
   std::string reason;
   bool first = true;
@@ -829,7 +835,9 @@ void AppendCsvField(std::string_view s, std::string* out) {
 absl::StatusOr<CsvTable> ReadCsvText(std::string_view text, const CsvReadOptions& options,
                                      const std::string& source) {
   CsvTable t;
-  DE_ASSIGN_OR_RETURN(t.format, SniffCsv(text, true, options, source));
+  // Sniff the first sample_bytes, as the file readers do (ReadCsvSample).
+  const size_t sample = options.sample_bytes > 0 ? static_cast<size_t>(options.sample_bytes) : text.size();
+  DE_ASSIGN_OR_RETURN(t.format, SniffCsv(text.substr(0, sample), text.size() <= sample, options, source));
   if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) text.remove_prefix(3);
   InitBatch(t.format.schema, &t.batch);
   if (t.format.schema.empty()) return t;

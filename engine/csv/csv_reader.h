@@ -134,6 +134,7 @@ class CsvChunkParser {
   const CsvFormat& format_;
   std::vector<FieldRef> fields_;
   std::string scratch_;
+  bool check_nul_ = false;  // the chunk being parsed has a NUL byte
   uint8_t special_[256];
   bool has_null_values_ = false;
 };
@@ -146,7 +147,8 @@ void ClearBatch(Batch* batch);
 // Writes `s` as one CSV field (quoted when needed) to `out`.
 void AppendCsvField(std::string_view s, std::string* out);
 
-// Convenience for tests and small inputs: sniffs and parses a whole in-memory CSV text.
+// Convenience for tests and small inputs: sniffs (the first options.sample_bytes) and parses a
+// whole in-memory CSV text.
 struct CsvTable {
   CsvFormat format;
   Batch batch;

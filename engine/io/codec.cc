@@ -1,5 +1,7 @@
 #include "engine/io/codec.h"
 
+#include <lz4.h>
+#include <lz4frame.h>
 #include <snappy.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -31,6 +33,8 @@ const char* CodecName(Codec c) {
     case Codec::kSnappy: return "snappy";
     case Codec::kGzip: return "gzip";
     case Codec::kZstd: return "zstd";
+    case Codec::kLz4: return "lz4";
+    case Codec::kLz4Raw: return "lz4_raw";
   }
   return "?";
 }
@@ -41,8 +45,17 @@ int ParquetCodecId(Codec c) {
     case Codec::kSnappy: return 1;
     case Codec::kGzip: return 2;
     case Codec::kZstd: return 6;
+    case Codec::kLz4: return 5;
+    case Codec::kLz4Raw: return 7;
   }
   return 0;
+}
+
+std::string ParquetCodecName(int id) {
+  static constexpr const char* kNames[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO",
+                                           "BROTLI",       "LZ4",    "ZSTD", "LZ4_RAW"};
+  if (id >= 0 && id < 8) return kNames[id];
+  return absl::StrCat("codec ", id);
 }
 
 bool CodecFromParquetId(int id, Codec* out) {
@@ -50,7 +63,9 @@ bool CodecFromParquetId(int id, Codec* out) {
     case 0: *out = Codec::kNone; return true;
     case 1: *out = Codec::kSnappy; return true;
     case 2: *out = Codec::kGzip; return true;
+    case 5: *out = Codec::kLz4; return true;
     case 6: *out = Codec::kZstd; return true;
+    case 7: *out = Codec::kLz4Raw; return true;
     default: return false;
   }
 }
@@ -61,6 +76,8 @@ size_t MaxCompressedSize(Codec codec, size_t n) {
     case Codec::kSnappy: return snappy::MaxCompressedLength(n);
     case Codec::kGzip: return compressBound(n) + 64;  // + gzip header/trailer
     case Codec::kZstd: return ZSTD_compressBound(n);
+    case Codec::kLz4Raw: return static_cast<size_t>(LZ4_compressBound(static_cast<int>(n)));
+    case Codec::kLz4: return static_cast<size_t>(LZ4_compressBound(static_cast<int>(n))) + 8;
   }
   return n;
 }
@@ -109,20 +126,99 @@ absl::Status GzipDecompress(const char* src, size_t n, char* dst, size_t dst_siz
   while (true) {
     rc = inflate(&zs, Z_FINISH);
     // Concatenated gzip members: start the next one if input remains.
-    if (rc == Z_STREAM_END && zs.avail_in > 0 && zs.avail_out > 0) {
+    // (An empty member after a full output ends in Z_STREAM_END too; one with data cannot fit.)
+    if (rc == Z_STREAM_END && zs.avail_in > 0) {
       if (inflateReset(&zs) != Z_OK) break;
       continue;
     }
     break;
   }
-  size_t produced = zs.total_out;
+  // Not total_out: inflateReset zeroes it at each member.
+  size_t produced = dst_size - zs.avail_out;
+  bool trailing_input = zs.avail_in > 0;
   inflateEnd(&zs);
-  if (rc == Z_STREAM_END && produced == dst_size) return absl::OkStatus();
+  if (rc == Z_STREAM_END && produced == dst_size && !trailing_input) return absl::OkStatus();
   if (rc == Z_STREAM_END || rc == Z_BUF_ERROR) {
     return absl::DataLossError(
         absl::StrCat("gzip: page decompresses to a different size than its header says (", dst_size, ")"));
   }
   return absl::DataLossError(absl::StrCat("gzip: corrupt data (", rc, ")"));
+}
+
+uint32_t LoadBE32(const char* p) {
+  const auto* u = reinterpret_cast<const uint8_t*>(p);
+  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | u[3];
+}
+void StoreBE32(uint32_t v, char* p) {
+  p[0] = static_cast<char>(v >> 24);
+  p[1] = static_cast<char>(v >> 16);
+  p[2] = static_cast<char>(v >> 8);
+  p[3] = static_cast<char>(v);
+}
+
+absl::Status Lz4RawCompress(const char* src, size_t n, ByteBuffer* out, size_t header) {
+  if (n > LZ4_MAX_INPUT_SIZE) return absl::InvalidArgumentError("lz4: page too large");
+  int bound = LZ4_compressBound(static_cast<int>(n));
+  char* dst = out->Grow(static_cast<size_t>(bound) + header);
+  int len = LZ4_compress_default(src, dst + header, static_cast<int>(n), bound);
+  if (len <= 0) return absl::InternalError("lz4: compression failed");
+  if (header == 8) {  // Hadoop framing: one block
+    StoreBE32(static_cast<uint32_t>(n), dst);
+    StoreBE32(static_cast<uint32_t>(len), dst + 4);
+  }
+  out->Advance(static_cast<size_t>(len) + header);
+  return absl::OkStatus();
+}
+
+bool Lz4RawBlock(const char* src, size_t n, char* dst, size_t dst_size) {
+  if (n > static_cast<size_t>(INT32_MAX) || dst_size > static_cast<size_t>(INT32_MAX)) return false;
+  int got = LZ4_decompress_safe(src, dst, static_cast<int>(n), static_cast<int>(dst_size));
+  return got >= 0 && static_cast<size_t>(got) == dst_size;
+}
+
+// Hadoop's BlockCompressorStream framing: blocks of [BE32 raw size][BE32 compressed size][data].
+bool Lz4Hadoop(const char* src, size_t n, char* dst, size_t dst_size) {
+  size_t in = 0, out = 0;
+  while (in < n) {
+    if (n - in < 8) return false;
+    uint32_t raw = LoadBE32(src + in), comp = LoadBE32(src + in + 4);
+    in += 8;
+    if (comp > n - in || raw > dst_size - out) return false;
+    if (!Lz4RawBlock(src + in, comp, dst + out, raw)) return false;
+    in += comp;
+    out += raw;
+  }
+  return out == dst_size;
+}
+
+bool Lz4Frame(const char* src, size_t n, char* dst, size_t dst_size) {
+  LZ4F_dctx* ctx = nullptr;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&ctx, LZ4F_VERSION))) return false;
+  size_t in = 0, out = 0;
+  bool ok = true;
+  while (in < n) {
+    size_t src_left = n - in, dst_left = dst_size - out;
+    size_t rc = LZ4F_decompress(ctx, dst + out, &dst_left, src + in, &src_left, nullptr);
+    if (LZ4F_isError(rc) || (src_left == 0 && dst_left == 0)) {
+      ok = false;
+      break;
+    }
+    in += src_left;
+    out += dst_left;
+    if (rc == 0 && in < n) LZ4F_resetDecompressionContext(ctx);  // another frame follows
+  }
+  LZ4F_freeDecompressionContext(ctx);
+  return ok && out == dst_size;
+}
+
+// Parquet's LZ4 id was written three ways (Hadoop framing by parquet-mr, a raw block by old
+// parquet-cpp, an LZ4 frame by some); try them in that order, as Arrow does.
+absl::Status Lz4Decompress(const char* src, size_t n, char* dst, size_t dst_size) {
+  if (Lz4Hadoop(src, n, dst, dst_size) || Lz4RawBlock(src, n, dst, dst_size)) return absl::OkStatus();
+  if (n >= 4 && LoadLE32(reinterpret_cast<const uint8_t*>(src)) == 0x184D2204u && Lz4Frame(src, n, dst, dst_size)) {
+    return absl::OkStatus();
+  }
+  return absl::DataLossError(absl::StrCat("lz4: corrupt data or not ", dst_size, " bytes as the page header says"));
 }
 
 }  // namespace
@@ -150,6 +246,10 @@ absl::Status CompressBlock(Codec codec, int level, const char* src, size_t n, By
       out->Advance(len);
       return absl::OkStatus();
     }
+    case Codec::kLz4:
+      return Lz4RawCompress(src, n, out, 8);
+    case Codec::kLz4Raw:
+      return Lz4RawCompress(src, n, out, 0);
   }
   return absl::InvalidArgumentError("unknown codec");
 }
@@ -180,6 +280,13 @@ absl::Status DecompressBlock(Codec codec, const char* src, size_t n, char* dst, 
       }
       return absl::OkStatus();
     }
+    case Codec::kLz4:
+      return Lz4Decompress(src, n, dst, dst_size);
+    case Codec::kLz4Raw:
+      if (!Lz4RawBlock(src, n, dst, dst_size)) {
+        return absl::DataLossError(absl::StrCat("lz4_raw: corrupt data or not ", dst_size, " bytes as the page header says"));
+      }
+      return absl::OkStatus();
   }
   return absl::InvalidArgumentError("unknown codec");
 }

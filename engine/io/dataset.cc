@@ -137,8 +137,14 @@ void HiveParts(const std::string& rel, Found* f) {
   }
 }
 
+constexpr int kMaxDepth = 32;  // below Linux's 40 symlinks per path lookup
+
 absl::Status WalkFolder(const fs::path& dir, const std::string& rel, const std::string& data_root,
-                        Walk* w) {
+                        Walk* w, int depth = 0) {
+  if (depth > kMaxDepth) {
+    return absl::InvalidArgumentError(absl::StrCat("input ", dir.string(), ": folders nested more than ",
+                                                   kMaxDepth, " deep (a symlink loop?)"));
+  }
   w->dirs.push_back(rel);
   std::error_code ec;
   std::vector<fs::directory_entry> entries;
@@ -152,7 +158,7 @@ absl::Status WalkFolder(const fs::path& dir, const std::string& rel, const std::
       DE_RETURN_IF_ERROR(ResolveInsideRoot(e.path().string(), data_root, "input").status());
     }
     if (e.is_directory(ec)) {
-      DE_RETURN_IF_ERROR(WalkFolder(e.path(), Join(rel, name), data_root, w));
+      DE_RETURN_IF_ERROR(WalkFolder(e.path(), Join(rel, name), data_root, w, depth + 1));
     } else if (e.is_regular_file(ec)) {
       if (!FormatOf(e.path().string())) {
         ++w->skipped;

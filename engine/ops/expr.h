@@ -16,8 +16,9 @@
 // Keywords are case-insensitive. Semantics are SQL's: comparisons and arithmetic with a null
 // operand are null; `and`/`or` are three-valued; a filter keeps a row only when the result is true
 // (false and null drop it). Integer arithmetic is int64 (overflow is an error); `/` is double
-// division; int compares with double numerically; date/timestamp compare with date/timestamp
-// literals and with 'YYYY-MM-DD' strings.
+// division; `x / 0` and `x % 0` are null (as in DuckDB); int compares with double numerically;
+// date/timestamp compare with date/timestamp literals and with 'YYYY-MM-DD' strings.
+// engine/ops/README.md describes the language in full.
 //
 // Parse and type errors say where: "filter: column 12: unknown operator '=>'", "filter: column
 // 1: no column 'delya' (did you mean delay?)", "filter: 'origin > 5' compares string with int".
@@ -38,7 +39,7 @@
 
 namespace de::engine {
 
-class Expr;  // an AST node (defined in expr.cc / expr_ast.h)
+class Expr;  // a syntax tree node (engine/ops/expr_ast.h)
 
 // Parses `text`. `what` prefixes errors ("filter"). The error's message includes the 1-based
 // column of the problem in `text`, and ExprErrorColumn() recovers it (for file:line:column).

@@ -50,7 +50,12 @@ class Expr {
   std::vector<std::shared_ptr<const Expr>> args;
   int column = 1;         // 1-based column (in characters) where this node starts in the source
   size_t offset = 0;      // the same position as a byte offset
-  std::string text;       // the node's source text, for messages ("origin > 5")
+  size_t length = 0;      // bytes of this node's source text
+  int depth = 1;          // height of the tree below (and including) this node
+  std::shared_ptr<const std::string> source;  // the whole expression (shared by all nodes)
+
+  // The node's source text, for messages ("origin > 5").
+  std::string text() const { return source ? source->substr(offset, length) : std::string(); }
 };
 
 // True for =, !=, <, <=, >, >=.

@@ -22,7 +22,8 @@ Cat CatOf(Type t) {
     case Type::kBool: return Cat::kBool;
     case Type::kInt32:
     case Type::kInt64:
-    case Type::kDouble: return Cat::kNum;
+    case Type::kDouble:
+    case Type::kDecimal: return Cat::kNum;
     case Type::kDate:
     case Type::kTimestamp: return Cat::kTime;
     case Type::kString: return Cat::kString;
@@ -99,13 +100,13 @@ class Binder {
 
  private:
   absl::Status NotCondition(const Node& n, const Expr& operand, const Expr& whole) {
-    if (&operand == &whole || operand.text == whole.text) {
+    if (&operand == &whole || operand.text() == whole.text()) {
       return ExprErrorQuiet(what_, operand.column,
-                            absl::StrCat("'", operand.text, "' is ", n.type_name,
+                            absl::StrCat("'", operand.text(), "' is ", n.type_name,
                                          ", not a condition"));
     }
     return ExprErrorQuiet(what_, operand.column,
-                          absl::StrCat("'", whole.text, "': '", operand.text, "' is ",
+                          absl::StrCat("'", whole.text(), "': '", operand.text(), "' is ",
                                        n.type_name, ", not a condition"));
   }
 
@@ -147,7 +148,11 @@ class Binder {
       }
     }
     if (index < 0) return UnknownColumn(e);
-    auto col = std::make_unique<ColumnNode>(schema_[index].type, e, index);
+    // Decimal columns take part in expressions as doubles (unscaled / 10^scale).
+    bool decimal = schema_[index].type == Type::kDecimal;
+    auto col = std::make_unique<ColumnNode>(decimal ? Type::kDouble : schema_[index].type, e, index);
+    col->decimal = decimal;
+    if (decimal) col->type_name = "decimal";
     if (!negate) return NodePtr(std::move(col));
     DE_RETURN_IF_ERROR(RequireBool(*col, e, e));
     auto f = std::make_unique<LiteralNode>(Type::kBool, e);  // `not c` is `c = false`
@@ -167,7 +172,7 @@ class Binder {
 
   absl::Status Incomparable(const Node& l, const Node& r, const Expr& whole) {
     return ExprErrorQuiet(what_, whole.column,
-                          absl::StrCat("'", whole.text, "' compares ", l.type_name, " with ",
+                          absl::StrCat("'", whole.text(), "' compares ", l.type_name, " with ",
                                        r.type_name));
   }
 
@@ -306,8 +311,8 @@ class Binder {
     if (child->null_literal) child->type = Type::kString;
     if (child->type != Type::kString) {
       return ExprErrorQuiet(what_, e.column,
-                            absl::StrCat("'", e.text, "': like needs a string, '",
-                                         e.args[0]->text, "' is ", child->type_name));
+                            absl::StrCat("'", e.text(), "': like needs a string, '",
+                                         e.args[0]->text(), "' is ", child->type_name));
     }
     return NodePtr(new LikeNode(std::move(child), e.negated != negate, e.lit.s, e));
   }
@@ -316,8 +321,8 @@ class Binder {
     if ((*n)->null_literal) return absl::OkStatus();
     if (CatOf((*n)->type) == Cat::kNum) return absl::OkStatus();
     return ExprErrorQuiet(what_, whole.column,
-                          absl::StrCat("'", whole.text, "' is arithmetic on ", (*n)->type_name,
-                                       " ('", operand.text, "')"));
+                          absl::StrCat("'", whole.text(), "' is arithmetic on ", (*n)->type_name,
+                                       " ('", operand.text(), "')"));
   }
 
   absl::StatusOr<NodePtr> BindNeg(const Expr& e) {
@@ -357,7 +362,8 @@ Phys PhysOf(Type t) {
     case Type::kInt64:
     case Type::kDate:
     case Type::kTimestamp: return Phys::kInt;
-    case Type::kDouble: return Phys::kDouble;
+    case Type::kDouble:
+    case Type::kDecimal: return Phys::kDouble;
     case Type::kString: return Phys::kString;
   }
   return Phys::kString;

@@ -39,7 +39,7 @@ absl::Status CheckTimeString(const Expr& lit, Kind other, std::string_view what)
 
 absl::Status Incomparable(const Expr& e, Kind a, Kind b, std::string_view what) {
   return ExprErrorQuiet(what, e.column,
-                        absl::StrCat("'", e.text, "' compares ", LiteralKindName(a), " with ",
+                        absl::StrCat("'", e.text(), "' compares ", LiteralKindName(a), " with ",
                                      LiteralKindName(b)));
 }
 
@@ -70,8 +70,8 @@ class Checker {
         if (!k.ok()) return k;
         if (k->has_value() && **k != Kind::kString && **k != Kind::kNull) {
           return ExprErrorQuiet(what_, e.column,
-                                absl::StrCat("'", e.text, "': like needs a string, '",
-                                             e.args[0]->text, "' is ", LiteralKindName(**k)));
+                                absl::StrCat("'", e.text(), "': like needs a string, '",
+                                             e.args[0]->text(), "' is ", LiteralKindName(**k)));
         }
         return std::optional<Kind>(Kind::kBool);
       }
@@ -90,8 +90,8 @@ class Checker {
       if (!k.ok()) return k;
       if (k->has_value() && **k != Kind::kBool && **k != Kind::kNull) {
         return ExprErrorQuiet(what_, a->column,
-                              absl::StrCat("'", e.text, "': ", ExprOpSymbol(e.op),
-                                           " needs conditions, '", a->text, "' is ",
+                              absl::StrCat("'", e.text(), "': ", ExprOpSymbol(e.op),
+                                           " needs conditions, '", a->text(), "' is ",
                                            LiteralKindName(**k)));
       }
     }
@@ -100,8 +100,8 @@ class Checker {
 
   absl::Status NotNumber(const Expr& e, const Expr& operand, Kind k) {
     return ExprErrorQuiet(what_, e.column,
-                          absl::StrCat("'", e.text, "' is arithmetic on ", LiteralKindName(k),
-                                       " ('", operand.text, "')"));
+                          absl::StrCat("'", e.text(), "' is arithmetic on ", LiteralKindName(k),
+                                       " ('", operand.text(), "')"));
   }
 
   KindOr Arithmetic(const Expr& e) {
@@ -260,7 +260,7 @@ absl::Status CheckExprWithoutSchema(const Expr& e, std::string_view what) {
   if (!k.ok()) return k.status();
   if (k->has_value() && **k != Kind::kBool && **k != Kind::kNull) {
     return ExprErrorQuiet(what, e.column,
-                          absl::StrCat("'", e.text, "' is ", LiteralKindName(**k),
+                          absl::StrCat("'", e.text(), "' is ", LiteralKindName(**k),
                                        ", not a condition"));
   }
   return absl::OkStatus();

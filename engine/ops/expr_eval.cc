@@ -205,6 +205,18 @@ absl::Status ColumnNode::Eval(const Batch& batch, const Selection& sel, Vec* out
       });
       break;
     }
+    case Type::kDecimal: {
+      const int64_t* d = c.i64.data();
+      double* o = out->d.data();
+      double div = 1;
+      for (int k = 0; k < c.scale; ++k) div *= 10;
+      ForEachRow(sel, [&](size_t i, uint32_t r) {
+        uint8_t v = cv[r];
+        ov[i] = v;
+        o[i] = v ? static_cast<double>(d[r]) / div : 0;
+      });
+      break;
+    }
     case Type::kString: {
       std::string_view* o = out->s.data();
       ForEachRow(sel, [&](size_t i, uint32_t r) {
@@ -248,7 +260,7 @@ absl::Status NegNode::Eval(const Batch& batch, const Selection& sel, Vec* out) c
     overflow |= out->i[k] == std::numeric_limits<int64_t>::min();
     out->i[k] = 0 - static_cast<uint64_t>(out->i[k]);
   }
-  return overflow ? Overflow(what, text) : absl::OkStatus();
+  return overflow ? Overflow(what, text()) : absl::OkStatus();
 }
 
 absl::Status ArithNode::Eval(const Batch& batch, const Selection& sel, Vec* out) const {
@@ -263,7 +275,7 @@ absl::Status ArithNode::Eval(const Batch& batch, const Selection& sel, Vec* out)
     return absl::OkStatus();
   }
   if (!IntArith(op, a.i.data(), b.i.data(), out->valid.data(), out->i.data(), n)) {
-    return Overflow(what, text);
+    return Overflow(what, text());
   }
   return absl::OkStatus();
 }
@@ -384,7 +396,8 @@ void VecToColumn(const Vec& v, Type type, Column* out) {
     case Type::kDate: out->i32.assign(v.i.begin(), v.i.end()); break;
     case Type::kInt64:
     case Type::kTimestamp: out->i64 = v.i; break;
-    case Type::kDouble: out->f64 = v.d; break;
+    case Type::kDouble:
+    case Type::kDecimal: out->f64 = v.d; break;  // (expressions never produce kDecimal)
     case Type::kString: {
       size_t total = 0;
       for (auto s : v.s) total += s.size();
@@ -414,7 +427,7 @@ class BoundExprImpl : public BoundExpr {
 
   absl::Status Filter(const Batch& batch, Selection* sel) const override {
     if (root_->type != Type::kBool) {
-      return absl::InvalidArgumentError(absl::StrCat(what_, ": '", root_->text, "' is ",
+      return absl::InvalidArgumentError(absl::StrCat(what_, ": '", root_->text(), "' is ",
                                                      TypeName(root_->type), ", not a condition"));
     }
     DE_RETURN_IF_ERROR(CheckBatch(batch));
@@ -467,7 +480,7 @@ absl::StatusOr<std::unique_ptr<BoundExpr>> BindPredicate(std::shared_ptr<const E
   DE_ASSIGN_OR_RETURN(std::unique_ptr<BoundExpr> b, BoundExpr::Bind(e, schema, what));
   if (b->result_type() != Type::kBool) {
     return ExprErrorQuiet(what, e->column,
-                          absl::StrCat("'", e->text, "' is ", TypeName(b->result_type()),
+                          absl::StrCat("'", e->text(), "' is ", TypeName(b->result_type()),
                                        ", not a condition"));
   }
   return b;

@@ -111,12 +111,16 @@ bool NarrowColLit(ExprOp op, const Column& c, bool as_double, const LiteralNode&
     case Type::kString:
       StrLit(op, sel, c, lit.s);
       return true;
+    case Type::kDecimal:  // scaled on read: the general path
+      return false;
   }
   return false;
 }
 
 bool NarrowColCol(ExprOp op, const Column& a, const Column& b, Selection* sel) {
-  if (PhysOf(a.type) != PhysOf(b.type)) return false;
+  if (PhysOf(a.type) != PhysOf(b.type) || a.type == Type::kDecimal || b.type == Type::kDecimal) {
+    return false;
+  }
   const uint8_t* av = a.valid.data();
   const uint8_t* bv = b.valid.data();
   bool a32 = a.type == Type::kInt32 || a.type == Type::kDate;
@@ -150,7 +154,8 @@ bool RangeCmp(ExprOp op, const T& mn, const T& mx, const T& v) {
 
 // The range of column `col`, or null when unknown.
 const ColumnRange* RangeOf(const Ranges& rg, const ColumnNode* col) {
-  if (col == nullptr || col->index < 0 || static_cast<size_t>(col->index) >= rg.size()) {
+  if (col == nullptr || col->decimal || col->index < 0 ||
+      static_cast<size_t>(col->index) >= rg.size()) {
     return nullptr;
   }
   const auto& r = rg[col->index];

@@ -56,14 +56,16 @@ inline void ForEachRow(const Selection& sel, F&& f) {
 class Node {
  public:
   Node(Type type, const Expr& src)
-      : type(type), type_name(TypeName(type)), text(src.text), column(src.column) {}
+      : type(type), type_name(TypeName(type)), src(&src), column(src.column) {}
   virtual ~Node() = default;
 
   Type type;                   // the logical result type
   bool null_literal = false;   // the literal `null`, typed by its context
   std::string type_name;       // for messages: "int" for an int literal, else TypeName(type)
-  std::string text;            // source text, for messages
+  const Expr* src;             // the syntax node (owned by the BoundExpr's tree), for messages
   int column;                  // 1-based source column
+
+  std::string text() const { return src->text(); }
 
   // Evaluates the selected rows of `batch` into `out`.
   virtual absl::Status Eval(const Batch& batch, const Selection& sel, Vec* out) const = 0;
@@ -90,6 +92,7 @@ class ColumnNode : public Node {
  public:
   ColumnNode(Type t, const Expr& src, int index) : Node(t, src), index(index) {}
   int index;
+  bool decimal = false;  // a kDecimal column read as double (type is kDouble); min/max unused
   absl::Status Eval(const Batch& batch, const Selection& sel, Vec* out) const override;
   absl::Status Narrow(const Batch& batch, Selection* sel) const override;  // bool columns
   bool MayMatch(const Ranges& r) const override;

@@ -19,7 +19,8 @@ namespace de::engine {
 namespace {
 
 constexpr absl::string_view kColumnPayload = "type.googleapis.com/de.engine.ExprErrorColumn";
-constexpr int kMaxDepth = 200;
+constexpr int kMaxDepth = 200;       // parentheses, `not` and unary `-` nested in each other
+constexpr int kMaxTreeDepth = 1000;  // operators chained (a + a + ... or x = 1 or x = 2 ...)
 
 enum class Tok { kIdent, kQuotedIdent, kNumber, kString, kOp, kLParen, kRParen, kComma, kEnd };
 
@@ -166,8 +167,9 @@ using NodeOr = absl::StatusOr<Node>;
 
 class Parser {
  public:
-  Parser(std::string_view src, std::string_view what, std::vector<Token> toks)
-      : src_(src), what_(what), toks_(std::move(toks)) {}
+  Parser(std::shared_ptr<const std::string> source, std::string_view what,
+         std::vector<Token> toks)
+      : source_(std::move(source)), src_(*source_), what_(what), toks_(std::move(toks)) {}
 
   NodeOr Run() {
     NodeOr e = Or();
@@ -201,11 +203,6 @@ class Parser {
     Next();
     return true;
   }
-  bool AcceptOp(std::string_view op) {
-    if (Peek().kind != Tok::kOp || Peek().value != op) return false;
-    Next();
-    return true;
-  }
   static std::string Describe(const Token& t) {
     switch (t.kind) {
       case Tok::kEnd: return "end of expression";
@@ -221,17 +218,25 @@ class Parser {
     return Error(Peek(), absl::StrCat("expected ", std::string(what_expected), " but found ",
                                      Describe(Peek())));
   }
-  Node Make(ExprOp op, size_t begin, std::vector<std::shared_ptr<const Expr>> args) const {
+  // A new operator node; an error when the tree gets too deep to walk recursively.
+  NodeOr Make(ExprOp op, size_t begin, std::vector<std::shared_ptr<const Expr>> args,
+              bool negated = false) const {
     auto e = std::make_shared<Expr>();
     e->op = op;
+    e->negated = negated;
     e->args = std::move(args);
+    for (const auto& a : e->args) e->depth = std::max(e->depth, a->depth + 1);
     Finish(e.get(), begin);
+    if (e->depth > kMaxTreeDepth) {
+      return ExprErrorAt(what_, e->column, "expression too long or nested too deeply");
+    }
     return e;
   }
   void Finish(Expr* e, size_t begin) const {
     e->column = ColumnOf(src_, begin);
     e->offset = begin;
-    e->text = std::string(src_.substr(begin, prev_end_ - begin));
+    e->length = prev_end_ - begin;
+    e->source = source_;
   }
   static size_t BeginOf(const Expr& e) { return e.offset; }
 
@@ -292,9 +297,7 @@ class Parser {
     if (AcceptKeyword("is")) {
       bool neg = AcceptKeyword("not");
       if (!AcceptKeyword("null")) return Expected("'null'");
-      Node e = Make(ExprOp::kIsNull, begin, {*left});
-      e->negated = neg;
-      return e;
+      return Make(ExprOp::kIsNull, begin, {*left}, neg);
     }
     bool neg = false;
     if (IsKeyword(Peek(), "not") && (IsKeyword(Peek(1), "in") || IsKeyword(Peek(1), "like") ||
@@ -306,10 +309,10 @@ class Parser {
     if (AcceptKeyword("like")) {
       if (Peek().kind != Tok::kString) return Expected("a 'pattern' string");
       std::string pattern = Next().value;
-      Node e = Make(ExprOp::kLike, begin, {*left});
-      e->negated = neg;
-      e->lit.kind = ExprLiteral::Kind::kString;
-      e->lit.s = std::move(pattern);
+      NodeOr e = Make(ExprOp::kLike, begin, {*left}, neg);
+      if (!e.ok()) return e;
+      (*e)->lit.kind = ExprLiteral::Kind::kString;
+      (*e)->lit.s = std::move(pattern);
       return e;
     }
     if (AcceptKeyword("between")) {
@@ -318,9 +321,7 @@ class Parser {
       if (!AcceptKeyword("and")) return Expected("'and' of between");
       NodeOr hi = Add();
       if (!hi.ok()) return hi;
-      Node e = Make(ExprOp::kBetween, begin, {*left, *lo, *hi});
-      e->negated = neg;
-      return e;
+      return Make(ExprOp::kBetween, begin, {*left, *lo, *hi}, neg);
     }
     return left;
   }
@@ -335,7 +336,7 @@ class Parser {
       if ((*v)->op != ExprOp::kLiteral) {
         return ExprErrorAt(what_, (*v)->column,
                            absl::StrCat("the values of in (...) must be literals, not '",
-                                        (*v)->text, "'"));
+                                        (*v)->text(), "'"));
       }
       args.push_back(*v);
       if (Peek().kind == Tok::kComma) {
@@ -348,9 +349,7 @@ class Parser {
       }
       return Expected("',' or ')'");
     }
-    Node e = Make(ExprOp::kIn, begin, std::move(args));
-    e->negated = neg;
-    return e;
+    return Make(ExprOp::kIn, begin, std::move(args), neg);
   }
 
   NodeOr Add() {
@@ -498,6 +497,7 @@ class Parser {
     return e;
   }
 
+  std::shared_ptr<const std::string> source_;
   std::string_view src_;
   std::string_view what_;
   std::vector<Token> toks_;
@@ -550,11 +550,12 @@ int ExprErrorColumn(const absl::Status& error) {
 
 absl::StatusOr<std::shared_ptr<const Expr>> ParseExpr(std::string_view text,
                                                       std::string_view what) {
+  auto source = std::make_shared<const std::string>(text);
   std::vector<Token> toks;
-  Lexer lexer(text, what);
+  Lexer lexer(*source, what);
   absl::Status st = lexer.Run(&toks);
   if (!st.ok()) return st;
-  Parser parser(text, what, std::move(toks));
+  Parser parser(source, what, std::move(toks));
   NodeOr e = parser.Run();
   if (!e.ok()) return e.status();
   return std::shared_ptr<const Expr>(std::move(*e));

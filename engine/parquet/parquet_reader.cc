@@ -349,6 +349,20 @@ absl::Status BigEndianDecimal(std::string_view b, int scale, double* out) {
   return absl::OkStatus();
 }
 
+// IEEE 754 half precision (little-endian in Parquet's FLOAT16) -> double, exactly.
+double HalfToDouble(uint16_t h) {
+  int sign = h >> 15, exp = (h >> 10) & 0x1F, frac = h & 0x3FF;
+  double v;
+  if (exp == 0) {
+    v = std::ldexp(frac, -24);  // subnormal
+  } else if (exp == 31) {
+    v = frac == 0 ? HUGE_VAL : std::nan("");
+  } else {
+    v = std::ldexp(frac + 1024, exp - 25);
+  }
+  return sign ? -v : v;
+}
+
 // A big-endian two's-complement unscaled decimal that must fit an int64 (precision <= 18).
 absl::Status BigEndianDecimal64(std::string_view b, int64_t* out) {
   if (b.size() > 16) return Corrupt("decimal wider than 16 bytes is not supported");
@@ -467,6 +481,11 @@ absl::Status BuildOutput(const Leaf& leaf, std::vector<uint8_t>& valid, Dense& d
           });
           DE_RETURN_IF_ERROR(st);
         }
+      } else if (leaf.conv == Leaf::Conv::kFloat16) {
+        scatter(out->f64, [&](size_t k) {
+          const auto* b = reinterpret_cast<const uint8_t*>(d.bytes.data() + d.offsets[k]);
+          return HalfToDouble(static_cast<uint16_t>(b[0] | (b[1] << 8)));
+        });
       } else {
         scatter(out->f64, [&](size_t k) { return d.f64[k]; });
       }
@@ -572,6 +591,11 @@ absl::Status ResolveLeaf(const pq::SchemaElement& e, Leaf* leaf, Field* field) {
       leaf->type_length = *e.type_length;
       field->type = is_decimal ? decimal_type : Type::kString;
       if (lt.kind == pq::LogicalType::kUuid && leaf->type_length == 16) leaf->conv = Leaf::Conv::kUuid;
+      if (lt.kind == pq::LogicalType::kFloat16) {
+        if (leaf->type_length != 2) return Corrupt(absl::StrCat("column '", e.name, "': FLOAT16 is not 2 bytes wide"));
+        field->type = Type::kDouble;
+        leaf->conv = Leaf::Conv::kFloat16;
+      }
       break;
     default:
       return absl::UnimplementedError(absl::StrCat("parquet: column '", e.name, "' has unknown physical type ",
@@ -639,7 +663,15 @@ absl::Status ParquetReader::Init() {
   while (i < sch.size()) {
     const pq::SchemaElement& e = sch[i];
     if (!e.type || e.num_children.value_or(0) > 0 || e.repetition_type == pq::Repetition::kRepeated) {
-      return absl::UnimplementedError(absl::StrCat("nested column '", e.name, "' is not supported"));
+      const char* kind = "STRUCT";
+      if (e.logical_type.kind == pq::LogicalType::kList || e.converted_type == pq::ConvertedType::kList) kind = "LIST";
+      if (e.logical_type.kind == pq::LogicalType::kMap || e.converted_type == pq::ConvertedType::kMap ||
+          e.converted_type == pq::ConvertedType::kMapKeyValue) {
+        kind = "MAP";
+      }
+      if (e.type) kind = "repeated";
+      return absl::UnimplementedError(absl::StrCat(path_, ": nested column '", e.name, "' (", kind,
+                                                   ") is not supported; only flat columns can be read"));
     }
     Leaf leaf;
     Field field;
@@ -676,7 +708,14 @@ absl::Status ParquetReader::ReadChunk(int rg_index, int col, Column* out) const 
   Codec codec;
   if (!CodecFromParquetId(static_cast<int>(md.codec), &codec)) {
     return absl::UnimplementedError(absl::StrCat(path_, ": column '", name, "': compression codec ",
-                                                 static_cast<int>(md.codec), " is not supported"));
+                                                 ParquetCodecName(static_cast<int>(md.codec)),
+                                                 " is not supported (supported: UNCOMPRESSED, SNAPPY, GZIP, "
+                                                 "ZSTD, LZ4, LZ4_RAW)"));
+  }
+  if (md.num_values == 0 && rg.num_rows == 0) {  // nothing to read (writers leave offsets at 0)
+    std::vector<uint8_t> none;
+    Dense empty;
+    return BuildOutput(leaf, none, empty, out);
   }
   int64_t start = md.data_page_offset;
   if (md.dictionary_page_offset && *md.dictionary_page_offset > 0 && *md.dictionary_page_offset < start) {
@@ -714,6 +753,10 @@ absl::Status ParquetReader::ReadChunk(int rg_index, int col, Column* out) const 
     if (usize > (1ull << 31)) return bad("page too large");
 
     auto decompress = [&](const uint8_t* src, size_t n, size_t out_n, const uint8_t** result) -> absl::Status {
+      if (n == 0 && out_n == 0) {  // an empty page (e.g. a v2 page of nulls only): nothing to inflate
+        *result = src;
+        return absl::OkStatus();
+      }
       if (codec == Codec::kNone) {
         if (n != out_n) return bad("uncompressed page size mismatch");
         *result = src;

@@ -39,8 +39,9 @@ class ParquetReader {
   // INT64, BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY) of precision <= 18 -> kDecimal (exact, unscaled int64,
   // Field precision/scale), wider DECIMAL -> kDouble (approximate); other
   // INT32/INT8/INT16/UINT8/UINT16 -> kInt32; UINT32/INT64 -> kInt64; BYTE_ARRAY and
-  // FIXED_LEN_BYTE_ARRAY -> kString (UUID as 8-4-4-4-12 hex text); BOOLEAN -> kBool. Fields are
-  // nullable unless REQUIRED.
+  // FIXED_LEN_BYTE_ARRAY -> kString (UUID as 8-4-4-4-12 hex text); FLOAT16 -> kDouble; BOOLEAN ->
+  // kBool. Fields are nullable unless REQUIRED. A nested column (LIST, MAP, STRUCT, repeated) is an
+  // error naming it. Codecs: see engine/io/codec.h.
   const Schema& schema() const { return schema_; }
   int64_t num_rows() const { return metadata_.num_rows; }
   int num_row_groups() const { return static_cast<int>(metadata_.row_groups.size()); }
@@ -61,7 +62,7 @@ class ParquetReader {
     int type_length = 0;
     int max_def = 0;
     Type type = Type::kString;
-    enum class Conv { kNone, kTsMillis, kTsNanos, kDecimal, kUint32, kUuid } conv = Conv::kNone;
+    enum class Conv { kNone, kTsMillis, kTsNanos, kDecimal, kUint32, kUuid, kFloat16 } conv = Conv::kNone;
     int scale = 0;
   };
 

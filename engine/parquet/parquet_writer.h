@@ -13,9 +13,11 @@
 
 namespace de::engine {
 
-enum class Codec { kNone, kSnappy, kGzip, kZstd };
+// kLz4 (Parquet's deprecated LZ4: Hadoop-framed blocks) and kLz4Raw are read-side codecs: the
+// reader decodes them; ParseCodec does not offer them for writing (CompressBlock can, for tests).
+enum class Codec { kNone, kSnappy, kGzip, kZstd, kLz4, kLz4Raw };
 bool ParseCodec(std::string_view name, Codec* out);   // "none" "uncompressed" "snappy" "gzip" "zstd"
-const char* CodecName(Codec c);
+const char* CodecName(Codec c);                       // ... "lz4" "lz4_raw"
 
 struct ParquetWriterOptions {
   Codec codec = Codec::kSnappy;

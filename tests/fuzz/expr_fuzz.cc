@@ -50,7 +50,8 @@ const Batch& TheBatch() {
           case Type::kInt32:
           case Type::kDate: c.i32.push_back(static_cast<int32_t>(ints[r])); break;
           case Type::kInt64:
-          case Type::kTimestamp: c.i64.push_back(ints[r]); break;
+          case Type::kTimestamp:
+          case Type::kDecimal: c.i64.push_back(ints[r]); break;
           case Type::kDouble: c.f64.push_back(static_cast<double>(ints[r]) / 3); break;
           case Type::kString:
             c.bytes += strs[r];

@@ -73,7 +73,9 @@ TEST_P(CodecTest, CorruptInputIsAnError) {
   EXPECT_GT(errors, 50);
 }
 
-INSTANTIATE_TEST_SUITE_P(All, CodecTest, testing::Values(Codec::kNone, Codec::kSnappy, Codec::kGzip, Codec::kZstd),
+INSTANTIATE_TEST_SUITE_P(All, CodecTest,
+                         testing::Values(Codec::kNone, Codec::kSnappy, Codec::kGzip, Codec::kZstd, Codec::kLz4,
+                                         Codec::kLz4Raw),
                          [](const testing::TestParamInfo<Codec>& info) { return std::string(CodecName(info.param)); });
 
 TEST(Codec, Names) {
@@ -92,7 +94,48 @@ TEST(Codec, Names) {
     EXPECT_EQ(back, k);
   }
   EXPECT_EQ(ParquetCodecId(Codec::kZstd), 6);
-  EXPECT_FALSE(CodecFromParquetId(5, &c));  // LZ4 is not supported
+  ASSERT_TRUE(CodecFromParquetId(5, &c));
+  EXPECT_EQ(c, Codec::kLz4);
+  ASSERT_TRUE(CodecFromParquetId(7, &c));
+  EXPECT_EQ(c, Codec::kLz4Raw);
+  EXPECT_FALSE(ParseCodec("lz4_raw", &c));  // read-only codecs
+  EXPECT_FALSE(CodecFromParquetId(3, &c));
+  EXPECT_EQ(ParquetCodecName(3), "LZO");
+  EXPECT_EQ(ParquetCodecName(4), "BROTLI");
+  EXPECT_EQ(ParquetCodecName(7), "LZ4_RAW");
+  EXPECT_EQ(ParquetCodecName(99), "codec 99");
+}
+
+TEST(Codec, GzipPageOfSeveralMembers) {
+  std::string a = SampleData(30000, 1), b = SampleData(20000, 2);
+  ByteBuffer out;
+  ASSERT_TRUE(CompressBlock(Codec::kGzip, 0, a.data(), a.size(), &out).ok());
+  ASSERT_TRUE(CompressBlock(Codec::kGzip, 0, "", 0, &out).ok());  // an empty member in between
+  ASSERT_TRUE(CompressBlock(Codec::kGzip, 0, b.data(), b.size(), &out).ok());
+  std::string back(a.size() + b.size(), '\0');
+  auto s = DecompressBlock(Codec::kGzip, out.data(), out.size(), back.data(), back.size());
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(back, a + b);
+  std::string short_back(a.size(), '\0');  // members beyond the declared size are an error
+  EXPECT_FALSE(DecompressBlock(Codec::kGzip, out.data(), out.size(), short_back.data(), short_back.size()).ok());
+}
+
+TEST(Codec, Lz4HadoopFramingOfSeveralBlocksAndRawFallback) {
+  std::string a = SampleData(40000, 3), b = SampleData(25000, 4);
+  ByteBuffer framed;
+  ASSERT_TRUE(CompressBlock(Codec::kLz4, 0, a.data(), a.size(), &framed).ok());
+  ASSERT_TRUE(CompressBlock(Codec::kLz4, 0, b.data(), b.size(), &framed).ok());
+  std::string back(a.size() + b.size(), '\0');
+  auto s = DecompressBlock(Codec::kLz4, framed.data(), framed.size(), back.data(), back.size());
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(back, a + b);
+  // Old parquet-cpp wrote a raw block under the LZ4 id.
+  ByteBuffer raw;
+  ASSERT_TRUE(CompressBlock(Codec::kLz4Raw, 0, a.data(), a.size(), &raw).ok());
+  std::string back2(a.size(), '\0');
+  s = DecompressBlock(Codec::kLz4, raw.data(), raw.size(), back2.data(), back2.size());
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(back2, a);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "engine/csv/csv_values.h"
@@ -242,6 +243,42 @@ TEST(CsvReaderTest, BinaryGarbageIsNotCsv) {
   auto t = ReadCsvText(bin, {}, "x.csv");
   ASSERT_FALSE(t.ok());
   EXPECT_THAT(t.status().message(), HasSubstr("x.csv does not look like CSV"));
+}
+
+// A NUL byte makes its value bad (a reject, a null, or a failure per on_error) whether it falls
+// inside the sniffing sample or after it; it neither fails the file nor sways type inference.
+TEST(CsvReaderTest, NulByteIsTheSameInsideAndBeyondTheSample) {
+  std::string rows = "id,name\n1,a\n2,b\n3,c\n4,d\n5,e\n6,f\n";
+  for (int where : {2, 6}) {  // line 2 is in the 3-row sample, line 6 beyond it
+    SCOPED_TRACE(where);
+    std::string text;
+    int line = 1;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      text.push_back(rows[i]);
+      if (rows[i] == '\n' && ++line == where) {  // put a NUL into this line's id and name
+        text += std::string("9\0", 2) + "," + std::string("x\0y", 3) + "\n";
+        while (rows[++i] != '\n') {}
+        ++line;
+      }
+    }
+    CsvReadOptions o;
+    o.sample_rows = 3;
+    o.sample_bytes = 20;  // the header and about 3 rows: line 6 is beyond the sniffed bytes
+    auto t = Read(text, o);
+    EXPECT_EQ(Types(t), (std::vector<Type>{Type::kInt64, Type::kString}));
+    EXPECT_EQ(t.batch.num_rows, 5u);
+    ASSERT_EQ(t.rejects.size(), 1u);
+    EXPECT_EQ(t.rejects[0].line, where);
+    EXPECT_EQ(t.rejects[0].reason, "NUL byte in column 'id'");
+    o.on_error = OnError::kNull;
+    auto n = Read(text, o);
+    EXPECT_EQ(n.batch.num_rows, 6u);
+    EXPECT_EQ(n.stats.values_nulled, 2);
+    o.on_error = OnError::kFail;
+    auto f = ReadCsvText(text, o, "in.csv");
+    ASSERT_FALSE(f.ok());
+    EXPECT_THAT(f.status().message(), HasSubstr(absl::StrCat("in.csv:", where, ": NUL byte in column 'id'")));
+  }
 }
 
 TEST(CsvReaderTest, ExplicitSchemaByNameAndByPosition) {

@@ -208,6 +208,14 @@ TEST_F(DatasetTest, OutsideRootError) {
   EXPECT_THAT(d.status().message(), HasSubstr("outside the data root"));
 }
 
+TEST_F(DatasetTest, SymlinkLoopIsAnError) {
+  Write("lake/l/a.parquet");
+  fs::create_directory_symlink(root_ / "lake" / "l", root_ / "lake" / "l" / "again");
+  auto d = Resolve("lake/l");
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(d.status().message(), HasSubstr("symlink loop"));
+}
+
 TEST_F(DatasetTest, JanuaryReadsThirtyOneDays) {
   Days("lake/f", 2023, 12, 30, 31);
   Days("lake/f", 2024, 1, 1, 31);

@@ -260,6 +260,37 @@ TEST(ExprEvalTest, FilterNarrowsAnExistingSelection) {
   EXPECT_THAT(rows, ElementsAre(3, 5));
 }
 
+TEST(ExprEvalTest, DecimalsTakePartAsDoubles) {
+  Schema schema = {{"price", Type::kDecimal, true, 6, 2}, {"qty", Type::kInt64}};
+  Column price = IntColumn({1050, 999, std::nullopt, -1}, Type::kInt64);
+  price.type = Type::kDecimal;
+  price.scale = 2;
+  Batch batch = MakeBatch({price, IntColumn({2, 3, 4, std::nullopt})});
+  auto rows = [&](std::string_view text) {
+    auto b = CompilePredicate(text, schema);
+    EXPECT_TRUE(b.ok()) << text << ": " << b.status();
+    Selection sel = Selection::All(4);
+    EXPECT_TRUE((*b)->Filter(batch, &sel).ok());
+    std::vector<uint32_t> out;
+    for (size_t i = 0; i < sel.size(); ++i) out.push_back(sel[i]);
+    return out;
+  };
+  EXPECT_THAT(rows("price > 10"), ElementsAre(0));
+  EXPECT_THAT(rows("price = 10.5"), ElementsAre(0));
+  EXPECT_THAT(rows("price in (9.99, 10.5)"), ElementsAre(0, 1));
+  EXPECT_THAT(rows("price < 0"), ElementsAre(3));
+  EXPECT_THAT(rows("price * qty > 25"), ElementsAre(1));  // 21.0, 29.97
+  EXPECT_THAT(rows("price is null"), ElementsAre(2));
+  EXPECT_THAT(CompilePredicate("price = 'x'", schema).status().message(),
+              HasSubstr("compares decimal with string"));
+  // Decimal statistics are not used for pruning.
+  auto b = CompilePredicate("price > 1000", schema);
+  ASSERT_TRUE(b.ok());
+  ColumnRange r;
+  r.has_min_max = true;
+  EXPECT_TRUE((*b)->MayMatch({r, std::nullopt}));
+}
+
 TEST(ExprEvalTest, FilterNeedsACondition) {
   auto e = ParseExpr("distance + 1");
   auto b = BoundExpr::Bind(*e, TestSchema());

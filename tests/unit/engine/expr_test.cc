@@ -31,7 +31,7 @@ TEST(ExprParseTest, ParsesPrecedence) {
   EXPECT_EQ(root.args[0]->op, ExprOp::kEq);
   EXPECT_EQ(root.args[1]->op, ExprOp::kAnd);
   EXPECT_EQ(root.args[1]->args[1]->op, ExprOp::kNot);
-  EXPECT_EQ(root.args[1]->text, "b > 2 and not c");
+  EXPECT_EQ(root.args[1]->text(), "b > 2 and not c");
   EXPECT_EQ(root.args[1]->column, 10);
 
   auto m = ParseExpr("1 + 2 * 3 - -4 % 5");
@@ -134,6 +134,15 @@ TEST(ExprParseTest, DeepNestingIsAnErrorNotACrash) {
   std::string nots;
   for (int i = 0; i < 5000; ++i) nots += "not ";
   EXPECT_THAT(ErrorOf(nots + "x").message, HasSubstr("nested too deeply"));
+  // Long operator chains build deep trees too: bounded, so later passes cannot overflow the stack.
+  std::string chain = "a";
+  for (int i = 0; i < 5000; ++i) chain += " + a";
+  EXPECT_THAT(ErrorOf(chain + " > 1").message, HasSubstr("too long or nested too deeply"));
+  std::string ors = "x = 0";
+  for (int i = 1; i < 500; ++i) ors += " or x = " + std::to_string(i);
+  auto e = ParseExpr(ors);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ((*e)->text().size(), ors.size());
 }
 
 TEST(ExprErrorColumnTest, FallsBackToTheMessage) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "engine/io/codec.h"
 #include "engine/parquet/parquet_reader.h"
 #include "engine/parquet/parquet_writer.h"
 
@@ -208,7 +209,7 @@ TEST_P(CodecRoundTrip, AllTypesWithNulls) {
   const auto& md = r->metadata();
   ASSERT_EQ(md.row_groups.size(), 1u);
   EXPECT_EQ(md.row_groups[0].columns[0].meta_data->codec,
-            static_cast<parquet::CompressionCodec>(GetParam() == Codec::kNone ? 0 : GetParam() == Codec::kSnappy ? 1 : GetParam() == Codec::kGzip ? 2 : 6));
+            static_cast<parquet::CompressionCodec>(ParquetCodecId(GetParam())));
 }
 
 TEST_P(CodecRoundTrip, ManyPagesAndRowGroupsHighCardinality) {
@@ -231,7 +232,8 @@ TEST_P(CodecRoundTrip, ManyPagesAndRowGroupsHighCardinality) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCodecs, CodecRoundTrip,
-                         testing::Values(Codec::kNone, Codec::kSnappy, Codec::kGzip, Codec::kZstd),
+                         testing::Values(Codec::kNone, Codec::kSnappy, Codec::kGzip, Codec::kZstd, Codec::kLz4,
+                                         Codec::kLz4Raw),
                          [](const testing::TestParamInfo<Codec>& info) { return std::string(CodecName(info.param)); });
 
 TEST(ParquetRoundTrip, RequiredColumns) {
