@@ -468,8 +468,8 @@ absl::StatusOr<TaskOutcome> Run(const CleanParams& params, const TaskContext& ct
                        absl::StrFormat("%.2f", seconds), " s"));
   for (const auto& [k, v] : c.rejected_by_reason) ctx.log(absl::StrCat("clean:   rejected ", v, ": ", k));
   for (const auto& r : results) {
-    ctx.log(absl::StrCat("clean:   check ", r.name, ": ", r.passed ? "passed" : "FAILED", " (",
-                         r.detail, ")"));
+    ctx.log(absl::StrCat("clean:   check ", r.name, ": ",
+                         r.passed ? "passed" : "failed (severity warn)", " (", r.detail, ")"));
   }
   return outcome;
 }
