@@ -5,6 +5,7 @@
 #include <map>
 
 #include "worker/tasks/aggregate.h"
+#include "worker/tasks/clean.h"
 #include "worker/tasks/csv_to_parquet.h"
 #include "worker/tasks/noop.h"
 
@@ -13,6 +14,7 @@ namespace de::tasks {
 const TaskFn* FindBuiltinTask(const std::string& type) {
   static const std::map<std::string, TaskFn> kTasks = {
       {"aggregate", RunAggregate},
+      {"clean", RunClean},
       {"csv_to_parquet", RunCsvToParquet},
       {"noop", RunNoop},
   };
