@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -262,7 +263,8 @@ absl::StatusOr<Schedule> Schedule::Parse(std::string_view expr_in, std::string_v
   // A field is restricted unless it selects every value ('*', or a full range like 1-31).
   s.dom_restricted_ = (s.days_of_month_ >> 1).count() != 31;
   s.dow_restricted_ = !s.days_of_week_.all();
-  s.real_time_ = s.hours_.all();
+  // '*' or '*/N' in the hour field (or every hour listed): hourly and sub-hourly schedules.
+  s.real_time_ = s.hours_.all() || absl::StartsWith(fields[1], "*");
   // Reject day-of-month/month combinations that can never happen (e.g. "0 0 30 2 *").
   if (!s.dow_restricted_ || !s.dom_restricted_) {
     bool possible = false;

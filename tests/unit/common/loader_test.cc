@@ -573,7 +573,7 @@ tasks:
   EXPECT_THAT(errs,
               ElementsAre("t.yaml:1:6: dag id 'BAD' must match [a-z0-9_]+",
                           "t.yaml:2:11: invalid schedule '@often': unknown macro '@often' (use "
-                          "@hourly, @daily, @midnight, @weekly, @monthly, @yearly or @annually)",
+                          "@hourly, @daily, @midnight, @weekly, @monthly, @quarterly, @yearly or @annually)",
                           "t.yaml:2:11: a scheduled DAG needs start_date (the first data interval "
                           "starts there)",
                           "t.yaml:4:9: cycle: a -> b -> a",
