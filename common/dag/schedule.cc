@@ -517,6 +517,21 @@ std::vector<absl::CivilDay> Schedule::NextDays(absl::Time from, int n) const {
   return days;
 }
 
+std::optional<std::string> Schedule::EitherRuleWarning(absl::Time from, int n) const {
+  if (!UsesEitherDayRule()) return std::nullopt;
+  std::string days;
+  for (absl::CivilDay d : NextDays(from, n)) {
+    absl::StrAppend(&days, days.empty() ? "" : ", ",
+                    absl::FormatTime("%Y-%m-%d %a", absl::FromCivil(d, absl::UTCTimeZone()),
+                                     absl::UTCTimeZone()));
+  }
+  return absl::StrCat(
+      "schedule '", expr_,
+      "': day-of-month and day-of-week are both restricted, so cron's \"either\" rule applies (a "
+      "day matches when EITHER field matches, not both); next days: ",
+      days, days.empty() ? "none" : "");
+}
+
 bool Schedule::IsTick(absl::Time t) const {
   if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return false;
   return Next(t - absl::Nanoseconds(1)) == t;

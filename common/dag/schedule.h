@@ -59,6 +59,10 @@ class Schedule {
   // The local days of the first `n` ticks strictly after `from` (each day once).
   std::vector<absl::CivilDay> NextDays(absl::Time from, int n) const;
 
+  // When the "either" rule applies: a warning naming it, with the next `n` days (from `from`) it
+  // yields, e.g. "... next days: 2024-09-06 Fri, 2024-09-13 Fri, ..."; nullopt otherwise.
+  std::optional<std::string> EitherRuleWarning(absl::Time from, int n = 5) const;
+
   const std::string& expr() const { return expr_; }
   absl::TimeZone zone() const { return zone_; }
 

@@ -612,3 +612,31 @@ TEST(LoaderTest, DiagnosticToString) {
 
 }  // namespace
 }  // namespace de::dag
+
+namespace de::dag {
+namespace {
+
+TEST(LoaderWarningsTest, EitherDayRuleWarnsWithNextDaysAndStillLoads) {
+  // 2100-01-01 is a Friday.
+  LoadResult r = LoadDag(
+      "dag: either\nschedule: \"0 0 13 * FRI\"\nstart_date: 2100-01-01\n"
+      "tasks:\n  - id: a\n    type: noop\n",
+      "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors.front().ToString();
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].ToString(),
+            "t.yaml:2:11: schedule '0 0 13 * FRI': day-of-month and day-of-week are both "
+            "restricted, so cron's \"either\" rule applies (a day matches when EITHER field "
+            "matches, not both); next days: 2100-01-01 Fri, 2100-01-08 Fri, 2100-01-13 Wed, "
+            "2100-01-15 Fri, 2100-01-22 Fri");
+
+  LoadResult plain = LoadDag(
+      "dag: plain\nschedule: \"0 0 1-31 * FRI\"\nstart_date: 2100-01-01\n"
+      "tasks:\n  - id: a\n    type: noop\n",
+      "t.yaml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain.warnings.empty());
+}
+
+}  // namespace
+}  // namespace de::dag
