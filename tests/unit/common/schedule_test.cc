@@ -1,5 +1,6 @@
 #include "common/dag/schedule.h"
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -431,6 +432,68 @@ TEST(ScheduleTest, HourlyFiresEveryRealHourOnceOnTransitionDays) {
   for (const Day& d : days) {
     ExpectRealHours("@hourly", d.tz, d.day, d.hours, absl::Hours(1));
     ExpectRealHours("*/5 * * * *", d.tz, d.day, d.hours * 12, absl::Minutes(5));
+  }
+}
+
+// Random expressions and zones around DST changes: ticks strictly increase, Next and Prev invert
+// each other, and probes between ticks land on the surrounding ticks.
+TEST(ScheduleTest, RandomExpressionsAreConsistent) {
+  const std::vector<std::vector<std::string>> parts = {
+      {"*", "*/5", "0", "26", "0,30", "*/7", "15-45/10", "*/60"},
+      {"*", "*/2", "*/5", "3", "2", "1-5", "0-23", "1"},
+      {"*", "1", "L", "*/2", "13", "1-31", "15,L"},
+      {"*", "*/3", "3", "3,10", "10,11"},
+      {"*", "FRI", "1-5", "MON#1", "0", "SUN#5", "0-6"}};
+  const std::vector<std::string> zones = {"America/New_York", "Europe/Berlin",    "Europe/London",
+                                          "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kathmandu",
+                                          "UTC"};
+  std::mt19937 rng(13);
+  auto pick = [&rng](const std::vector<std::string>& v) {
+    return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
+  };
+  const absl::Time base = At("2023-01-01T00:00:00Z");
+  for (int iter = 0; iter < 300; ++iter) {
+    std::string expr;
+    for (const auto& p : parts) expr += (expr.empty() ? "" : " ") + pick(p);
+    std::string tz = pick(zones);
+    auto parsed = Schedule::Parse(expr, tz);
+    ASSERT_TRUE(parsed.ok()) << expr << ": " << parsed.status();
+    const Schedule& s = *parsed;
+    // The same fields without DST: a tick's local civil time must be one of its ticks.
+    Schedule civil = MustParse(expr, "UTC");
+    auto matches_fields = [&](absl::Time tick) {
+      absl::Time local = absl::FromCivil(s.zone().At(tick).cs, absl::UTCTimeZone());
+      return civil.IsTick(local);
+    };
+    auto is_gap_end = [&](absl::Time tick) {  // the documented fixed-hour gap rule
+      return s.zone().At(tick - absl::Seconds(1)).offset != s.zone().At(tick).offset;
+    };
+    absl::Time t = base + absl::Minutes(std::uniform_int_distribution<int>(0, 4 * 365 * 1440)(rng));
+    absl::TimeZone::CivilTransition tr;
+    if (iter % 4 != 0 && s.zone().NextTransition(t, &tr)) {
+      // Mostly start just before a DST change, at a random minute within 3 hours of it.
+      t = s.zone().At(tr.to).trans -
+          absl::Minutes(std::uniform_int_distribution<int>(0, 180)(rng));
+    }
+    absl::Time prev = s.Next(t);
+    for (int i = 0; i < 40 && prev != absl::InfiniteFuture(); ++i) {
+      absl::Time next = s.Next(prev);
+      if (next == absl::InfiniteFuture()) break;
+      ASSERT_GT(next, prev) << expr << " in " << tz;
+      ASSERT_EQ(s.Prev(next), prev) << expr << " in " << tz << " at " << Fmt(next, s.zone());
+      ASSERT_TRUE(s.IsTick(next)) << expr << " in " << tz;
+      ASSERT_EQ(absl::ToUnixSeconds(next) % 60, 0) << expr << " in " << tz;
+      EXPECT_TRUE(matches_fields(next) || is_gap_end(next))
+          << expr << " in " << tz << " at " << Fmt(next, s.zone());
+      // A probe strictly between two ticks.
+      absl::Time x = prev + (next - prev) / 2 + absl::Seconds(1);
+      if (x < next) {
+        EXPECT_EQ(s.Next(x), next) << expr << " in " << tz << " at " << Fmt(x, s.zone());
+        EXPECT_EQ(s.Prev(x), prev) << expr << " in " << tz << " at " << Fmt(x, s.zone());
+        EXPECT_FALSE(s.IsTick(x));
+      }
+      prev = next;
+    }
   }
 }
 
