@@ -39,6 +39,15 @@ std::string JsonArray(const std::vector<std::string>& docs) {
   return out + "]\n";
 }
 
+// Prints the loader's warnings ("file:line:col: warning: ..."); they never fail a command.
+void PrintWarnings(const de::dag::LoadResult& result, const std::string& file, std::ostream& os) {
+  for (de::dag::Diagnostic w : result.warnings) {
+    if (w.file.empty()) w.file = file;
+    w.message = "warning: " + w.message;
+    os << w.ToString() << "\n";
+  }
+}
+
 // dag validate: offline, with the same loader the scheduler uses.
 int Validate(Context& ctx, const std::vector<std::string>& files) {
   bool all_ok = true;
@@ -53,6 +62,7 @@ int Validate(Context& ctx, const std::vector<std::string>& files) {
       d->set_message("cannot read file");
     } else {
       de::dag::LoadResult result = de::dag::LoadDag(*text, file);
+      PrintWarnings(result, file, ctx.json() ? ctx.err() : ctx.out());
       if (result.ok()) {
         response.set_ok(true);
         response.set_dag_id(result.dag->id);
@@ -91,6 +101,8 @@ int Submit(Context& ctx, const std::vector<std::string>& files) {
       ctx.err() << file << ": cannot read file\n";
       continue;
     }
+    // The server validates too; warnings are only known locally, so print them here.
+    PrintWarnings(de::dag::LoadDag(*text, file), file, ctx.err());
     de::v1::SubmitDagRequest request;
     request.set_yaml(*text);
     request.set_source(file);

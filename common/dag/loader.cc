@@ -213,6 +213,12 @@ class Loader {
     errors_.push_back(std::move(d));
   }
   void Error(const YAML::Node& n, std::string message) { Error(n.Mark(), std::move(message)); }
+  void Warning(const YAML::Node& n, std::string message) {
+    size_t before = errors_.size();
+    Error(n, std::move(message));
+    warnings_.push_back(std::move(errors_.back()));
+    errors_.resize(before);
+  }
 
   // A hint for the most common syntax error in DAG files: an unquoted {{ }} inside a flow
   // mapping or sequence, where '{' and '}' are YAML syntax.
@@ -237,6 +243,7 @@ class Loader {
       return std::make_pair(a.line, a.column) < std::make_pair(b.line, b.column);
     });
     r.errors = std::move(errors_);
+    r.warnings = std::move(warnings_);
     if (r.errors.empty()) r.dag = std::move(dag_);
     return r;
   }
@@ -411,6 +418,13 @@ class Loader {
     }
     if (!dag_.schedule.empty() && !(start && !start.IsNull())) {
       Error(schedule, "a scheduled DAG needs start_date (the first data interval starts there)");
+    }
+    if (!dag_.schedule.empty()) {
+      auto parsed = Schedule::Parse(dag_.schedule, dag_.timezone);
+      absl::Time from = std::max(dag_.start_date.value_or(absl::InfinitePast()), absl::Now());
+      if (parsed.ok()) {
+        if (auto w = parsed->EitherRuleWarning(from - absl::Nanoseconds(1))) Warning(schedule, *w);
+      }
     }
     if (YAML::Node c = root["catchup"]; c && !c.IsNull()) {
       if (auto b = Bool(c, "catchup")) dag_.catchup = *b;
@@ -1000,6 +1014,7 @@ class Loader {
   std::string text_;
   std::string file_;
   std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> warnings_;
   DagSpec dag_;
   absl::TimeZone zone_;
   std::set<std::string> param_names_;

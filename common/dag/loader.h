@@ -25,6 +25,7 @@ struct Diagnostic {
 struct LoadResult {
   std::optional<DagSpec> dag;         // set iff errors is empty
   std::vector<Diagnostic> errors;     // every problem found, in file order where possible
+  std::vector<Diagnostic> warnings;   // legal but probably surprising (never make ok() false)
   bool ok() const { return errors.empty(); }
 };
 
@@ -33,6 +34,8 @@ struct LoadResult {
 // ids, unknown `needs`, cycles (the path, "a -> b -> a"), unknown task type, per-type required
 // `with` keys, cron expression and timezone, durations, and every template in `with`, `alerts`
 // and `params` against the known variables (unknown variable or unknown params.NAME is an error).
+// Warnings: a schedule using cron's day-of-month/day-of-week "either" rule (with the next days it
+// yields from max(start_date, now), so that one warning text depends on the clock).
 LoadResult LoadDag(std::string_view yaml_text, std::string_view file_name);
 
 struct AlertsLoadResult {

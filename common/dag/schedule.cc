@@ -4,11 +4,13 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/status.h"
 
 namespace de::dag {
 namespace {
@@ -64,20 +66,80 @@ absl::StatusOr<int> ParseValue(absl::string_view text, int index) {
   return v;
 }
 
-// Parses one field into a vector of allowed values (indexed by value). Sets *star when the field
-// starts with '*' (cron treats such a day field as unrestricted).
-absl::StatusOr<std::vector<bool>> ParseField(absl::string_view text, int index, bool* star) {
+// What a field holds beyond plain values: 'L' (day-of-month) and DAY#N (day-of-week).
+struct FieldExtras {
+  bool last = false;
+  std::vector<std::pair<int, int>> nth;  // (day of week 0-6, N 1-5)
+};
+
+// Refuses cron extensions that are not supported, saying why.
+absl::Status CheckUnsupported(absl::string_view part, int index) {
+  std::string upper = absl::AsciiStrToUpper(part);
+  auto err = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(FieldPrefix(index), "'", part, "' ", why));
+  };
+  if (upper == "?") return err("is not supported (use '*')");
+  if (upper.find('#') != std::string::npos && index != 4) {
+    return err("is not supported: '#' (Nth weekday) is only allowed in day-of-week");
+  }
+  if (index == 2 && upper.find('W') != std::string::npos) {
+    return err("is not supported: 'W' (nearest weekday) is not implemented");
+  }
+  if (index == 2 && upper.find('L') != std::string::npos && upper != "L") {
+    return err("is not supported: only a plain 'L' (last day of the month) is allowed");
+  }
+  if (index == 4 && upper.size() > 1 && upper.back() == 'L' && upper.find('#') == std::string::npos) {
+    return err(
+        "is not supported: 'L' (last weekday of the month) is not implemented; day-of-month "
+        "accepts 'L'");
+  }
+  if (index != 2 && upper == "L") return err("is not supported: 'L' is only allowed in day-of-month");
+  return absl::OkStatus();
+}
+
+// Parses "DAY#N" (day-of-week only) into extras.
+absl::Status ParseNth(absl::string_view part, int index, FieldExtras* extras) {
+  size_t hash = part.find('#');
+  absl::string_view day = part.substr(0, hash);
+  absl::string_view n_text = part.substr(hash + 1);
+  if (day.find_first_of("-/,*") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        FieldPrefix(index), "'", part, "': DAY#N takes a single day, not a range or step"));
+  }
+  auto d = ParseValue(day, index);
+  if (!d.ok()) return d.status();
+  int n = 0;
+  if (!absl::SimpleAtoi(n_text, &n) || n_text.find_first_not_of("0123456789") != absl::string_view::npos ||
+      n < 1 || n > 5) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        FieldPrefix(index), "'", part, "': N in DAY#N must be 1-5 (a month has at most 5)"));
+  }
+  extras->nth.emplace_back(*d % 7, n);
+  return absl::OkStatus();
+}
+
+// Parses one field into a vector of allowed values (indexed by value), plus its extras.
+absl::StatusOr<std::vector<bool>> ParseField(absl::string_view text, int index,
+                                             FieldExtras* extras) {
   const FieldSpec& f = kFields[index];
   std::vector<bool> allowed(f.max + 1, false);
-  *star = !text.empty() && text[0] == '*';
   if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(FieldPrefix(index), "empty"));
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     if (part.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(FieldPrefix(index), "empty list element in '", text, "'"));
     }
+    DE_RETURN_IF_ERROR(CheckUnsupported(part, index));
+    if (index == 2 && (part == "L" || part == "l")) {
+      extras->last = true;
+      continue;
+    }
+    if (index == 4 && part.find('#') != absl::string_view::npos) {
+      DE_RETURN_IF_ERROR(ParseNth(part, index, extras));
+      continue;
+    }
     absl::string_view range = part;
-    int step = 1;
+    int64_t step = 1;
     size_t slash = part.find('/');
     if (slash != absl::string_view::npos) {
       range = part.substr(0, slash);
@@ -87,10 +149,7 @@ absl::StatusOr<std::vector<bool>> ParseField(absl::string_view text, int index, 
         return absl::InvalidArgumentError(
             absl::StrCat(FieldPrefix(index), "step '", step_text, "' must be a positive number"));
       }
-      if (step > f.max) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(FieldPrefix(index), "step ", step, " is out of range 1-", f.max));
-      }
+      // A step larger than the range selects only its start ("*/60" in minutes is minute 0).
     }
     int lo = 0;
     int hi = 0;
@@ -118,7 +177,7 @@ absl::StatusOr<std::vector<bool>> ParseField(absl::string_view text, int index, 
         }
       }
     }
-    for (int v = lo; v <= hi; v += step) allowed[v] = true;
+    for (int64_t v = lo; v <= hi; v += step) allowed[v] = true;
   }
   return allowed;
 }
@@ -129,6 +188,7 @@ std::optional<std::string> ExpandMacro(absl::string_view expr) {
   if (lower == "@daily" || lower == "@midnight") return "0 0 * * *";
   if (lower == "@weekly") return "0 0 * * 0";
   if (lower == "@monthly") return "0 0 1 * *";
+  if (lower == "@quarterly") return "0 0 1 1,4,7,10 *";
   if (lower == "@yearly" || lower == "@annually") return "0 0 1 1 *";
   return std::nullopt;
 }
@@ -160,7 +220,7 @@ absl::StatusOr<Schedule> Schedule::Parse(std::string_view expr_in, std::string_v
     if (!expanded) {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown macro '", trimmed,
-          "' (use @hourly, @daily, @midnight, @weekly, @monthly, @yearly or @annually)"));
+          "' (use @hourly, @daily, @midnight, @weekly, @monthly, @quarterly, @yearly or @annually)"));
     }
     fields_text = *expanded;
   } else {
@@ -172,9 +232,9 @@ absl::StatusOr<Schedule> Schedule::Parse(std::string_view expr_in, std::string_v
     return absl::InvalidArgumentError(absl::StrCat(
         "expected 5 fields (minute hour day-of-month month day-of-week), got ", fields.size()));
   }
-  bool star = false;
   for (int i = 0; i < 5; ++i) {
-    auto allowed = ParseField(fields[i], i, &star);
+    FieldExtras extras;
+    auto allowed = ParseField(fields[i], i, &extras);
     if (!allowed.ok()) return allowed.status();
     const std::vector<bool>& a = *allowed;
     for (int v = 0; v < static_cast<int>(a.size()); ++v) {
@@ -197,16 +257,21 @@ absl::StatusOr<Schedule> Schedule::Parse(std::string_view expr_in, std::string_v
           break;
       }
     }
-    if (i == 2) s.dom_restricted_ = !star;
-    if (i == 4) s.dow_restricted_ = !star;
+    if (i == 2) s.last_dom_ = extras.last;
+    for (const auto& [dow, n] : extras.nth) s.nth_dow_.set(dow * 5 + (n - 1));
   }
+  // A field is restricted unless it selects every value ('*', or a full range like 1-31).
+  s.dom_restricted_ = (s.days_of_month_ >> 1).count() != 31;
+  s.dow_restricted_ = !s.days_of_week_.all();
+  // '*' or '*/N' in the hour field (or every hour listed): hourly and sub-hourly schedules.
+  s.real_time_ = s.hours_.all() || absl::StartsWith(fields[1], "*");
   // Reject day-of-month/month combinations that can never happen (e.g. "0 0 30 2 *").
   if (!s.dow_restricted_ || !s.dom_restricted_) {
     bool possible = false;
     for (int m = 1; m <= 12 && !possible; ++m) {
       if (!s.months_[m]) continue;
       for (int d = 1; d <= DaysInMonth(m); ++d) {
-        if (s.days_of_month_[d]) {
+        if (s.days_of_month_[d] || s.last_dom_) {
           possible = true;
           break;
         }
@@ -255,6 +320,8 @@ struct Rules {
   const std::bitset<7>& days_of_week_;
   bool dom_restricted_;
   bool dow_restricted_;
+  bool last_dom_;
+  const std::bitset<35>& nth_dow_;
   const absl::TimeZone& zone_;
 };
 
@@ -263,8 +330,10 @@ class ScheduleMatcher {
   explicit ScheduleMatcher(const Rules& s) : s_(s) {}
 
   bool DayMatches(absl::CivilDay d) const {
-    bool dom = s_.days_of_month_[d.day()];
-    bool dow = s_.days_of_week_[DowIndex(d)];
+    bool dom = s_.days_of_month_[d.day()] ||
+               (s_.last_dom_ && (absl::CivilDay(absl::CivilMonth(d) + 1) - 1) == d);
+    int w = DowIndex(d);
+    bool dow = s_.days_of_week_[w] || s_.nth_dow_[w * 5 + (d.day() - 1) / 7];
     if (s_.dom_restricted_ && s_.dow_restricted_) return dom || dow;
     return dom && dow;
   }
@@ -337,8 +406,9 @@ class ScheduleMatcher {
 absl::Time Schedule::Next(absl::Time t) const {
   if (t == absl::InfiniteFuture()) return t;
   if (t == absl::InfinitePast()) return t;
-  Rules rules{minutes_,      hours_,          days_of_month_,  months_,
-              days_of_week_, dom_restricted_, dow_restricted_, zone_};
+  if (real_time_) return NextRealTime(t);
+  Rules rules{minutes_,        hours_,          days_of_month_, months_,   days_of_week_,
+              dom_restricted_, dow_restricted_, last_dom_,      nth_dow_, zone_};
   ScheduleMatcher m(rules);
   absl::CivilMinute c = absl::CivilMinute(zone_.At(t).cs) + 1;
   for (;;) {
@@ -353,8 +423,9 @@ absl::Time Schedule::Next(absl::Time t) const {
 absl::Time Schedule::Prev(absl::Time t) const {
   if (t == absl::InfinitePast()) return t;
   if (t == absl::InfiniteFuture()) return t;
-  Rules rules{minutes_,      hours_,          days_of_month_,  months_,
-              days_of_week_, dom_restricted_, dow_restricted_, zone_};
+  if (real_time_) return PrevRealTime(t);
+  Rules rules{minutes_,        hours_,          days_of_month_, months_,   days_of_week_,
+              dom_restricted_, dow_restricted_, last_dom_,      nth_dow_, zone_};
   ScheduleMatcher m(rules);
   absl::CivilMinute c = absl::CivilMinute(zone_.At(t).cs);
   // If t lies in the second occurrence of a repeated range, civil minutes up to the end of the
@@ -371,6 +442,94 @@ absl::Time Schedule::Prev(absl::Time t) const {
     if (fire < t) return fire;
     c = *match - 1;
   }
+}
+
+namespace {
+
+// The instant civil minute `c` denotes at UTC offset `offset_seconds`.
+absl::Time AtOffset(absl::CivilMinute c, int offset_seconds) {
+  return absl::FromCivil(absl::CivilSecond(c), absl::UTCTimeZone()) - absl::Seconds(offset_seconds);
+}
+
+// The civil time of instant `t` at UTC offset `offset_seconds`.
+absl::CivilSecond CivilAt(absl::Time t, int offset_seconds) {
+  return absl::ToCivilSecond(t + absl::Seconds(offset_seconds), absl::UTCTimeZone());
+}
+
+// Bound on the offset segments one search crosses (a few transitions a year).
+constexpr int kMaxSegments = 8 * kSearchYears;
+
+}  // namespace
+
+// Real-time rule: a tick is every instant whose local time (at the offset in force then) matches.
+// Between transitions the offset is constant and local time increases with absolute time, so
+// each offset segment is searched in civil time, and the search moves on segment by segment.
+absl::Time Schedule::NextRealTime(absl::Time t) const {
+  Rules rules{minutes_,        hours_,          days_of_month_, months_,   days_of_week_,
+              dom_restricted_, dow_restricted_, last_dom_,      nth_dow_, zone_};
+  ScheduleMatcher m(rules);
+  absl::Time after = t;   // exclusive lower bound
+  absl::Time probe = t;   // an instant inside the current segment
+  for (int i = 0; i < kMaxSegments; ++i) {
+    int offset = zone_.At(probe).offset;
+    absl::Time seg_end = absl::InfiniteFuture();
+    absl::TimeZone::CivilTransition tr;
+    if (zone_.NextTransition(probe, &tr)) seg_end = zone_.At(tr.to).trans;
+    std::optional<absl::CivilMinute> match = m.NextMatch(absl::CivilMinute(CivilAt(after, offset)) + 1);
+    if (!match) return absl::InfiniteFuture();
+    absl::Time fire = AtOffset(*match, offset);
+    if (fire < seg_end) return fire;
+    after = seg_end - absl::Nanoseconds(1);
+    probe = seg_end;
+  }
+  return absl::InfiniteFuture();
+}
+
+absl::Time Schedule::PrevRealTime(absl::Time t) const {
+  Rules rules{minutes_,        hours_,          days_of_month_, months_,   days_of_week_,
+              dom_restricted_, dow_restricted_, last_dom_,      nth_dow_, zone_};
+  ScheduleMatcher m(rules);
+  absl::Time before = t;  // exclusive upper bound
+  for (int i = 0; i < kMaxSegments; ++i) {
+    absl::Time probe = before - absl::Nanoseconds(1);
+    int offset = zone_.At(probe).offset;
+    absl::Time seg_start = absl::InfinitePast();
+    absl::TimeZone::CivilTransition tr;
+    if (zone_.PrevTransition(before, &tr)) seg_start = zone_.At(tr.to).trans;
+    std::optional<absl::CivilMinute> match = m.PrevMatch(absl::CivilMinute(CivilAt(probe, offset)));
+    if (!match) return absl::InfinitePast();
+    absl::Time fire = AtOffset(*match, offset);
+    if (fire >= seg_start) return fire;
+    before = seg_start;
+  }
+  return absl::InfinitePast();
+}
+
+std::vector<absl::CivilDay> Schedule::NextDays(absl::Time from, int n) const {
+  std::vector<absl::CivilDay> days;
+  absl::Time t = from;
+  while (static_cast<int>(days.size()) < n) {
+    t = Next(t);
+    if (t == absl::InfiniteFuture()) break;
+    absl::CivilDay d(zone_.At(t).cs);
+    if (days.empty() || days.back() != d) days.push_back(d);
+  }
+  return days;
+}
+
+std::optional<std::string> Schedule::EitherRuleWarning(absl::Time from, int n) const {
+  if (!UsesEitherDayRule()) return std::nullopt;
+  std::string days;
+  for (absl::CivilDay d : NextDays(from, n)) {
+    absl::StrAppend(&days, days.empty() ? "" : ", ",
+                    absl::FormatTime("%Y-%m-%d %a", absl::FromCivil(d, absl::UTCTimeZone()),
+                                     absl::UTCTimeZone()));
+  }
+  return absl::StrCat(
+      "schedule '", expr_,
+      "': day-of-month and day-of-week are both restricted, so cron's \"either\" rule applies (a "
+      "day matches when EITHER field matches, not both); next days: ",
+      days, days.empty() ? "none" : "");
 }
 
 bool Schedule::IsTick(absl::Time t) const {

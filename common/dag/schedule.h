@@ -1,18 +1,28 @@
-// Schedules: 5-field cron or @hourly/@daily/@weekly/@monthly/@yearly, in an IANA time zone.
-// Immutable after Parse; thread-safe.
+// Schedules: 5-field cron or @hourly/@daily/@weekly/@monthly/@quarterly/@yearly, in an IANA time
+// zone. Immutable after Parse; thread-safe.
 //
 // A schedule is a set of "ticks" (instants). Data intervals are [tick_i, tick_{i+1}).
-// DST: cron fields are matched against local civil time in the zone. A local time that does not
-// exist (spring-forward gap) fires at the instant the gap ends; a local time that occurs twice
-// (fall-back) fires once, at its first occurrence. So no interval is skipped or doubled.
+// Cron fields are matched against local civil time in the zone. Beyond plain cron: 'L' in
+// day-of-month is the month's last day; 'DAY#N' in day-of-week is the Nth such weekday of the
+// month; a step larger than its range selects only the range start; a field selecting its full
+// range (1-31, 0-6, 1-7) is unrestricted like '*'. When day-of-month and day-of-week are both
+// restricted, a day matches if EITHER matches (cron's rule).
+// DST, two rules:
+//  - Hourly and sub-hourly schedules (hour field '*', '*/N' or 0-23) follow real time: a local time that occurs twice fires twice, a local time that
+//    does not exist never fires.
+//  - Fixed-hour schedules: a local time that does not exist (spring-forward gap) fires at the
+//    instant the gap ends; a local time that occurs twice fires once, at its first occurrence.
+// Either way intervals are contiguous in absolute time: none is skipped or doubled.
 #pragma once
 
 #include <bitset>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
 namespace de::dag {
@@ -44,6 +54,15 @@ class Schedule {
   // nullopt if none.
   std::optional<DataInterval> LatestCompleteInterval(absl::Time now, absl::Time not_before) const;
 
+  // True when day-of-month and day-of-week are both restricted (cron's "either" rule applies).
+  bool UsesEitherDayRule() const { return dom_restricted_ && dow_restricted_; }
+  // The local days of the first `n` ticks strictly after `from` (each day once).
+  std::vector<absl::CivilDay> NextDays(absl::Time from, int n) const;
+
+  // When the "either" rule applies: a warning naming it, with the next `n` days (from `from`) it
+  // yields, e.g. "... next days: 2024-09-06 Fri, 2024-09-13 Fri, ..."; nullopt otherwise.
+  std::optional<std::string> EitherRuleWarning(absl::Time from, int n = 5) const;
+
   const std::string& expr() const { return expr_; }
   absl::TimeZone zone() const { return zone_; }
 
@@ -58,6 +77,12 @@ class Schedule {
   std::bitset<7> days_of_week_;     // 0 = Sunday
   bool dom_restricted_ = false;     // cron's rule: if both dom and dow are restricted, either matches
   bool dow_restricted_ = false;
+  bool last_dom_ = false;           // 'L' in day-of-month
+  std::bitset<35> nth_dow_;         // DAY#N: bit dow * 5 + (N - 1)
+  bool real_time_ = false;          // hour field '*' or '*/N' (or every hour): DST follows real time
+
+  absl::Time NextRealTime(absl::Time t) const;
+  absl::Time PrevRealTime(absl::Time t) const;
 };
 
 }  // namespace de::dag

@@ -147,6 +147,23 @@ TEST(CliTest, ValidateGoodFile) {
   EXPECT_EQ(r.out, absl::StrCat(good, ": ok (dag hello, 2 tasks)\n"));
 }
 
+TEST(CliTest, ValidateWarnsAboutTheEitherDayRuleWithoutFailing) {
+  TempDir dir;
+  // 2100-01-01 is a Friday.
+  std::string f = dir.Write("either.yaml",
+                            "dag: either\nschedule: \"0 0 13 * FRI\"\nstart_date: 2100-01-01\n"
+                            "tasks:\n  - id: a\n    type: noop\n");
+  Result r = RunCli({"dag", "validate", f});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, absl::StrCat(f,
+                                ":2:11: warning: schedule '0 0 13 * FRI': day-of-month and "
+                                "day-of-week are both restricted, so cron's \"either\" rule applies "
+                                "(a day matches when EITHER field matches, not both); next days: "
+                                "2100-01-01 Fri, 2100-01-08 Fri, 2100-01-13 Wed, 2100-01-15 Fri, "
+                                "2100-01-22 Fri\n",
+                                f, ": ok (dag either, 1 task)\n"));
+}
+
 TEST(CliTest, ValidateBadFilePrintsEveryDiagnosticWithPosition) {
   TempDir dir;
   std::string good = dir.Write("good.yaml", kGoodDag);

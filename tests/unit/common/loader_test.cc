@@ -662,7 +662,7 @@ tasks:
   EXPECT_THAT(errs,
               ElementsAre("t.yaml:1:6: dag id 'BAD' must match [a-z0-9_]+",
                           "t.yaml:2:11: invalid schedule '@often': unknown macro '@often' (use "
-                          "@hourly, @daily, @midnight, @weekly, @monthly, @yearly or @annually)",
+                          "@hourly, @daily, @midnight, @weekly, @monthly, @quarterly, @yearly or @annually)",
                           "t.yaml:2:11: a scheduled DAG needs start_date (the first data interval "
                           "starts there)",
                           "t.yaml:4:9: cycle: a -> b -> a",
@@ -747,6 +747,28 @@ tasks:
   EXPECT_NE(all.find("deadline is missing 'within'"), std::string::npos) << all;
   EXPECT_NE(all.find("deadline.within must be positive"), std::string::npos) << all;
   EXPECT_NE(all.find("'when'"), std::string::npos) << all;
+}
+
+TEST(LoaderWarningsTest, EitherDayRuleWarnsWithNextDaysAndStillLoads) {
+  // 2100-01-01 is a Friday.
+  LoadResult r = LoadDag(
+      "dag: either\nschedule: \"0 0 13 * FRI\"\nstart_date: 2100-01-01\n"
+      "tasks:\n  - id: a\n    type: noop\n",
+      "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors.front().ToString();
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].ToString(),
+            "t.yaml:2:11: schedule '0 0 13 * FRI': day-of-month and day-of-week are both "
+            "restricted, so cron's \"either\" rule applies (a day matches when EITHER field "
+            "matches, not both); next days: 2100-01-01 Fri, 2100-01-08 Fri, 2100-01-13 Wed, "
+            "2100-01-15 Fri, 2100-01-22 Fri");
+
+  LoadResult plain = LoadDag(
+      "dag: plain\nschedule: \"0 0 1-31 * FRI\"\nstart_date: 2100-01-01\n"
+      "tasks:\n  - id: a\n    type: noop\n",
+      "t.yaml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain.warnings.empty());
 }
 
 }  // namespace
