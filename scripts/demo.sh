@@ -144,37 +144,13 @@ section "Demo data: flights CSVs for January 2024"
 info "DE_HOME    $DE_HOME   (SQLite de.db, task logs, scheduler.addr)"
 info "data root  $DATA   (what the workers' relative paths mean)"
 
-# One day of flights as CSV: date,carrier,flight,origin,destination,dep_time,distance,delay.
+# One day of flights (scripts/gen-flights.sh): date,carrier,flight,origin,destination,dep_time,distance,delay.
 # Busy airports fly more; distance is the great-circle distance of the pair (miles); delay is
-# minutes, skewed late, empty for 3% of rows and "NA" for 1%; 1 row in 2,000 has a bad distance.
+# minutes, skewed late, empty for 3% of rows and "NA" for 1%; 1 row in 2,000 has a bad distance
+# and 1 in 1,000 a distance of 0; 1 in 200 has its origin in lower case with spaces around it;
+# 1 in 500 is delivered twice. (The clean task repairs or removes what it can.)
 gen_flights() {  # DAY ROWS SEED
-  awk -v day="$1" -v rows="$2" -v seed="$3" 'BEGIN {
-    srand(seed)
-    na = split("ATL DFW DEN ORD LAX JFK LAS MCO MIA CLT SEA PHX EWR SFO IAH BOS", ap, " ")
-    split("33.64 32.90 39.86 41.98 33.94 40.64 36.08 28.43 25.79 35.21 47.45 33.43 40.69 37.62 29.98 42.36", lat, " ")
-    split("-84.43 -97.04 -104.67 -87.90 -118.41 -73.78 -115.15 -81.31 -80.29 -80.94 -122.31 -112.01 -74.17 -122.38 -95.34 -71.01", lon, " ")
-    nc = split("AA DL UA WN B6 AS NK F9", car, " ")
-    rad = 3.14159265358979 / 180
-    print "date,carrier,flight,origin,destination,dep_time,distance,delay"
-    for (i = 1; i <= rows; i++) {
-      o = int(na * rand() ^ 1.6) + 1
-      do { d = int(na * rand() ^ 1.3) + 1 } while (d == o)
-      key = o "," d
-      if (!(key in dist)) {
-        dl = (lat[d] - lat[o]) * rad; dn = (lon[d] - lon[o]) * rad
-        a = sin(dl / 2) ^ 2 + cos(lat[o] * rad) * cos(lat[d] * rad) * sin(dn / 2) ^ 2
-        dist[key] = int(3959 * 2 * atan2(sqrt(a), sqrt(1 - a)) + 0.5)
-      }
-      miles = dist[key]
-      if (rand() < 0.0005) miles = "n/a"
-      r = rand()
-      if (r < 0.03) delay = ""
-      else if (r < 0.04) delay = "NA"
-      else { u = rand(); if (u < 1e-9) u = 1e-9; delay = int(-log(u) * 22 - 9) }
-      printf "%s,%s,%d,%s,%s,%02d:%02d,%s,%s\n", day, car[int(nc * rand()) + 1], 100 + int(rand() * 4900),
-             ap[o], ap[d], 5 + int(rand() * 18), int(rand() * 12) * 5, miles, delay
-    }
-  }' | gzip -6 >"$DATA/raw/flights-$1.csv.gz"
+  "$REPO/scripts/gen-flights.sh" "$1" "$2" "$3" | gzip -6 >"$DATA/raw/flights-$1.csv.gz"
 }
 # gen_days FIRST LAST: the files for 2024-01-FIRST .. 2024-01-LAST that do not exist yet.
 gen_days() {
@@ -389,12 +365,12 @@ if [ -n "$FIRST_DAILY" ]; then
   show dectl runs show "$FIRST_DAILY"
   info ""
   info "The logs of its tasks:"
-  for t in convert manifest rejects; do show dectl logs "$FIRST_DAILY" "$t" || true; done
+  for t in convert clean daily_stats; do show dectl logs "$FIRST_DAILY" "$t" || true; done
 fi
 if [ -n "$MONTHLY_RUN" ]; then
   info ""
   show dectl runs show "$MONTHLY_RUN"
-  show dectl logs "$MONTHLY_RUN" month_report || true
+  show dectl logs "$MONTHLY_RUN" monthly_delays || true
 fi
 
 # ==============================================================================================
@@ -426,13 +402,13 @@ total=$(dectl runs list --limit 1000 | awk 'NR > 1' | grep -c . || true)
 [ "$total" -le 8 ] || info "... $((total - 8)) more: dectl runs list --limit 100"
 
 if [ "$HAVE_CSV_TO_PARQUET" = 1 ]; then
-  section "The Parquet written (the lake under $DATA/lake)"
-  # Row counts come from each folder's _SUCCESS manifest (JSON written by csv_to_parquet).
+  section "What the pipeline wrote (lake/ and marts/ under $DATA)"
+  # Row counts come from each folder's _SUCCESS manifest (JSON written by every built-in task).
   json_num() { grep -o "\"$1\":[0-9]*" "$2" | sed -n '1s/.*://p'; }
-  find "$DATA/lake" -name _SUCCESS | sort | while read -r m; do
+  find "$DATA/lake" "$DATA/marts" -name _SUCCESS 2>/dev/null | sort | while read -r m; do
     dir=$(dirname "$m")
-    printf '%s %s %s %s %s %s\n' "${dir#"$DATA"/}" "$(find "$dir" -name '*.parquet' | wc -l)" \
-      "$(find "$dir" -name '*.parquet' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')" \
+    printf '%s %s %s %s %s %s\n' "${dir#"$DATA"/}" "$(find "$dir" -name '*.parquet' -o -name 'part-*.csv' | wc -l)" \
+      "$(find "$dir" \( -name '*.parquet' -o -name 'part-*.csv' \) -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')" \
       "$(json_num rows_in "$m")" "$(json_num rows "$m")" "$(json_num rows_rejected "$m")"
   done >"$DEMO_DIR/lake.txt"
   awk '
@@ -449,6 +425,17 @@ if [ "$HAVE_CSV_TO_PARQUET" = 1 ]; then
   info ""
   info "Inside lake/flights/dt=2024-01-01 (Parquet, the _SUCCESS manifest, the rejected rows):"
   (cd "$DATA" && find lake/flights/dt=2024-01-01 -type f -printf '  %-56p %9s bytes\n' | sort)
+  DELAYS=$(ls "$DATA"/marts/monthly_delays/dt=2024-01-01/part-*.csv 2>/dev/null | head -n 1)
+  if [ -n "$DELAYS" ]; then
+    section "The numbers an analyst wanted: January 2024 delays per origin airport"
+    info "flights_monthly's monthly_delays task read lake/flights_clean for exactly the days of its"
+    info "data interval and wrote ${DELAYS#"$DATA"/} (busiest airports first):"
+    awk -F, 'NR <= 11 { printf "  %-8s %9s %10s %10s %10s\n", $1, $2, (NR > 1 ? sprintf("%.2f", $3) : $3), $4, $5 }' "$DELAYS"
+    info ""
+    info "The Parquet marts open in any Parquet reader, e.g. DuckDB:"
+    info "  duckdb -c \"SELECT * FROM read_parquet('$DATA/marts/monthly/dt=2024-01-01/*.parquet') ORDER BY flights DESC LIMIT 5\""
+    info "  duckdb -c \"SELECT dt, sum(flights) FROM read_parquet('$DATA/marts/daily/*/*.parquet', hive_partitioning=true) GROUP BY dt ORDER BY dt\""
+  fi
 fi
 
 # ==============================================================================================
