@@ -289,11 +289,7 @@ absl::StatusOr<TaskOutcome> RunAggregate(const YAML::Node& with, const TaskConte
   // Process-wide, and the task runs in its own `de-worker task` process.
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
-  try {
-    return Run(params, ctx);
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("aggregate: ", e.what()));
-  }
+  return RunGuarded("aggregate", [&] { return Run(params, ctx); });
 }
 
 }  // namespace de::tasks

@@ -281,11 +281,7 @@ absl::StatusOr<AggregateParams> ParseImpl(const YAML::Node& with, const TaskCont
 
 absl::StatusOr<AggregateParams> ParseAggregateParams(const YAML::Node& with,
                                                      const TaskContext& ctx) {
-  try {
-    return ParseImpl(with, ctx);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("aggregate: bad parameters: ", e.what()));
-  }
+  return ParseGuarded("aggregate", [&] { return ParseImpl(with, ctx); });
 }
 
 }  // namespace de::tasks

@@ -477,20 +477,12 @@ absl::StatusOr<TaskOutcome> Run(const CleanParams& params, const TaskContext& ct
 }  // namespace
 
 absl::StatusOr<CleanParams> ParseCleanParams(const YAML::Node& with, const TaskContext& ctx) {
-  try {
-    return ParseImpl(with, ctx);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("clean: bad parameters: ", e.what()));
-  }
+  return ParseGuarded("clean", [&] { return ParseImpl(with, ctx); });
 }
 
 absl::StatusOr<TaskOutcome> RunClean(const YAML::Node& with, const TaskContext& ctx) {
   DE_ASSIGN_OR_RETURN(CleanParams params, ParseCleanParams(with, ctx));
-  try {
-    return Run(params, ctx);
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("clean: ", e.what()));
-  }
+  return RunGuarded("clean", [&] { return Run(params, ctx); });
 }
 
 }  // namespace de::tasks

@@ -808,21 +808,12 @@ absl::StatusOr<int64_t> ParseByteSize(const std::string& s) {
 
 absl::StatusOr<CsvToParquetParams> ParseCsvToParquetParams(const YAML::Node& with,
                                                            const TaskContext& ctx) {
-  try {
-    return ParseParamsImpl(with, ctx);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("csv_to_parquet: bad parameters: ", e.what()));
-  }
+  return ParseGuarded("csv_to_parquet", [&] { return ParseParamsImpl(with, ctx); });
 }
 
 absl::StatusOr<TaskOutcome> RunCsvToParquet(const YAML::Node& with, const TaskContext& ctx) {
   DE_ASSIGN_OR_RETURN(CsvToParquetParams params, ParseCsvToParquetParams(with, ctx));
-  try {
-    return Run(params, ctx);
-  } catch (const std::exception& e) {
-    // Filesystem and allocation failures surface as task errors, never as a crash.
-    return absl::InternalError(absl::StrCat("csv_to_parquet: ", e.what()));
-  }
+  return RunGuarded("csv_to_parquet", [&] { return Run(params, ctx); });
 }
 
 }  // namespace de::tasks

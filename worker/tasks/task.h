@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "yaml-cpp/yaml.h"
 
 namespace de::tasks {
@@ -35,6 +36,26 @@ struct TaskOutcome {
 // `key=value` arguments). Errors are user-facing: say what and where.
 using TaskFn = std::function<absl::StatusOr<TaskOutcome>(const YAML::Node& with,
                                                          const TaskContext& ctx)>;
+
+// The one place where exceptions become task errors naming the task type: from yaml-cpp while
+// reading `with:` (InvalidArgument: bad parameters, never retried) and from the standard library
+// while running (filesystem, allocation: Internal), so a task never crashes its process on them.
+template <typename ParseFn>
+auto ParseGuarded(const char* type, ParseFn&& parse) -> decltype(parse()) {
+  try {
+    return parse();
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(type, ": bad parameters: ", e.what()));
+  }
+}
+template <typename RunFn>
+absl::StatusOr<TaskOutcome> RunGuarded(const char* type, RunFn&& run) {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(type, ": ", e.what()));
+  }
+}
 
 // Returns the built-in task for `type`, or nullptr. ("shell" is not here: the runner execs it.)
 const TaskFn* FindBuiltinTask(const std::string& type);
