@@ -66,4 +66,33 @@ bool ParseDecimalTypeName(std::string_view name, int* precision, int* scale) {
   return true;
 }
 
+absl::Status MaterializeDictionary(Column* c) {
+  if (!c->is_dictionary()) return absl::OkStatus();
+  const Column& d = *c->dictionary;
+  const size_t n = c->codes.size();
+  const uint8_t* v = c->valid.data();
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t k = c->codes[i];
+    if (v[i]) total += d.offsets[k + 1] - d.offsets[k];
+  }
+  if (total > UINT32_MAX) {
+    return absl::ResourceExhaustedError("a string column of a batch exceeds 4 GiB");
+  }
+  c->bytes.clear();
+  c->bytes.reserve(total);
+  c->offsets.resize(n + 1);
+  c->offsets[0] = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (v[i]) {
+      const uint32_t k = c->codes[i];
+      c->bytes.append(d.bytes.data() + d.offsets[k], d.offsets[k + 1] - d.offsets[k]);
+    }
+    c->offsets[i + 1] = static_cast<uint32_t>(c->bytes.size());
+  }
+  c->dictionary.reset();
+  c->codes.clear();
+  return absl::OkStatus();
+}
+
 }  // namespace de::engine

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "absl/status/status.h"
 
 namespace de::engine {
 
@@ -39,6 +42,13 @@ using Schema = std::vector<Field>;
 //   unscaled value; `scale` copies the Field's so a column formats alone); kDouble -> f64;
 //   kString -> offsets (size()+1 entries) into `bytes`.
 // `valid[i]` is 1 when row i has a value, 0 when it is null (the value slot holds a default).
+//
+// Dictionary form (kString only): when `dictionary` is set, row i's value is
+// dictionary->str(codes[i]) (codes[i] is 0 for a null row; `valid` still says which rows are
+// null) and offsets/bytes are unused. The Parquet reader produces it for dictionary-encoded chunks
+// when asked (ParquetReadOptions::keep_dictionary), so filters and group-by keys work on codes;
+// code that does not handle it calls MaterializeDictionary first. The dictionary is immutable and
+// may be shared by several columns (and threads).
 struct Column {
   Type type = Type::kString;
   int scale = 0;  // kDecimal only (see Field::scale)
@@ -49,16 +59,23 @@ struct Column {
   std::vector<double> f64;
   std::vector<uint32_t> offsets{0};
   std::string bytes;
+  std::shared_ptr<const Column> dictionary;  // plain kString values; set = dictionary form
+  std::vector<uint32_t> codes;               // dictionary form: one code per row
 
   size_t size() const { return valid.size(); }
+  bool is_dictionary() const { return dictionary != nullptr; }
   std::string_view str(size_t i) const {
     return std::string_view(bytes.data() + offsets[i], offsets[i + 1] - offsets[i]);
   }
   void Clear() {
     valid.clear(); u8.clear(); i32.clear(); i64.clear(); f64.clear();
-    offsets.assign(1, 0); bytes.clear();
+    offsets.assign(1, 0); bytes.clear(); dictionary.reset(); codes.clear();
   }
 };
+
+// Turns a dictionary-form column into plain offsets/bytes (no-op for any other column). Fails
+// (leaving `c` as it was) when the strings would exceed the 4 GiB a column can address.
+absl::Status MaterializeDictionary(Column* c);
 
 struct Batch {
   std::vector<Column> columns;   // one per schema field, same order

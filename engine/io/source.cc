@@ -20,6 +20,7 @@ struct MorselScratch {
   std::unique_ptr<CsvChunkParser> parser;
   Batch full;                                   // CSV: every column of the file
   std::shared_ptr<const ParquetReader> reader;  // Parquet: keeps the file open while decoding
+  Batch row_group;                              // Parquet: the file columns (buffers reused)
 };
 
 Morsel::Morsel() = default;
@@ -352,7 +353,17 @@ class TableSourceImpl : public TableSource {
     m->first_row = first;
     // A row group read for partition columns only still needs its row count: read one column.
     static const std::vector<int> kFirstColumn = {0};
-    DE_ASSIGN_OR_RETURN(Batch b, reader->ReadRowGroup(rg, file_cols_.empty() ? kFirstColumn : file_cols_));
+    ParquetReadOptions ro;
+    ro.keep_dictionary = opt_.dictionary_strings;
+    Batch& b = m->scratch->row_group;
+    // The caller is done with the previous morsel: its file columns' buffers are decoded into.
+    if (m->batch.columns.size() == out_.size() && b.columns.size() == file_cols_.size()) {
+      size_t k = 0;
+      for (size_t i = 0; i < out_.size(); ++i) {
+        if (out_[i].file_col >= 0) std::swap(m->batch.columns[i], b.columns[k++]);
+      }
+    }
+    DE_RETURN_IF_ERROR(reader->ReadRowGroupInto(rg, file_cols_.empty() ? kFirstColumn : file_cols_, ro, &b));
     // `b` holds the picked file columns in file_cols_ order; place them and the constants.
     Batch& out = m->batch;
     out.columns.resize(out_.size());
@@ -360,7 +371,7 @@ class TableSourceImpl : public TableSource {
     size_t next_file_col = 0;
     for (size_t i = 0; i < out_.size(); ++i) {
       if (out_[i].file_col >= 0) {
-        out.columns[i] = std::move(b.columns[next_file_col++]);
+        std::swap(out.columns[i], b.columns[next_file_col++]);  // the old buffers go back for reuse
       } else {
         AppendConstant(part_types_[out_[i].part], ds_.files[file].partition_values[out_[i].part],
                        b.num_rows, &out.columns[i]);

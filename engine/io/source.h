@@ -28,6 +28,10 @@ struct SourceOptions {
   // Columns to read, by name (empty = all, in file order, partition columns last). Unknown names
   // are an error with "did you mean".
   std::vector<std::string> columns;
+  // Parquet string columns that are dictionary-encoded come as dictionary-form Columns (codes +
+  // dictionary, see column.h) instead of materialised strings. Only for consumers that handle
+  // that form (the aggregate task: its filter and hash group-by work on codes).
+  bool dictionary_strings = false;
   // Parquet row groups whose statistics show `prune` cannot match are skipped (not owned; may be
   // null; bound against schema()). Set with SetPrune after Open.
 };

@@ -219,6 +219,16 @@ absl::Status ColumnNode::Eval(const Batch& batch, const Selection& sel, Vec* out
     }
     case Type::kString: {
       std::string_view* o = out->s.data();
+      if (c.is_dictionary()) {  // views into the dictionary
+        const Column& d = *c.dictionary;
+        const uint32_t* codes = c.codes.data();
+        ForEachRow(sel, [&](size_t i, uint32_t r) {
+          uint8_t v = cv[r];
+          ov[i] = v;
+          o[i] = v ? d.str(codes[r]) : std::string_view();
+        });
+        break;
+      }
       ForEachRow(sel, [&](size_t i, uint32_t r) {
         uint8_t v = cv[r];
         ov[i] = v;

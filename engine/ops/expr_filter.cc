@@ -47,8 +47,25 @@ void ColLit(ExprOp op, Selection* sel, const T* d, const uint8_t* v, L lit) {
   }
 }
 
+// A dictionary-form string column: `pred` runs once per dictionary entry, then rows are kept by
+// code (valid rows whose entry passed).
+template <typename Pred>
+void RetainDict(Selection* sel, const Column& c, Pred pred) {
+  const Column& d = *c.dictionary;
+  std::vector<uint8_t> ok(d.size());
+  for (size_t k = 0; k < ok.size(); ++k) ok[k] = pred(d.str(k)) ? 1 : 0;
+  const uint8_t* v = c.valid.data();
+  const uint32_t* codes = c.codes.data();
+  const uint8_t* pass = ok.data();
+  sel->Retain([=](uint32_t r) { return (v[r] & pass[codes[r]]) != 0; });
+}
+
 template <typename Cmp>
 void RetainStrLit(Selection* sel, const Column& c, std::string_view lit, Cmp cmp) {
+  if (c.is_dictionary()) {
+    RetainDict(sel, c, [&](std::string_view s) { return cmp(s, lit); });
+    return;
+  }
   const uint8_t* v = c.valid.data();
   const uint32_t* off = c.offsets.data();
   const char* bytes = c.bytes.data();
@@ -212,6 +229,12 @@ absl::Status InNode::Narrow(const Batch& batch, Selection* sel) const {
   const bool keep_found = !negated, keep_missing = negated && !has_null;
   switch (c.type) {
     case Type::kString: {
+      if (c.is_dictionary()) {
+        RetainDict(sel, c, [&](std::string_view s) {
+          return Contains(views_, s) ? keep_found : keep_missing;
+        });
+        return absl::OkStatus();
+      }
       const uint32_t* off = c.offsets.data();
       const char* bytes = c.bytes.data();
       sel->Retain([&](uint32_t r) {
@@ -253,10 +276,14 @@ absl::Status LikeNode::Narrow(const Batch& batch, Selection* sel) const {
   auto* col = dynamic_cast<const ColumnNode*>(child.get());
   if (col == nullptr) return Node::Narrow(batch, sel);
   const Column& c = batch.columns[col->index];
+  const bool want = !negated;
+  if (c.is_dictionary()) {
+    RetainDict(sel, c, [&](std::string_view s) { return matcher.Match(s) == want; });
+    return absl::OkStatus();
+  }
   const uint8_t* v = c.valid.data();
   const uint32_t* off = c.offsets.data();
   const char* bytes = c.bytes.data();
-  const bool want = !negated;
   sel->Retain([&](uint32_t r) {
     return v[r] && matcher.Match(std::string_view(bytes + off[r], off[r + 1] - off[r])) == want;
   });

@@ -317,10 +317,51 @@ absl::Status HashAggregate::Probe(const std::vector<const Column*>& keys, size_t
   });
 }
 
+constexpr uint32_t kNoGroup = UINT32_MAX;
+
+absl::Status HashAggregate::ResolveCode(const Column& dict, uint32_t code, uint32_t* gid) {
+  uint64_t h;
+  HashKey(dict, 1, &code, true, &h);
+  std::vector<const Column*> keys = {&dict};
+  return Probe(keys, 1, &code, &h, gid);
+}
+
+absl::Status HashAggregate::ConsumeDictKey(const Column& in, size_t n, const uint32_t* rows) {
+  if (dict_ != in.dictionary) {
+    dict_ = in.dictionary;
+    code_gid_.assign(dict_->size(), kNoGroup);
+    null_gid_ = kNoGroup;
+  }
+  const uint8_t* valid = in.valid.data();
+  const uint32_t* codes = in.codes.data();
+  uint32_t* map = code_gid_.data();
+  uint32_t* gids = gids_.data();
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t r = rows[i];
+    if (valid[r]) {
+      const uint32_t c = codes[r];
+      if (map[c] == kNoGroup) DE_RETURN_IF_ERROR(ResolveCode(*dict_, c, &map[c]));
+      gids[i] = map[c];
+    } else {
+      if (null_gid_ == kNoGroup) {
+        if (null_key_.size() == 0) {
+          null_key_.type = Type::kString;
+          null_key_.valid = {0};
+          null_key_.offsets = {0, 0};
+        }
+        DE_RETURN_IF_ERROR(ResolveCode(null_key_, 0, &null_gid_));
+      }
+      gids[i] = null_gid_;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status HashAggregate::Consume(const Batch& batch, const Selection& sel) {
   const size_t n = sel.size();
   if (n == 0) return absl::OkStatus();
   const size_t nk = plan_->key_inputs.size();
+  plain_.resize(batch.columns.size());
   if (nk == 0) {
     gids_.assign(n, 0);
   } else {
@@ -335,10 +376,18 @@ absl::Status HashAggregate::Consume(const Batch& batch, const Selection& sel) {
     } else {
       rows = const_cast<Selection&>(sel).Indices().data();  // no change when !all()
     }
+    const Column& first = batch.columns[plan_->key_inputs[0]];
+    if (nk == 1 && first.is_dictionary()) {
+      gids_.resize(n);
+      DE_RETURN_IF_ERROR(ConsumeDictKey(first, n, rows));
+      return UpdateMetrics(batch, sel);
+    }
     std::vector<const Column*> keys(nk);
     for (size_t k = 0; k < nk; ++k) {
       const Column& in = batch.columns[plan_->key_inputs[k]];
-      if (plan_->key_buckets[k] == TimeBucket::kNone) {
+      if (in.is_dictionary()) {
+        DE_ASSIGN_OR_RETURN(keys[k], Plain(batch, plan_->key_inputs[k]));
+      } else if (plan_->key_buckets[k] == TimeBucket::kNone) {
         keys[k] = &in;
       } else {
         ApplyTimeBucket(in, sel, plan_->key_buckets[k], &bucketed_[k]);
@@ -350,11 +399,27 @@ absl::Status HashAggregate::Consume(const Batch& batch, const Selection& sel) {
     gids_.resize(n);
     DE_RETURN_IF_ERROR(Probe(keys, n, rows, hashes_.data(), gids_.data()));
   }
+  return UpdateMetrics(batch, sel);
+}
+
+absl::StatusOr<const Column*> HashAggregate::Plain(const Batch& batch, int column) {
+  Column& p = plain_[column];
+  const Column& in = batch.columns[column];
+  if (!in.is_dictionary()) return &in;
+  p = in;
+  DE_RETURN_IF_ERROR(MaterializeDictionary(&p));
+  return &p;
+}
+
+absl::Status HashAggregate::UpdateMetrics(const Batch& batch, const Selection& sel) {
   for (size_t m = 0; m < states_.size(); ++m) {
     const BoundAggregate& b = plan_->metrics[m];
     states_[m]->Resize(group_hash_.size());
-    absl::Status st = states_[m]->Update(b.input < 0 ? nullptr : &batch.columns[b.input], sel,
-                                         gids_.data());
+    const Column* input = nullptr;
+    if (b.input >= 0) {
+      DE_ASSIGN_OR_RETURN(input, Plain(batch, b.input));
+    }
+    absl::Status st = states_[m]->Update(input, sel, gids_.data());
     if (!st.ok()) {
       return absl::Status(st.code(), absl::StrCat("metric '", b.name, "' (", b.label, "): ",
                                                   st.message()));

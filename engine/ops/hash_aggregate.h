@@ -10,6 +10,13 @@
 // the group keys are stored column-wise (they become the output's key columns as they are).
 // Without group keys there is exactly one group, even over no rows (SQL's global aggregate).
 //
+// A key that arrives as a dictionary-form string column (Parquet dictionary pages, see column.h)
+// is grouped on its codes: each distinct code of a dictionary is hashed and probed once (a code
+// -> group map per dictionary, i.e. per row group), and every row is then one array lookup. Group
+// keys are stored as plain strings, so groups from row groups with different dictionaries (and
+// other threads' tables) meet as usual. Other uses of a dictionary-form column (several keys,
+// metric inputs) materialise it first.
+//
 // Threads: every thread fills its own HashAggregate (no locks); Merge() then combines the partial
 // tables into one (group by group, combining the metric states).
 //
@@ -90,6 +97,12 @@ class HashAggregate {
                          const uint64_t* hashes, uint32_t* gids, Eq eq);
   absl::Status AddGroup(const std::vector<const Column*>& keys, uint32_t row, uint64_t hash,
                         uint32_t* gid);
+  // One dictionary-form string key: group ids through a per-dictionary code -> group map.
+  absl::Status ConsumeDictKey(const Column& in, size_t n, const uint32_t* rows);
+  absl::Status ResolveCode(const Column& dict, uint32_t code, uint32_t* gid);
+  absl::Status UpdateMetrics(const Batch& batch, const Selection& sel);
+  // Column `column` of `batch`, materialised into plain_ when it is in dictionary form.
+  absl::StatusOr<const Column*> Plain(const Batch& batch, int column);
   void Grow();
   absl::Status CheckMemory();
 
@@ -105,6 +118,13 @@ class HashAggregate {
   std::vector<uint64_t> hashes_;
   std::vector<uint32_t> gids_;
   std::vector<uint32_t> identity_;         // 0, 1, 2, ... (rows of an all-rows selection)
+  std::vector<Column> plain_;               // dictionary-form inputs materialised (fallbacks)
+  // The dictionary whose codes code_gid_ maps (held so that its address is not reused), the
+  // group of each code (kNoGroup until seen), and the null key's group.
+  std::shared_ptr<const Column> dict_;
+  std::vector<uint32_t> code_gid_;
+  uint32_t null_gid_ = 0;
+  Column null_key_;                         // one null string (to probe the null group)
 };
 
 }  // namespace de::engine

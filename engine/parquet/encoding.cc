@@ -1,6 +1,8 @@
 #include "engine/parquet/encoding.h"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -43,6 +45,63 @@ inline uint32_t UnpackOne(const uint8_t* in, size_t in_bytes, uint64_t k, int w)
   }
   uint64_t mask = w == 32 ? 0xFFFFFFFFull : ((1ull << w) - 1);
   return static_cast<uint32_t>((word >> (bit & 7)) & mask);
+}
+
+// Values first..first+k-1 into out: one unaligned 8-byte load per value while 8 bytes remain
+// (w <= 32 so a value never spans more than 5 bytes), the bounds-checked load for the tail.
+// Whole groups of 8 values of W bits (a group is W bytes): constant shifts, one load each.
+// Needs 8 readable bytes at the last value's byte of every group.
+template <int W, typename T>
+void UnpackGroups(const uint8_t* in, size_t groups, T* out) {
+  constexpr uint64_t kMask = W == 32 ? 0xFFFFFFFFull : ((1ull << W) - 1);
+  for (size_t g = 0; g < groups; ++g, in += W, out += 8) {
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      out[k] = static_cast<T>((LoadLE64(in + (k * W) / 8) >> ((k * W) % 8)) & kMask);
+    }
+  }
+}
+
+template <typename T>
+using GroupUnpacker = void (*)(const uint8_t*, size_t, T*);
+
+template <typename T, int... Ws>
+constexpr auto MakeUnpackers(std::integer_sequence<int, Ws...>) {
+  return std::array<GroupUnpacker<T>, sizeof...(Ws)>{&UnpackGroups<Ws + 1, T>...};
+}
+
+template <typename T>
+inline void UnpackRange(const uint8_t* in, size_t in_bytes, uint64_t first, size_t k, int w, T* out);
+
+// Like UnpackRange, using the group unpackers for the aligned middle.
+template <typename T>
+inline void UnpackFast(const uint8_t* in, size_t in_bytes, uint64_t first, size_t k, int w, T* out) {
+  static constexpr auto kUnpackers = MakeUnpackers<T>(std::make_integer_sequence<int, 32>());
+  if (first % 8 != 0 || k < 16 || in_bytes < 16) {
+    UnpackRange(in, in_bytes, first, k, w, out);
+    return;
+  }
+  // Group g is safe when its last load (byte g*w + 7w/8, 8 bytes) stays inside in_bytes.
+  const size_t first_group = first / 8;
+  const size_t last_byte_room = static_cast<size_t>(w) * 7 / 8 + 8;
+  size_t safe_groups = in_bytes >= last_byte_room ? (in_bytes - last_byte_room) / w + 1 : 0;
+  safe_groups = safe_groups > first_group ? safe_groups - first_group : 0;
+  const size_t groups = std::min(safe_groups, k / 8);
+  kUnpackers[w - 1](in + first_group * w, groups, out);
+  UnpackRange(in, in_bytes, first + groups * 8, k - groups * 8, w, out + groups * 8);
+}
+
+template <typename T>
+inline void UnpackRange(const uint8_t* in, size_t in_bytes, uint64_t first, size_t k, int w, T* out) {
+  const uint64_t mask = w == 32 ? 0xFFFFFFFFull : ((1ull << w) - 1);
+  // Index of the first value whose 8-byte load would pass the end.
+  const uint64_t fast_end = in_bytes >= 8 ? ((in_bytes - 8) * 8) / static_cast<uint64_t>(w) + 1 : 0;
+  size_t i = 0;
+  for (; i < k && first + i < fast_end; ++i) {
+    const uint64_t bit = (first + i) * static_cast<uint64_t>(w);
+    out[i] = static_cast<T>((LoadLE64(in + (bit >> 3)) >> (bit & 7)) & mask);
+  }
+  for (; i < k; ++i) out[i] = static_cast<T>(UnpackOne(in, in_bytes, first + i, w));
 }
 
 }  // namespace
@@ -189,9 +248,7 @@ absl::Status RleDecoder::GetImpl(T* out, size_t count) {
       if (bit_width_ == 0) {
         std::fill(out, out + k, T{0});
       } else {
-        for (size_t i = 0; i < k; ++i) {
-          out[i] = static_cast<T>(UnpackOne(bp_data_, bp_bytes_, bp_pos_ + i, bit_width_));
-        }
+        UnpackFast(bp_data_, bp_bytes_, bp_pos_, k, bit_width_, out);
       }
       bp_pos_ += k;
       out += k;

@@ -27,6 +27,14 @@ struct ColumnChunkStats {
   std::string min_string, max_string;
 };
 
+struct ParquetReadOptions {
+  // String columns (not UUIDs) whose data pages are all dictionary-encoded come back in
+  // dictionary form (Column::dictionary + codes, see column.h) instead of materialised strings;
+  // a chunk that switches to plain pages part-way is materialised. Off by default: only callers
+  // that handle the dictionary form (or call MaterializeDictionary) should ask for it.
+  bool keep_dictionary = false;
+};
+
 class ParquetReader {
  public:
   static absl::StatusOr<std::unique_ptr<ParquetReader>> Open(const std::string& path);
@@ -51,6 +59,11 @@ class ParquetReader {
 
   // Reads row group `i`; `columns` selects schema columns by index (empty = all), in that order.
   absl::StatusOr<Batch> ReadRowGroup(int i, const std::vector<int>& columns = {}) const;
+  absl::StatusOr<Batch> ReadRowGroup(int i, const std::vector<int>& columns,
+                                     const ParquetReadOptions& options) const;
+  // The same into `out`, reusing the memory of the columns it holds (a batch of an earlier call).
+  absl::Status ReadRowGroupInto(int i, const std::vector<int>& columns,
+                                const ParquetReadOptions& options, Batch* out) const;
   // Reads every row group into one batch (for tests and small files).
   absl::StatusOr<Batch> ReadAll(const std::vector<int>& columns = {}) const;
 
@@ -69,7 +82,7 @@ class ParquetReader {
  private:
   ParquetReader() = default;
   absl::Status Init();
-  absl::Status ReadChunk(int rg, int col, Column* out) const;
+  absl::Status ReadChunk(int rg, int col, const ParquetReadOptions& options, Column* out) const;
 
   std::string path_;
   int fd_ = -1;

@@ -1,7 +1,5 @@
 #include "worker/tasks/aggregate.h"
 
-#include <malloc.h>
-
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -12,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
+#include "engine/columnar/heap.h"
 #include "engine/io/json.h"
 #include "engine/io/output_commit.h"
 #include "engine/io/source.h"
@@ -200,6 +199,8 @@ absl::StatusOr<Input> OpenInput(const AggregateParams& p, const TaskContext& ctx
   engine::SourceOptions so;
   so.csv = p.csv;
   so.columns = NeededColumns(p, filter_expr.get());
+  // Parquet string columns stay dictionary codes: the filter and the group-by work on codes.
+  so.dictionary_strings = true;
   auto opened = engine::TableSource::Open(ds, so);
   if (!opened.ok()) {
     // An unknown column: say which key, metric or filter names it (binding against every column).
@@ -285,10 +286,9 @@ absl::StatusOr<TaskOutcome> Run(const AggregateParams& p, const TaskContext& ctx
 absl::StatusOr<TaskOutcome> RunAggregate(const YAML::Node& with, const TaskContext& ctx) {
   DE_ASSIGN_OR_RETURN(AggregateParams params, ParseAggregateParams(with, ctx));
   // Batches of a morsel are large (MBs per column) and freed after each morsel: keep them in the
-  // heap for the next morsel instead of mmap/munmap each time (page faults were half the CPU).
-  // Process-wide, and the task runs in its own `de-worker task` process.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  // heap, backed by huge pages (page faults were half the CPU). Process-wide, and the task runs
+  // in its own `de-worker task` process.
+  engine::PrepareBatchHeap();
   return RunGuarded("aggregate", [&] { return Run(params, ctx); });
 }
 
