@@ -9,13 +9,11 @@
 
 namespace de::engine {
 
-void PrepareBatchHeap(size_t huge_bytes) {
+void PrepareBatchHeap(bool one_arena, size_t huge_bytes) {
   // Allocations below 32 MB (the most glibc allows) come from the heap, and freed memory stays.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
-  // Every thread allocates from the main heap (the one made huge below); allocations are few
-  // and large, so sharing its lock costs nothing.
-  mallopt(M_ARENA_MAX, 1);
+  if (one_arena) mallopt(M_ARENA_MAX, 1);
   if (huge_bytes == 0) return;
   auto* lo = static_cast<char*>(sbrk(0));
   // With the top pad, the next heap extension is `huge_bytes` at once (untouched); the block is

@@ -288,7 +288,7 @@ absl::StatusOr<TaskOutcome> RunAggregate(const YAML::Node& with, const TaskConte
   // Batches of a morsel are large (MBs per column) and freed after each morsel: keep them in the
   // heap, backed by huge pages (page faults were half the CPU). Process-wide, and the task runs
   // in its own `de-worker task` process.
-  engine::PrepareBatchHeap();
+  engine::PrepareBatchHeap(/*one_arena=*/true);
   return RunGuarded("aggregate", [&] { return Run(params, ctx); });
 }
 
