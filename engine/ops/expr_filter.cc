@@ -52,7 +52,7 @@ void ColLit(ExprOp op, Selection* sel, const T* d, const uint8_t* v, L lit) {
 template <typename Pred>
 void RetainDict(Selection* sel, const Column& c, Pred pred) {
   const Column& d = *c.dictionary;
-  std::vector<uint8_t> ok(d.size());
+  std::vector<uint8_t> ok(std::max<size_t>(d.size(), 1));  // null rows read entry 0 (code 0)
   for (size_t k = 0; k < ok.size(); ++k) ok[k] = pred(d.str(k)) ? 1 : 0;
   const uint8_t* v = c.valid.data();
   const uint32_t* codes = c.codes.data();

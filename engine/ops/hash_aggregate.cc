@@ -452,6 +452,7 @@ absl::Status HashAggregate::Merge(HashAggregate& other) {
   }
   other.group_hash_.clear();
   for (auto& k : other.keys_) k.Clear();
+  other.dict_.reset();  // its code -> group map points at groups it no longer has
   return CheckMemory();
 }
 
@@ -474,6 +475,7 @@ absl::StatusOr<Batch> HashAggregate::Finish() {
     keys_[k].scale = plan_->output_schema[k].scale;
   }
   group_hash_.clear();
+  dict_.reset();
   return out;
 }
 

@@ -247,6 +247,28 @@ TEST(ParquetDictionary, GroupByCodesAcrossRowGroupsWithDifferentDictionaries) {
   std::remove(path.c_str());
 }
 
+TEST(ParquetDictionary, AllNullChunkFiltersAndGroups) {
+  Rows rows;
+  for (int i = 0; i < 3000; ++i) {
+    rows.s.push_back(std::nullopt);
+    rows.n.push_back(i);
+  }
+  std::string path = Write("allnull", rows);
+  auto r = ParquetReader::Open(path);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ParquetReadOptions ro;
+  ro.keep_dictionary = true;
+  auto b = (*r)->ReadRowGroup(0, {}, ro);
+  ASSERT_TRUE(b.ok()) << b.status();
+  for (size_t i = 0; i < rows.s.size(); ++i) ASSERT_EQ(Value(b->columns[0], i), std::nullopt);
+  EXPECT_TRUE(Filtered(*b, "s = 'x' or s like '%' or s in ('a')").empty());
+  EXPECT_EQ(Filtered(*b, "s is null").size(), rows.s.size());
+  auto groups = GroupBy({&*b}, 1);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[std::nullopt].first, 3000);
+  std::remove(path.c_str());
+}
+
 TEST(ParquetDictionary, SeveralKeysAndStringMetricsMaterialise) {
   Rows rows = CityRows(2000, /*nulls=*/true);
   std::string path = Write("multi", rows);
