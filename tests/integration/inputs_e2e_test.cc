@@ -79,5 +79,30 @@ tasks:
   EXPECT_TRUE(absl::StrContains(out, "n=7 env=7 day=2024-01-02 who=world")) << out;
 }
 
+// A link inside a drop folder that points out of the data root is refused, as the same file named
+// directly is, and nothing lands in the lake.
+TEST(InputsE2E, FolderInputWithALinkOutOfTheDataRootIsRefused) {
+  Cluster c;
+  c.StartScheduler();
+  c.StartWorker("w1", 1);
+  TempDir outside;
+  WriteFile(outside / "secret.csv", "user,password\nroot,hunter2\n");
+  WriteFile(c.data("drop/flights.csv"), "a,b\n1,2\n");
+  std::filesystem::create_symlink(outside / "secret.csv", c.data("drop/passwd.csv"));
+  c.Submit(R"(
+dag: drop
+tasks:
+  - id: convert
+    type: csv_to_parquet
+    with: { input: drop, output: lake/drop }
+)");
+  v1::Run run = c.WaitRunDone(c.Trigger("drop"));
+  EXPECT_EQ(run.state(), "failed");
+  ASSERT_EQ(run.tasks_size(), 1);
+  EXPECT_TRUE(absl::StrContains(run.tasks(0).error(), "is outside the data root"))
+      << run.tasks(0).error();
+  EXPECT_FALSE(std::filesystem::exists(c.data("lake/drop")));
+}
+
 }  // namespace
 }  // namespace de::testing
