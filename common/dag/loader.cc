@@ -21,6 +21,7 @@
 #include "common/dag/shell_check.h"
 #include "common/dag/suggest.h"
 #include "common/dag/template.h"
+#include "common/dag/yaml_limits.h"
 
 namespace de::dag {
 
@@ -159,6 +160,11 @@ class Loader {
   Loader(std::string_view text, std::string_view file) : text_(text), file_(file) {}
 
   LoadResult Run() {
+    // Size, node, alias-expansion, depth, task and param limits, before any tree is built.
+    if (auto hit = CheckYamlLimits(text_)) {
+      errors_.push_back(Diagnostic{file_, hit->line, hit->column, std::move(hit->message)});
+      return Finish();
+    }
     try {
       YAML::Node root;
       try {

@@ -8,6 +8,7 @@
 #include "common/dag/dag_params.h"
 #include "common/dag/loader.h"
 #include "common/dag/schedule.h"
+#include "common/limits.h"
 #include "common/status.h"
 #include "server/sched/scheduler.h"
 #include "spdlog/spdlog.h"
@@ -402,7 +403,8 @@ absl::StatusOr<v1::GetTaskLogResponse> Scheduler::GetTaskLog(const v1::GetTaskLo
   }
   v1::GetTaskLogResponse resp;
   resp.set_try_number(try_number);
-  const int64_t max = req.max_bytes() > 0 ? req.max_bytes() : (1 << 20);
+  const int64_t max =
+      std::min<int64_t>(req.max_bytes() > 0 ? req.max_bytes() : (1 << 20), kMaxLogPageBytes);
   std::string data;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   int64_t size = 0;

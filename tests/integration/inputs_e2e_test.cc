@@ -3,7 +3,10 @@
 // --conf keys are refused by the scheduler, and params reach tasks as DE_PARAM_<NAME>.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+
+#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
@@ -102,6 +105,49 @@ tasks:
   EXPECT_TRUE(absl::StrContains(run.tasks(0).error(), "is outside the data root"))
       << run.tasks(0).error();
   EXPECT_FALSE(std::filesystem::exists(c.data("lake/drop")));
+}
+
+// What a client sends is bounded: a "billion laughs" DAG is refused from its text (the scheduler
+// stays responsive), a 5 MiB DAG is over the YAML size limit, and a 17 MiB message is refused by
+// gRPC itself with RESOURCE_EXHAUSTED.
+TEST(InputsE2E, OversizedAndExplodingDagsAreRefused) {
+  Cluster c;
+  c.StartScheduler();
+  std::string bomb = "dag: bomb\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i < 12; ++i) {
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) bomb += (k ? ", *a" : "*a") + std::to_string(i - 1);
+    bomb += "]\n";
+  }
+  bomb += "tasks: [{ id: t, type: noop, with: *a11 }]\n";
+  auto submit = [&](const std::string& yaml, v1::SubmitDagResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::SubmitDagRequest req;
+    req.set_yaml(yaml);
+    req.set_source("bomb.yaml");
+    return c.api().SubmitDag(&ctx, req, resp);
+  };
+  v1::SubmitDagResponse resp;
+  grpc::Status st = submit(bomb, &resp);
+  EXPECT_TRUE(absl::StrContains(st.error_message() + resp.DebugString(),
+                                "expands to more than 1000000 nodes"))
+      << st.error_message() << resp.DebugString();
+  // The same through dectl, offline and online.
+  WriteFile(c.data("bomb.yaml"), bomb);
+  std::string out;
+  EXPECT_EQ(c.Dectl({"dag", "validate", c.data("bomb.yaml")}, &out), 1);
+  EXPECT_TRUE(absl::StrContains(out, "expands to more than")) << out;
+
+  std::string big = "dag: big\ntasks: [{ id: t, type: noop }]\n" + std::string(5 << 20, '#');
+  st = submit(big, &resp);
+  EXPECT_TRUE(absl::StrContains(st.error_message() + resp.DebugString(),
+                                "the limit for a DAG is 4194304 bytes"))
+      << st.error_message();
+  st = submit(std::string(17 << 20, '#'), &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  // Still serving.
+  EXPECT_EQ(c.Dectl({"dag", "list"}, &out), 0) << out;
 }
 
 }  // namespace
