@@ -80,6 +80,15 @@ tasks:
   ASSERT_FALSE(run_id.empty()) << out;
   EXPECT_EQ(c.Dectl({"logs", run_id, "show"}, &out), 0);
   EXPECT_TRUE(absl::StrContains(out, "n=7 env=7 day=2024-01-02 who=world")) << out;
+
+  // `| raw` is allowed, and visible: validate warns where it is.
+  const std::string raw = c.data("raw.yaml");
+  WriteFile(raw, "dag: raw\nparams: { flags: -l }\ntasks:\n"
+                 "  - { id: ls, type: shell, with: { command: 'ls {{ params.flags | raw }}' } }\n");
+  EXPECT_EQ(c.Dectl({"dag", "validate", raw}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, raw + ":4:45: warning: command: {{ params.flags | raw }} "
+                                           "reaches the shell unquoted"))
+      << out;
 }
 
 // A link inside a drop folder that points out of the data root is refused, as the same file named
