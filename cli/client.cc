@@ -2,12 +2,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/cli.h"
+#include "common/limits.h"
 
 namespace de::cli {
 
 Client::Client(const GlobalOptions& options) : options_(options) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   // Fail fast instead of retrying a refused connection for the whole deadline.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   channel_ = grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args);

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/dag/loader.h"
+#include "common/limits.h"
 #include "common/logging.h"
 #include "common/version.h"
 #include "server/alerts/outbox.h"
@@ -223,7 +224,7 @@ int Main(int argc, char** argv) {
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&operator_service);
   builder.RegisterService(&worker_service);
-  builder.SetMaxReceiveMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);  // RESOURCE_EXHAUSTED beyond
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) return Fail(absl::StrCat("cannot listen on ", listen));
   std::string host = listen.substr(0, listen.rfind(':'));

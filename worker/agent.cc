@@ -8,6 +8,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/limits.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
 #include "worker/shell_task.h"
@@ -139,6 +140,8 @@ bool Agent::RunSession() {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
+  args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   auto channel =
       grpc::CreateCustomChannel(options_.scheduler, grpc::InsecureChannelCredentials(), args);
   auto stub = v1::WorkerService::NewStub(channel);

@@ -71,6 +71,18 @@ struct AlertSpec {
   }
 };
 
+// A DAG param's declared type (`params: { n: { type: int, default: 3 } }`; the short form
+// `params: { who: world }` is a string with that default).
+enum class ParamType { kString, kInt, kFloat, kBool, kDate };
+
+struct ParamDecl {
+  ParamType type = ParamType::kString;
+  bool has_default = true;            // false: every run must give it (--conf), never scheduled
+  std::string default_value;          // normalized for the type (bool: true/false)
+  std::string description;
+  Location loc;
+};
+
 struct TaskSpec {
   std::string id;                     // [a-z0-9_]+ (also allows '-'), unique within the DAG
   std::string type;                   // shell noop csv_to_parquet clean aggregate
@@ -95,7 +107,9 @@ struct DagSpec {
   bool catchup = true;
   int max_active_runs = 16;
   int max_active_tasks = 64;
-  std::map<std::string, std::string> params;  // defaults (scalars rendered to strings)
+  std::map<std::string, std::string> params;  // defaults (scalars rendered to strings); a param
+                                              // without a default is absent here
+  std::map<std::string, ParamDecl> param_decls;  // every declared param (common/dag/dag_params.h)
   std::optional<Deadline> sla;
   std::vector<AlertSpec> alerts;
   std::vector<WaitFor> wait_for;

@@ -15,10 +15,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/dag/dag_params.h"
 #include "common/dag/param_check.h"
 #include "common/dag/schedule.h"
+#include "common/dag/shell_check.h"
 #include "common/dag/suggest.h"
 #include "common/dag/template.h"
+#include "common/dag/yaml_limits.h"
 
 namespace de::dag {
 
@@ -157,6 +160,11 @@ class Loader {
   Loader(std::string_view text, std::string_view file) : text_(text), file_(file) {}
 
   LoadResult Run() {
+    // Size, node, alias-expansion, depth, task and param limits, before any tree is built.
+    if (auto hit = CheckYamlLimits(text_)) {
+      errors_.push_back(Diagnostic{file_, hit->line, hit->column, std::move(hit->message)});
+      return Finish();
+    }
     try {
       YAML::Node root;
       try {
@@ -439,28 +447,12 @@ class Loader {
 
     YAML::Node params = root["params"];
     if (params && !params.IsNull()) {
-      if (!params.IsMap()) {
-        Error(params, "params must be a mapping of name: value");
-      } else {
+      for (auto& p : ReadDagParams(params, !dag_.schedule.empty(), &dag_, &param_names_)) {
+        Error(p.node, std::move(p.message));
+      }
+      if (params.IsMap()) {
         for (const auto& kv : params) {
-          if (!kv.first.IsScalar()) continue;  // reported by CheckKeys-like rule below
-          const std::string& name = kv.first.Scalar();
-          param_names_.insert(name);
-          if (kv.second.IsNull()) {
-            dag_.params[name] = "";
-          } else if (kv.second.IsScalar()) {
-            dag_.params[name] = kv.second.Scalar();
-          } else {
-            Error(kv.second,
-                  absl::StrCat("params.", name, " must be a scalar (string, number or bool)"));
-          }
-        }
-        for (const auto& kv : params) {
-          if (!kv.first.IsScalar()) {
-            Error(kv.first, "params names must be plain names");
-          } else if (kv.second.IsScalar()) {
-            CheckTemplates(kv.second);
-          }
+          if (kv.second.IsScalar()) CheckTemplates(kv.second);
         }
       }
     }
@@ -815,6 +807,11 @@ class Loader {
       } else {
         spec.with = YAML::Clone(with);
         CheckTemplates(with);
+        if (spec.type == "shell") {
+          for (auto& p : CheckShellWith(with, param_names_)) {
+            p.warning ? Warning(p.node, std::move(p.message)) : Error(p.node, std::move(p.message));
+          }
+        }
       }
     }
     CheckRequiredWith(spec, with && with.IsMap() ? &with : nullptr, t);

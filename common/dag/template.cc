@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/dag/shell_quote.h"
 #include "common/dag/suggest.h"
 #include "common/status.h"
 
@@ -16,39 +17,6 @@ namespace {
 constexpr absl::string_view kParamsPrefix = "params.";
 
 bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-'; }
-
-// Splits `text` into literal pieces and `{{ name }}` references; calls `on_literal` and `on_name`
-// in order. Stops at the first error (malformed reference, or an error from `on_name`).
-absl::Status Scan(absl::string_view text, const std::function<void(absl::string_view)>& on_literal,
-                  const std::function<absl::Status(absl::string_view)>& on_name) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t open = text.find("{{", pos);
-    if (open == absl::string_view::npos) {
-      on_literal(text.substr(pos));
-      break;
-    }
-    on_literal(text.substr(pos, open - pos));
-    size_t close = text.find("}}", open + 2);
-    if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unterminated '{{' at offset ", open, " (missing '}}')"));
-    }
-    absl::string_view name = absl::StripAsciiWhitespace(text.substr(open + 2, close - open - 2));
-    if (name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("empty '{{ }}' at offset ", open));
-    }
-    for (char c : name) {
-      if (!IsNameChar(c)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "'{{ ", name, " }}' is not a variable name (only {{ name }} and {{ params.NAME }})"));
-      }
-    }
-    DE_RETURN_IF_ERROR(on_name(name));
-    pos = close + 2;
-  }
-  return absl::OkStatus();
-}
 
 std::vector<std::string> KnownNames(const std::set<std::string>& param_names) {
   std::vector<std::string> names(StandardTemplateVars().begin(), StandardTemplateVars().end());
@@ -73,7 +41,9 @@ std::string IsoTime(absl::Time t, absl::TimeZone tz) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", t, tz);
 }
 
-absl::Status EmitRendered(const YAML::Node& node, const TemplateContext& ctx, YAML::Emitter& out) {
+// `shell_command`: `node` is a shell task's `with:`; its string `command` is quoted for the shell.
+absl::Status EmitRendered(const YAML::Node& node, const TemplateContext& ctx, YAML::Emitter& out,
+                          bool shell_command = false) {
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -102,6 +72,12 @@ absl::Status EmitRendered(const YAML::Node& node, const TemplateContext& ctx, YA
           out << kv.first;
         }
         out << YAML::Value;
+        if (shell_command && kv.first.IsScalar() && kv.first.Scalar() == "command" &&
+            kv.second.IsScalar()) {
+          DE_ASSIGN_OR_RETURN(std::string line, RenderShellCommand(kv.second.Scalar(), ctx));
+          out << YAML::DoubleQuoted << line;
+          continue;
+        }
         DE_RETURN_IF_ERROR(EmitRendered(kv.second, ctx, out));
       }
       out << YAML::EndMap;
@@ -111,6 +87,56 @@ absl::Status EmitRendered(const YAML::Node& node, const TemplateContext& ctx, YA
 }
 
 }  // namespace
+
+absl::Status ScanTemplate(std::string_view text_in,
+                          const std::function<absl::Status(std::string_view)>& on_literal,
+                          const std::function<absl::Status(const TemplateRef&)>& on_ref) {
+  absl::string_view text(text_in.data(), text_in.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find("{{", pos);
+    if (open == absl::string_view::npos) {
+      absl::string_view rest = text.substr(pos);
+      DE_RETURN_IF_ERROR(on_literal(std::string_view(rest.data(), rest.size())));
+      break;
+    }
+    absl::string_view lit = text.substr(pos, open - pos);
+    DE_RETURN_IF_ERROR(on_literal(std::string_view(lit.data(), lit.size())));
+    size_t close = text.find("}}", open + 2);
+    if (close == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unterminated '{{' at offset ", open, " (missing '}}')"));
+    }
+    absl::string_view inner = text.substr(open + 2, close - open - 2);
+    absl::string_view filter;
+    if (size_t bar = inner.find('|'); bar != absl::string_view::npos) {
+      filter = absl::StripAsciiWhitespace(inner.substr(bar + 1));
+      inner = inner.substr(0, bar);
+      if (filter != "raw") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown filter '", filter, "' in '{{ ", absl::StripAsciiWhitespace(inner),
+                         " | ", filter, " }}' (the only filter is `raw`)"));
+      }
+    }
+    absl::string_view name = absl::StripAsciiWhitespace(inner);
+    if (name.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("empty '{{ }}' at offset ", open));
+    }
+    for (char c : name) {
+      if (!IsNameChar(c)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "'{{ ", name, " }}' is not a variable name (only {{ name }} and {{ params.NAME }})"));
+      }
+    }
+    TemplateRef ref;
+    ref.name = std::string_view(name.data(), name.size());
+    ref.raw = filter == "raw";
+    ref.offset = open;
+    DE_RETURN_IF_ERROR(on_ref(ref));
+    pos = close + 2;
+  }
+  return absl::OkStatus();
+}
 
 const std::set<std::string>& StandardTemplateVars() {
   static const std::set<std::string> kVars = {"ds",
@@ -146,38 +172,43 @@ TemplateContext MakeTemplateContext(const std::string& dag_id, const std::string
   return ctx;
 }
 
-absl::StatusOr<std::string> RenderTemplate(std::string_view text_in, const TemplateContext& ctx) {
-  absl::string_view text(text_in.data(), text_in.size());
+absl::StatusOr<std::string> LookupTemplateValue(std::string_view name_in,
+                                                const TemplateContext& ctx) {
+  absl::string_view name(name_in.data(), name_in.size());
+  if (absl::StartsWith(name, kParamsPrefix)) {
+    auto it = ctx.params.find(std::string(name.substr(kParamsPrefix.size())));
+    if (it != ctx.params.end()) return it->second;
+  } else {
+    auto it = ctx.vars.find(std::string(name));
+    if (it != ctx.vars.end()) return it->second;
+  }
+  std::set<std::string> param_names;
+  for (const auto& [k, v] : ctx.params) param_names.insert(k);
+  return UnknownName(name, param_names);
+}
+
+absl::StatusOr<std::string> RenderTemplate(std::string_view text, const TemplateContext& ctx) {
   std::string out;
-  absl::Status st = Scan(
-      text, [&](absl::string_view lit) { out.append(lit.data(), lit.size()); },
-      [&](absl::string_view name) -> absl::Status {
-        if (absl::StartsWith(name, kParamsPrefix)) {
-          auto it = ctx.params.find(std::string(name.substr(kParamsPrefix.size())));
-          if (it != ctx.params.end()) {
-            out += it->second;
-            return absl::OkStatus();
-          }
-        } else {
-          auto it = ctx.vars.find(std::string(name));
-          if (it != ctx.vars.end()) {
-            out += it->second;
-            return absl::OkStatus();
-          }
-        }
-        std::set<std::string> param_names;
-        for (const auto& [k, v] : ctx.params) param_names.insert(k);
-        return UnknownName(name, param_names);
+  absl::Status st = ScanTemplate(
+      text,
+      [&](std::string_view lit) {
+        out.append(lit.data(), lit.size());
+        return absl::OkStatus();
+      },
+      [&](const TemplateRef& ref) -> absl::Status {
+        DE_ASSIGN_OR_RETURN(std::string v, LookupTemplateValue(ref.name, ctx));
+        out += v;
+        return absl::OkStatus();
       });
   if (!st.ok()) return st;
   return out;
 }
 
-absl::Status CheckTemplate(std::string_view text_in, const std::set<std::string>& param_names) {
-  absl::string_view text(text_in.data(), text_in.size());
-  return Scan(
-      text, [](absl::string_view) {},
-      [&](absl::string_view name) -> absl::Status {
+absl::Status CheckTemplate(std::string_view text, const std::set<std::string>& param_names) {
+  return ScanTemplate(
+      text, [](std::string_view) { return absl::OkStatus(); },
+      [&](const TemplateRef& ref) -> absl::Status {
+        absl::string_view name(ref.name.data(), ref.name.size());
         if (absl::StartsWith(name, kParamsPrefix)) {
           if (param_names.count(std::string(name.substr(kParamsPrefix.size())))) {
             return absl::OkStatus();
@@ -190,9 +221,14 @@ absl::Status CheckTemplate(std::string_view text_in, const std::set<std::string>
 }
 
 absl::StatusOr<std::string> RenderYaml(const YAML::Node& node, const TemplateContext& ctx) {
+  return RenderTaskYaml("", node, ctx);
+}
+
+absl::StatusOr<std::string> RenderTaskYaml(std::string_view type, const YAML::Node& node,
+                                           const TemplateContext& ctx) {
   try {
     YAML::Emitter out;
-    DE_RETURN_IF_ERROR(EmitRendered(node, ctx, out));
+    DE_RETURN_IF_ERROR(EmitRendered(node, ctx, out, /*shell_command=*/type == "shell"));
     if (!out.good()) {
       return absl::InternalError(absl::StrCat("YAML emitter: ", out.GetLastError()));
     }
@@ -200,6 +236,49 @@ absl::StatusOr<std::string> RenderYaml(const YAML::Node& node, const TemplateCon
   } catch (const YAML::Exception& e) {
     return absl::InternalError(absl::StrCat("YAML emitter: ", e.what()));
   }
+}
+
+}  // namespace de::dag
+
+namespace de::dag {
+
+absl::StatusOr<std::string> RenderShellCommand(std::string_view text, const TemplateContext& ctx) {
+  ShellLexer lexer;
+  std::string out;
+  absl::Status st = ScanTemplate(
+      text,
+      [&](std::string_view lit) {
+        out.append(lit.data(), lit.size());
+        return lexer.FeedLiteral(lit);
+      },
+      [&](const TemplateRef& ref) -> absl::Status {
+        DE_ASSIGN_OR_RETURN(std::string v, LookupTemplateValue(ref.name, ctx));
+        if (ref.raw) {  // shell syntax by the author's choice
+          out += v;
+          return lexer.FeedLiteral(v);
+        }
+        DE_ASSIGN_OR_RETURN(std::string quoted, lexer.QuoteValue(ref.name, v));
+        out += quoted;
+        return absl::OkStatus();
+      });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::Status CheckShellCommand(std::string_view text, const std::set<std::string>& param_names,
+                               std::vector<std::string>* raw_names) {
+  (void)param_names;  // names are CheckTemplate's business
+  ShellLexer lexer;
+  return ScanTemplate(
+      text, [&](std::string_view lit) { return lexer.FeedLiteral(lit); },
+      [&](const TemplateRef& ref) -> absl::Status {
+        if (ref.raw) {
+          if (raw_names != nullptr) raw_names->push_back(std::string(ref.name));
+          return absl::OkStatus();
+        }
+        // A placeholder that every context accepts: where it is, not what it is, can be checked.
+        return lexer.QuoteValue(ref.name, "0").status();
+      });
 }
 
 }  // namespace de::dag

@@ -1,10 +1,12 @@
 // `{{ name }}` templating for DAG values. Pure functions; thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -31,7 +33,25 @@ TemplateContext MakeTemplateContext(const std::string& dag_id, const std::string
                                     absl::Time interval_end, absl::TimeZone tz,
                                     const std::map<std::string, std::string>& params);
 
-// Renders one string. Errors: unknown variable, unterminated "{{".
+// One `{{ name }}` or `{{ name | raw }}` reference found by ScanTemplate.
+struct TemplateRef {
+  std::string_view name;  // "ds", "params.who"
+  bool raw = false;       // `| raw`: inserted as is even into a shell command
+  size_t offset = 0;      // of the "{{" in the text
+};
+
+// Splits `text` into literal pieces and references, calling `on_literal` / `on_ref` in order;
+// stops at the first error (a malformed reference, an unknown filter, or a callback's error).
+absl::Status ScanTemplate(std::string_view text,
+                          const std::function<absl::Status(std::string_view)>& on_literal,
+                          const std::function<absl::Status(const TemplateRef&)>& on_ref);
+
+// The value of `name` ("ds", "params.who") in `ctx`; an error naming it (with the nearest known
+// name) when there is none.
+absl::StatusOr<std::string> LookupTemplateValue(std::string_view name, const TemplateContext& ctx);
+
+// Renders one string. Errors: unknown variable, unterminated "{{". `| raw` makes no difference.
+
 absl::StatusOr<std::string> RenderTemplate(std::string_view text, const TemplateContext& ctx);
 
 // Checks a template without values: every name must be a standard var or params.<p> with p in
@@ -40,5 +60,22 @@ absl::Status CheckTemplate(std::string_view text, const std::set<std::string>& p
 
 // Renders every scalar string in a YAML tree (keys untouched) and returns the result as YAML text.
 absl::StatusOr<std::string> RenderYaml(const YAML::Node& node, const TemplateContext& ctx);
+
+// RenderYaml for the `with:` block of a task of `type`: for a shell task, the string form of
+// `command` is rendered by RenderShellCommand (every value quoted for the shell).
+absl::StatusOr<std::string> RenderTaskYaml(std::string_view type, const YAML::Node& with,
+                                           const TemplateContext& ctx);
+
+// Renders a shell command line: each value is quoted for the shell context it stands in, so it
+// is one literal string (common/dag/shell_quote.h); `{{ name | raw }}` is inserted unquoted.
+// Errors: unknown variable, a value in a place that cannot be quoted (inside backticks, right
+// after a backslash, ...), a non-integer inside $(( )).
+absl::StatusOr<std::string> RenderShellCommand(std::string_view text, const TemplateContext& ctx);
+
+// Checks the places of the templates in a shell command line (without values): an error for a
+// place no value can stand in. Names are not checked here (CheckTemplate does). The names used
+// with `| raw` are appended to `raw_names` (for a warning).
+absl::Status CheckShellCommand(std::string_view text, const std::set<std::string>& param_names,
+                               std::vector<std::string>* raw_names);
 
 }  // namespace de::dag

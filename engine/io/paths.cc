@@ -22,6 +22,9 @@ absl::StatusOr<fs::path> ResolveInsideRoot(const std::string& p, const std::stri
   fs::path full = fs::path(p).is_absolute() ? fs::path(p) : root / p;
   full = fs::weakly_canonical(full, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat(what, " ", p, ": ", ec.message()));
+  // "lake/.." of a missing "lake" normalizes to "root/": drop the trailing separator, so that
+  // the result compares equal to the root.
+  if (!full.has_filename() && full.has_parent_path()) full = full.parent_path();
   fs::path rel = full.lexically_relative(root);
   if (rel.empty() || *rel.begin() == "..") {
     return absl::PermissionDeniedError(absl::StrCat(what, " '", p, "' is outside the data root ",
@@ -37,10 +40,22 @@ absl::StatusOr<std::string> ResolveOutputFolder(const std::string& p, const std:
   DE_ASSIGN_OR_RETURN(fs::path out_path, ResolveInsideRoot(out, data_root, "output"));
   std::error_code ec;
   fs::path root = fs::weakly_canonical(fs::absolute(data_root), ec);
-  if (out_path == root) {
+  if (out_path == root || out_path.lexically_relative(root) == ".") {
     return absl::InvalidArgumentError("output: must be a folder inside the data root, not the root");
   }
   return out_path.string();
+}
+
+absl::Status CheckOutputApart(const std::string& output, const std::vector<std::string>& inputs) {
+  const fs::path out = fs::path(output).lexically_normal();
+  for (const std::string& in : inputs) {
+    fs::path rel = fs::path(in).lexically_normal().lexically_relative(out);
+    if (!rel.empty() && *rel.begin() != "..") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input ", in, " is inside the output folder ", output, " (it would be replaced)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 bool HasGlobChars(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
@@ -62,17 +77,29 @@ namespace {
 
 bool Hidden(const std::string& name) { return name.empty() || name[0] == '.' || name[0] == '_'; }
 
-absl::Status ListFolder(const fs::path& dir, bool recursive,
+constexpr int kMaxFolderDepth = 32;  // below Linux's 40 symlinks per path lookup
+
+// Every entry is resolved (symlinks followed) and checked against the data root before it is
+// listed or descended into: a link inside a drop folder must not bring in a file from outside.
+absl::Status ListFolder(const fs::path& dir, bool recursive, const std::string& data_root,
                         const std::function<bool(const std::string&)>& accept,
-                        std::vector<std::string>* files) {
+                        std::vector<std::string>* files, int depth = 0) {
+  if (depth > kMaxFolderDepth) {
+    return absl::InvalidArgumentError(absl::StrCat("input ", dir.string(), ": folders nested more "
+                                                   "than ", kMaxFolderDepth, " deep (a symlink loop?)"));
+  }
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
     if (Hidden(name)) continue;
-    if (recursive && e.is_directory(ec)) {
-      DE_RETURN_IF_ERROR(ListFolder(e.path(), recursive, accept, files));
-    } else if (e.is_regular_file(ec) && accept(name)) {
-      files->push_back(e.path().string());
+    fs::path entry = e.path();
+    if (e.is_symlink(ec)) {
+      DE_ASSIGN_OR_RETURN(entry, ResolveInsideRoot(e.path().string(), data_root, "input"));
+    }
+    if (recursive && fs::is_directory(entry, ec)) {
+      DE_RETURN_IF_ERROR(ListFolder(entry, recursive, data_root, accept, files, depth + 1));
+    } else if (fs::is_regular_file(entry, ec) && accept(name)) {
+      files->push_back(entry.string());
     }
   }
   if (ec) return absl::InternalError(absl::StrCat(dir.string(), ": ", ec.message()));
@@ -105,7 +132,7 @@ absl::StatusOr<std::vector<std::string>> ListInputFiles(
   } else {
     DE_ASSIGN_OR_RETURN(fs::path p, ResolveInsideRoot(input, data_root, "input"));
     if (fs::is_directory(p, ec)) {
-      DE_RETURN_IF_ERROR(ListFolder(p, recursive, accept, &files));
+      DE_RETURN_IF_ERROR(ListFolder(p, recursive, data_root, accept, &files));
     } else if (fs::exists(p, ec)) {
       files.push_back(p.string());
     } else {

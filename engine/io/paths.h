@@ -22,9 +22,15 @@ absl::StatusOr<std::filesystem::path> ResolveInsideRoot(const std::string& p,
 // Resolves an output folder: inside the root, not the root itself, trailing slashes dropped.
 absl::StatusOr<std::string> ResolveOutputFolder(const std::string& p, const std::string& data_root);
 
+// Refuses an output folder (resolved, as ResolveOutputFolder returns it) that is, or is an
+// ancestor of, any of `inputs` (resolved paths): committing the output would replace them.
+absl::Status CheckOutputApart(const std::string& output, const std::vector<std::string>& inputs);
+
 bool HasGlobChars(std::string_view s);
 
-// Lists the files of `input` (a file, a glob, or a folder) inside the data root, sorted. A folder
+// Lists the files of `input` (a file, a glob, or a folder) inside the data root, sorted. Every
+// path is resolved (symlinks followed, also those found inside a folder) and refused when it
+// leaves the root; files found through a link are listed by their resolved path. A folder
 // is read recursively; names starting with '.' or '_' are skipped (temporary folders, _SUCCESS,
 // _rejects.csv). `accept(name)` filters file names found in folders (a named file is always
 // taken). `kind` names what is expected in the "matches no ..." error ("CSV files").

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/dag/dag_params.h"
 #include "common/status.h"
 #include "server/sched/scheduler.h"
 #include "server/sched/ticks.h"
@@ -50,7 +51,9 @@ absl::StatusOr<v1::Backfill> Scheduler::CreateBackfill(const v1::CreateBackfillR
   row.rerun = rerun;
   row.reverse = req.reverse();
   row.max_active = req.max_active() > 0 ? req.max_active() : spec->max_active_runs;
-  row.conf = std::map<std::string, std::string>(req.conf().begin(), req.conf().end());
+  DE_ASSIGN_OR_RETURN(row.conf,
+                      dag::CheckConf(*spec, std::map<std::string, std::string>(
+                                                req.conf().begin(), req.conf().end())));
   row.total = static_cast<int>(dates.size());
   row.created_at = ToMillis(clock_->Now());
   if (req.dry_run()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/dag/dag_params.h"
 #include "common/dag/template.h"
 #include "common/status.h"
 #include "server/sched/scheduler.h"
@@ -46,7 +47,8 @@ absl::StatusOr<v1::Assignment> Scheduler::MakeAssignment(ActiveRun& run, int tas
   a.set_try_number(attempt);
   a.set_type(ts.spec->type);
   if (ts.spec->with && !ts.spec->with.IsNull()) {
-    DE_ASSIGN_OR_RETURN(std::string rendered, dag::RenderYaml(ts.spec->with, ctx));
+    DE_ASSIGN_OR_RETURN(std::string rendered,
+                        dag::RenderTaskYaml(ts.spec->type, ts.spec->with, ctx));
     a.set_params_yaml(rendered);
   }
   if (ts.spec->timeout) a.set_timeout_ms(absl::ToInt64Milliseconds(*ts.spec->timeout));
@@ -57,6 +59,7 @@ absl::StatusOr<v1::Assignment> Scheduler::MakeAssignment(ActiveRun& run, int tas
   env["DE_TRY_NUMBER"] = std::to_string(attempt);
   env["DE_DS"] = ctx.vars["ds"];
   env["DE_LOGICAL_DATE"] = ctx.vars["logical_date"];
+  for (const auto& [name, value] : params) env[dag::ParamEnvName(name)] = value;
   return a;
 }
 

@@ -5,8 +5,10 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/dag/dag_params.h"
 #include "common/dag/loader.h"
 #include "common/dag/schedule.h"
+#include "common/limits.h"
 #include "common/status.h"
 #include "server/sched/scheduler.h"
 #include "spdlog/spdlog.h"
@@ -231,6 +233,8 @@ absl::StatusOr<v1::Run> Scheduler::Trigger(const std::string& dag_id,
         absl::StrCat("DAG ", dag_id, " is paused; unpause it first (dectl unpause ", dag_id, ")"));
   }
   DE_ASSIGN_OR_RETURN(auto spec, LoadDagVersion(dag_id, d->latest_version));
+  // Every key declared in `params`, every value of its type (common/dag/dag_params.h).
+  DE_ASSIGN_OR_RETURN(const auto checked_conf, dag::CheckConf(*spec, conf));
   const absl::Time now = clock_->Now();
   const absl::Time logical = date.value_or(now);
   // A date on a schedule tick covers that tick's interval (a by-hand rerun of a scheduled
@@ -245,7 +249,8 @@ absl::StatusOr<v1::Run> Scheduler::Trigger(const std::string& dag_id,
   }
   store::Transaction tx(store_->db());
   DE_RETURN_IF_ERROR(tx.status());
-  auto run = CreateRun(dag_id, d->latest_version, "manual", logical, start, end, conf, "");
+  auto run =
+      CreateRun(dag_id, d->latest_version, "manual", logical, start, end, checked_conf, "");
   if (!run.ok()) {
     ReloadAfterStoreFailure();
     return run.status();
@@ -398,7 +403,8 @@ absl::StatusOr<v1::GetTaskLogResponse> Scheduler::GetTaskLog(const v1::GetTaskLo
   }
   v1::GetTaskLogResponse resp;
   resp.set_try_number(try_number);
-  const int64_t max = req.max_bytes() > 0 ? req.max_bytes() : (1 << 20);
+  const int64_t max =
+      std::min<int64_t>(req.max_bytes() > 0 ? req.max_bytes() : (1 << 20), kMaxLogPageBytes);
   std::string data;
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   int64_t size = 0;

@@ -77,7 +77,11 @@ TEST(TemplateTest, RenderErrors) {
   auto expr = RenderTemplate("{{ ds | upper }}", ctx);
   ASSERT_FALSE(expr.ok());
   EXPECT_EQ(expr.status().message(),
-            "'{{ ds | upper }}' is not a variable name (only {{ name }} and {{ params.NAME }})");
+            "unknown filter 'upper' in '{{ ds | upper }}' (the only filter is `raw`)");
+  auto bad = RenderTemplate("{{ ds; rm }}", ctx);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "'{{ ds; rm }}' is not a variable name (only {{ name }} and {{ params.NAME }})");
 }
 
 TEST(TemplateTest, Check) {

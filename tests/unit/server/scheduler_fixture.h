@@ -76,6 +76,7 @@ const v1::Assignment* FindAssignment(const std::vector<v1::Assignment>& as,
 
 constexpr char kDiamond[] = R"(
 dag: diamond
+params: { who: nobody }
 tasks:
   - id: a
     type: noop

@@ -218,8 +218,15 @@ tasks:
   const std::string run_id = Trigger("templated", {{"raw_dir", "other/dir"}});
   auto as = Channel("w1").TakeAssignments();
   ASSERT_EQ(as.size(), 1u);
-  EXPECT_THAT(as[0].params_yaml(), HasSubstr("ls other/dir fast 20240101 " + run_id));
+  // Each value is one single-quoted word of the shell command (common/dag/shell_quote.h).
+  EXPECT_THAT(as[0].params_yaml(), HasSubstr("ls 'other/dir' 'fast' '20240101' '" + run_id + "'"));
   EXPECT_EQ(as[0].env().at("DE_DAG"), "templated");
+  EXPECT_EQ(as[0].env().at("DE_PARAM_RAW_DIR"), "other/dir");
+  EXPECT_EQ(as[0].env().at("DE_PARAM_MODE"), "fast");
+  // An undeclared key is refused by the scheduler itself.
+  auto refused = sched_->Trigger("templated", std::nullopt, {{"raw_dri", "x"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("unknown param 'raw_dri' (did you mean 'raw_dir'?)"));
 }
 
 // ---- Retries ----------------------------------------------------------------------------------

@@ -1,0 +1,14 @@
+// Limits on what a peer may send, shared by the scheduler, the worker and dectl.
+#pragma once
+
+namespace de {
+
+// The largest gRPC message the scheduler accepts from a client or worker, and the largest a
+// client or worker accepts from the scheduler; beyond it a call fails with RESOURCE_EXHAUSTED.
+// A DAG file is at most 4 MiB (common/dag/yaml_limits.h), a log page at most 8 MiB.
+inline constexpr int kMaxGrpcMessageBytes = 16 << 20;
+
+// The largest page GetTaskLog returns, whatever the request's max_bytes.
+inline constexpr int kMaxLogPageBytes = 8 << 20;
+
+}  // namespace de
