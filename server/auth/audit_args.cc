@@ -40,7 +40,7 @@ void Shorten(Message* m) {
     if (SecretName(f->name())) {
       refl->SetString(m, f, "***");
     } else if (v.size() > kMaxString) {
-      refl->SetString(m, f, absl::StrCat("<", v.size(), " bytes>"));
+      refl->SetString(m, f, absl::StrCat("[", v.size(), " bytes]"));
     }
   }
 }
