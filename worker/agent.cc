@@ -170,12 +170,15 @@ bool Agent::RunSession() {
     session_ctx_ = nullptr;
   };
   v1::SchedulerMessage first;
-  if (!stream->Write(reg_msg) || !stream->Read(&first) || !first.has_ack()) {
-    ctx.TryCancel();
+  const bool answered = stream->Write(reg_msg) && stream->Read(&first);
+  if (!answered || !first.has_ack()) {
+    if (answered) ctx.TryCancel();   // a first message that is not an ack (a failed call has ended)
     grpc::Status st = stream->Finish();
     if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
         st.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
       spdlog::error("scheduler {} refused the worker: {}", options_.scheduler, st.error_message());
+    } else if (!st.ok()) {
+      spdlog::warn("session with scheduler {} failed: {}", options_.scheduler, st.error_message());
     }
     clear_ctx();
     return false;
