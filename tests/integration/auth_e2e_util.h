@@ -73,3 +73,37 @@ inline bool WaitWorkerConnected(Cluster& c, const std::string& admin, const std:
 }
 
 }  // namespace de::testing
+
+namespace de::testing {
+
+// Runs a command; true if it exited 0 (its output goes to `log`).
+inline bool RunTool(const std::vector<std::string>& argv, const std::string& log) {
+  Process p(argv, log);
+  return p.Wait() == 0;
+}
+
+// A test CA made with openssl: DIR/NAME.pem and DIR/NAME.key.
+inline bool MakeCa(const std::string& dir, const std::string& name) {
+  return RunTool({DE_OPENSSL_BIN, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir + "/" + name + ".key",
+                  "-out", dir + "/" + name + ".pem", "-days", "2", "-subj", "/CN=" + name},
+                 dir + "/openssl-" + name + ".log");
+}
+
+// A certificate for 127.0.0.1/localhost signed by CA: DIR/NAME.pem and DIR/NAME.key.
+inline bool MakeCert(const std::string& dir, const std::string& ca, const std::string& name) {
+  const std::string base = dir + "/" + name;
+  WriteFile(base + ".ext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+            "extendedKeyUsage=serverAuth,clientAuth\n");
+  return RunTool({DE_OPENSSL_BIN, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                  "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj",
+                  "/CN=" + name},
+                 base + "-req.log") &&
+         RunTool({DE_OPENSSL_BIN, "x509", "-req", "-in", base + ".csr", "-CA", dir + "/" + ca + ".pem",
+                  "-CAkey", dir + "/" + ca + ".key", "-CAcreateserial", "-out", base + ".pem",
+                  "-days", "2", "-extfile", base + ".ext"},
+                 base + "-sign.log");
+}
+
+}  // namespace de::testing
