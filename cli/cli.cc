@@ -50,6 +50,7 @@ int Run(const std::vector<std::string>& args, Io& io) {
     ctx.options.server = s;
   }
   if (const char* t = std::getenv("DE_TOKEN"); t != nullptr) ctx.options.token = t;
+  if (const char* t = std::getenv("DE_TLS_CA"); t != nullptr) ctx.options.tls_ca = t;
   std::string timeout = "30s";
   bool show_version = false;
 
@@ -63,6 +64,8 @@ int Run(const std::vector<std::string>& args, Io& io) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   app.add_option("--token", ctx.options.token, "bearer token (env DE_TOKEN)");
+  app.add_option("--tls-ca", ctx.options.tls_ca,
+                 "connect over TLS, trusting this CA certificate (PEM; env DE_TLS_CA)");
   app.add_option("--timeout", timeout, "deadline of each call to the scheduler")
       ->capture_default_str();
   app.add_flag("--version", show_version, "print dectl's version");
@@ -73,6 +76,8 @@ int Run(const std::vector<std::string>& args, Io& io) {
   AddWorkerCommands(app, ctx);
   AddBackfillCommands(app, ctx);
   AddAlertCommands(app, ctx);
+  AddTokenCommands(app, ctx);
+  AddAuditCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -98,6 +103,10 @@ int Run(const std::vector<std::string>& args, Io& io) {
   auto parsed_timeout = ParseTimeout(timeout);
   if (!parsed_timeout.ok()) return ctx.UsageError(parsed_timeout.status());
   ctx.options.timeout = *parsed_timeout;
+  if (!ctx.options.tls_ca.empty() && ::access(ctx.options.tls_ca.c_str(), R_OK) != 0) {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        "--tls-ca: cannot read " + ctx.options.tls_ca));
+  }
   if (!ctx.action) {
     io.err << app.help();
     return kExitUsage;

@@ -1,5 +1,8 @@
 #include "cli/client.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "cli/cli.h"
 #include "common/limits.h"
@@ -12,8 +15,18 @@ Client::Client(const GlobalOptions& options) : options_(options) {
   args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   // Fail fast instead of retrying a refused connection for the whole deadline.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-  channel_ = grpc::CreateCustomChannel(options_.server, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (!options_.tls_ca.empty()) {
+    std::ifstream in(options_.tls_ca);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = pem.str();
+    creds = grpc::SslCredentials(ssl);
+  }
+  channel_ = grpc::CreateCustomChannel(options_.server, creds, args);
   stub_ = de::v1::Operator::NewStub(channel_);
+  auth_stub_ = de::v1::Auth::NewStub(channel_);
 }
 
 void Client::Prepare(grpc::ClientContext* context) const {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "de/v1/auth.grpc.pb.h"
 #include "de/v1/operator.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
@@ -18,6 +19,7 @@ struct GlobalOptions {
   std::string server = "127.0.0.1:7070";  // HOST:PORT
   std::string output = "table";           // table | json
   std::string token;                      // empty = send no authorization
+  std::string tls_ca;                     // PEM file: connect over TLS trusting it; empty = plaintext
   absl::Duration timeout = absl::Seconds(30);
 };
 
@@ -32,6 +34,13 @@ class Client {
     grpc::ClientContext context;
     Prepare(&context);
     return fn(stub_.get(), &context);
+  }
+  // The same for the Auth service (tokens, audit).
+  template <typename Fn>
+  grpc::Status CallAuth(Fn fn) {
+    grpc::ClientContext context;
+    Prepare(&context);
+    return fn(auth_stub_.get(), &context);
   }
 
   // Prints `status` as dectl reports errors ("dectl: ..."; "cannot reach de-scheduler at ..."
@@ -48,6 +57,7 @@ class Client {
   GlobalOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<de::v1::Operator::Stub> stub_;
+  std::unique_ptr<de::v1::Auth::Stub> auth_stub_;
 };
 
 }  // namespace de::cli

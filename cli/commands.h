@@ -49,6 +49,8 @@ void AddLogCommands(CLI::App& app, Context& ctx);       // logs                 
 void AddWorkerCommands(CLI::App& app, Context& ctx);    // workers                 (workers.cc)
 void AddBackfillCommands(CLI::App& app, Context& ctx);  // backfill ...            (backfill.cc)
 void AddAlertCommands(CLI::App& app, Context& ctx);     // alerts list|test        (alerts.cc)
+void AddTokenCommands(CLI::App& app, Context& ctx);     // token create|list|revoke (token.cc)
+void AddAuditCommands(CLI::App& app, Context& ctx);     // audit                   (audit.cc)
 
 // Milliseconds since the epoch, now.
 int64_t NowMs();

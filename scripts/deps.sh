@@ -9,6 +9,7 @@ PKGS=(
   libabsl-dev libsqlite3-dev sqlite3 libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
   libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libisal-dev libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev libre2-dev
   prometheus
+  openssl libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   curl tzdata time jq zstd gzip
 )

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "server/alerts/sender.h"
 #include "server/alerts/service.h"
 #include "server/api/services.h"
+#include "server/auth/security.h"
 #include "server/http/http_server.h"
 #include "server/metrics/metrics.h"
 #include "server/sched/scheduler.h"
@@ -41,18 +43,13 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
   --alert-max-attempts N  tries per alert delivery before it is marked failed (default 10)
   --alert-timeout DURATION  timeout of one delivery attempt (default 10s)
   --alert-link-base URL  alerts link to URL/runs/RUN (default http://127.0.0.1:9464)
-  --log-format FORMAT  text (default) or json
+%s  --log-format FORMAT  text (default) or json
   --log-level LEVEL    trace debug info warn error (default info)
   --version
 
 The address actually bound is written to DIR/scheduler.addr once the server accepts calls, and
-the HTTP address to DIR/http.addr.
+the HTTP address to DIR/http.addr. SIGHUP re-reads the TLS certificate and key.
 )";
-
-bool IsLoopback(const std::string& addr) {
-  return absl::StartsWith(addr, "127.") || absl::StartsWith(addr, "localhost:") ||
-         absl::StartsWith(addr, "[::1]:");
-}
 
 int Fail(const std::string& msg) {
   std::cerr << "de-scheduler: " << msg << "\n";
@@ -90,6 +87,7 @@ int Main(int argc, char** argv) {
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
   const char* env_home = std::getenv("DE_HOME");
@@ -101,6 +99,8 @@ int Main(int argc, char** argv) {
   alerts::OutboxOptions alert_opts;
   alerts::SenderOptions sender_opts;
   std::string alerts_file;
+  auth::SecurityOptions security_opts;
+  std::string flag_error;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](std::string* out) {
@@ -109,8 +109,10 @@ int Main(int argc, char** argv) {
       return true;
     };
     std::string v;
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
+    if (auth::ParseSecurityFlag(a, value, &security_opts, &flag_error)) {
+      if (!flag_error.empty()) return Fail(flag_error);
+    } else if (a == "--help" || a == "-h") {
+      std::printf(kUsage, auth::kSecurityUsage);
       return 0;
     } else if (a == "--version") {
       std::cout << "de-scheduler " << common::Version() << "\n";
@@ -147,20 +149,13 @@ int Main(int argc, char** argv) {
       }
       (a == "--lease" ? opts.lease : opts.heartbeat) = *d;
     } else {
-      std::cerr << "de-scheduler: unknown or incomplete option '" << a << "'\n" << kUsage;
+      std::cerr << "de-scheduler: unknown or incomplete option '" << a << "'\n";
+      std::fprintf(stderr, kUsage, auth::kSecurityUsage);
       return 2;
     }
   }
   if (absl::Status st = common::InitLogging("de-scheduler", log_format, log_level); !st.ok()) {
     return Fail(std::string(st.message()));
-  }
-  if (!IsLoopback(listen)) {
-    return Fail(absl::StrCat("refusing to listen on ", listen,
-                             ": without TLS and tokens the scheduler only listens on loopback"));
-  }
-  if (!http_listen.empty() && !IsLoopback(http_listen)) {
-    return Fail(absl::StrCat("refusing to serve HTTP on ", http_listen,
-                             ": without TLS and tokens the scheduler only listens on loopback"));
   }
   std::error_code ec;
   std::filesystem::create_directories(home, ec);
@@ -181,6 +176,8 @@ int Main(int argc, char** argv) {
   const std::string db_path = home + "/de.db";
   auto store = store::Store::Open(db_path);
   if (!store.ok()) return Fail(std::string(store.status().message()));
+  auto security = auth::Security::Open(security_opts, db_path, listen, http_listen);
+  if (!security.ok()) return Fail(std::string(security.status().message()));
   auto last_success = (*store)->LastSuccessTimes();
   if (!last_success.ok()) return Fail(std::string(last_success.status().message()));
   // Metrics exist only with the HTTP listener that serves them; both outlive the scheduler.
@@ -221,7 +218,8 @@ int Main(int argc, char** argv) {
   api::WorkerSessionService worker_service(&scheduler);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, (*security)->GrpcCredentials(), &port);
+  (*security)->Install(&builder);
   builder.RegisterService(&operator_service);
   builder.RegisterService(&worker_service);
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);  // RESOURCE_EXHAUSTED beyond
@@ -232,7 +230,8 @@ int Main(int argc, char** argv) {
 
   std::string http_bound;
   if (!http_listen.empty()) {
-    auto b = http_server.Start(http_listen);
+    absl::Status tls = (*security)->Install(&http_server);
+    auto b = tls.ok() ? http_server.Start(http_listen) : absl::StatusOr<std::string>(tls);
     if (!b.ok()) {
       server->Shutdown();
       return Fail(std::string(b.status().message()));
@@ -251,11 +250,11 @@ int Main(int argc, char** argv) {
   if (!http_bound.empty()) publish("http.addr", http_bound);
   publish("scheduler.addr", bound);
   spdlog::info("de-scheduler {} listening on {} (home {}), HTTP {}", common::Version(), bound, home,
-               http_bound.empty() ? "off" : "http://" + http_bound + "/metrics");
+               http_bound.empty() ? "off" : ((*security)->tls() ? "https://" : "http://") + http_bound + "/metrics");
 
   std::thread waiter([&] {
     int sig = 0;
-    sigwait(&sigs, &sig);
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) (*security)->Reload();
     spdlog::info("signal {} received; shutting down", sig);
     scheduler.CloseWorkerSessions();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -264,6 +263,7 @@ int Main(int argc, char** argv) {
   http_server.Stop();
   scheduler.Stop();
   (*sender)->Stop();
+  (*security)->Flush();
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   std::filesystem::remove(home + "/scheduler.addr", ec);

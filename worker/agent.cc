@@ -142,10 +142,18 @@ bool Agent::RunSession() {
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
-  auto channel =
-      grpc::CreateCustomChannel(options_.scheduler, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (!options_.tls_ca_pem.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options_.tls_ca_pem;
+    ssl.pem_cert_chain = options_.tls_cert_pem;
+    ssl.pem_private_key = options_.tls_key_pem;
+    creds = grpc::SslCredentials(ssl);
+  }
+  auto channel = grpc::CreateCustomChannel(options_.scheduler, creds, args);
   auto stub = v1::WorkerService::NewStub(channel);
   grpc::ClientContext ctx;
+  if (!options_.token.empty()) ctx.AddMetadata("authorization", "Bearer " + options_.token);
   auto stream = stub->Session(&ctx);
 
   v1::WorkerMessage reg_msg;
@@ -165,9 +173,16 @@ bool Agent::RunSession() {
     session_ctx_ = nullptr;
   };
   v1::SchedulerMessage first;
-  if (!stream->Write(reg_msg) || !stream->Read(&first) || !first.has_ack()) {
-    ctx.TryCancel();
-    (void)stream->Finish();
+  const bool answered = stream->Write(reg_msg) && stream->Read(&first);
+  if (!answered || !first.has_ack()) {
+    if (answered) ctx.TryCancel();   // a first message that is not an ack (a failed call has ended)
+    grpc::Status st = stream->Finish();
+    if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+        st.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      spdlog::error("scheduler {} refused the worker: {}", options_.scheduler, st.error_message());
+    } else if (!st.ok()) {
+      spdlog::warn("session with scheduler {} failed: {}", options_.scheduler, st.error_message());
+    }
     clear_ctx();
     return false;
   }

@@ -28,6 +28,9 @@ struct AgentOptions {
   std::string work_dir;                    // scratch for params/result files
   std::string self_exe;                    // this binary, to run built-in tasks in a child
   absl::Duration max_backoff = absl::Seconds(5);
+  std::string token;                       // bearer token; empty = none
+  std::string tls_ca_pem;                  // non-empty = TLS, trusting this CA
+  std::string tls_cert_pem, tls_key_pem;   // client certificate (with TLS), optional
 };
 
 class Agent {

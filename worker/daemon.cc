@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <thread>
 
@@ -26,6 +28,10 @@ constexpr char kUsage[] = R"(usage: de-worker [options]            run tasks for
   --slots N              tasks run at once (default 4)
   --pools a,b            serve only these pools (default: every pool)
   --data-root DIR        where built-in tasks resolve relative paths (default: current folder)
+  --token TOKEN          bearer token with role worker (env DE_TOKEN)
+  --tls-ca FILE          connect over TLS, trusting this CA certificate (PEM; env DE_TLS_CA)
+  --tls-cert FILE        client certificate (PEM) for a scheduler with --tls-client-ca
+  --tls-key FILE         its private key (PEM)
   --log-format FORMAT    text (default) or json
   --log-level LEVEL      trace debug info warn error (default info)
 
@@ -42,6 +48,9 @@ int DaemonMain(int argc, char** argv) {
   gethostname(host, sizeof(host) - 1);
   opts.name = absl::StrCat(host, "-", getpid());
   std::string log_format = "text", log_level = "info";
+  if (const char* t = std::getenv("DE_TOKEN"); t != nullptr) opts.token = t;
+  std::string tls_ca, tls_cert, tls_key;
+  if (const char* t = std::getenv("DE_TLS_CA"); t != nullptr) tls_ca = t;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](std::string* out) {
@@ -58,6 +67,10 @@ int DaemonMain(int argc, char** argv) {
       return 0;
     } else if (a == "--scheduler" && value(&opts.scheduler)) {
     } else if (a == "--name" && value(&opts.name)) {
+    } else if (a == "--token" && value(&opts.token)) {
+    } else if (a == "--tls-ca" && value(&tls_ca)) {
+    } else if (a == "--tls-cert" && value(&tls_cert)) {
+    } else if (a == "--tls-key" && value(&tls_key)) {
     } else if (a == "--data-root" && value(&opts.data_root)) {
     } else if (a == "--log-format" && value(&log_format)) {
     } else if (a == "--log-level" && value(&log_level)) {
@@ -79,6 +92,23 @@ int DaemonMain(int argc, char** argv) {
   if (absl::Status st = common::InitLogging("de-worker", log_format, log_level); !st.ok()) {
     std::cerr << "de-worker: " << st.message() << "\n";
     return 2;
+  }
+  if (tls_cert.empty() != tls_key.empty() || (!tls_cert.empty() && tls_ca.empty())) {
+    std::cerr << "de-worker: --tls-cert and --tls-key go together, and need --tls-ca\n";
+    return 2;
+  }
+  for (auto [path, out] : {std::pair{&tls_ca, &opts.tls_ca_pem},
+                           std::pair{&tls_cert, &opts.tls_cert_pem},
+                           std::pair{&tls_key, &opts.tls_key_pem}}) {
+    if (path->empty()) continue;
+    std::ifstream in(*path);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    if (!in || pem.str().empty()) {
+      std::cerr << "de-worker: cannot read " << *path << "\n";
+      return 2;
+    }
+    *out = pem.str();
   }
   std::error_code ec;
   opts.data_root = std::filesystem::absolute(opts.data_root, ec).lexically_normal().string();

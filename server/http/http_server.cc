@@ -7,13 +7,30 @@
 
 namespace de::http {
 
-HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {
-  // The library's defaults set SO_REUSEPORT, which lets a second process bind a port that is
-  // already serving: a busy port must be an error instead.
-  server_->set_socket_options([](int sock) {
+namespace {
+
+// The library's defaults set SO_REUSEPORT, which lets a second process bind a port that is
+// already serving: a busy port must be an error instead.
+void NoReusePort(httplib::Server* server) {
+  server->set_socket_options([](int sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+}
+
+}  // namespace
+
+HttpServer::HttpServer() : server_(std::make_unique<httplib::Server>()) {
+  NoReusePort(server_.get());
+}
+
+absl::Status HttpServer::UseTls(TlsSetup setup) {
+  auto tls = std::make_unique<httplib::SSLServer>(
+      [setup = std::move(setup)](SSL_CTX& ctx) { return setup(&ctx); });
+  if (!tls->is_valid()) return absl::InvalidArgumentError("--http: cannot set up TLS");
+  server_ = std::move(tls);
+  NoReusePort(server_.get());
+  return absl::OkStatus();
 }
 
 HttpServer::~HttpServer() { Stop(); }
@@ -40,6 +57,17 @@ absl::StatusOr<std::string> HttpServer::Start(const std::string& address) {
       Response r = h();
       res.status = r.status;
       res.set_content(r.body, r.content_type);
+    });
+  }
+  if (auth_hook_) {
+    server_->set_pre_routing_handler([hook = auth_hook_](const httplib::Request& req,
+                                                        httplib::Response& res) {
+      std::optional<Response> deny =
+          hook(req.method, req.path, req.get_header_value("Authorization"));
+      if (!deny) return httplib::Server::HandlerResponse::Unhandled;
+      res.status = deny->status;
+      res.set_content(deny->body, deny->content_type);
+      return httplib::Server::HandlerResponse::Handled;
     });
   }
   server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {

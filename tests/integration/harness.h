@@ -67,6 +67,8 @@ class Cluster {
   void StartScheduler(const std::string& listen = "127.0.0.1:0");
   // Signals the scheduler and waits for it; returns its exit code (128+signal if killed).
   int KillScheduler(int sig = 9);
+  // Sends `sig` to the scheduler without waiting (e.g. SIGHUP).
+  void SignalScheduler(int sig) { scheduler_->Kill(sig); }
   // Starts a worker and waits until the scheduler lists it as connected.
   Process* StartWorker(const std::string& name, int slots = 2);
   const std::string& address() const { return address_; }

@@ -1,0 +1,59 @@
+#include "server/auth/method_roles.h"
+
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace de::auth {
+namespace {
+
+const absl::flat_hash_map<std::string, MethodRule>& Table() {
+  constexpr MethodRule kRead{Role::kViewer, false};
+  constexpr MethodRule kOperate{Role::kOperator, true};
+  constexpr MethodRule kAdminChange{Role::kAdmin, true};
+  constexpr MethodRule kAdminRead{Role::kAdmin, false};
+  static const auto* table = new absl::flat_hash_map<std::string, MethodRule>{
+      // Operator service.
+      {"/de.v1.Operator/ValidateDag", kRead},
+      {"/de.v1.Operator/SubmitDag", kOperate},
+      {"/de.v1.Operator/ListDags", kRead},
+      {"/de.v1.Operator/GetDag", kRead},
+      {"/de.v1.Operator/SetDagPaused", kOperate},
+      {"/de.v1.Operator/DeleteDag", kAdminChange},
+      {"/de.v1.Operator/Trigger", kOperate},
+      {"/de.v1.Operator/ListRuns", kRead},
+      {"/de.v1.Operator/GetRun", kRead},
+      {"/de.v1.Operator/CancelRun", kOperate},
+      {"/de.v1.Operator/ClearRun", kOperate},
+      {"/de.v1.Operator/GetTaskLog", kRead},
+      {"/de.v1.Operator/ListWorkers", kRead},
+      {"/de.v1.Operator/CreateBackfill", kOperate},
+      {"/de.v1.Operator/ListBackfills", kRead},
+      {"/de.v1.Operator/GetBackfill", kRead},
+      {"/de.v1.Operator/CancelBackfill", kOperate},
+      {"/de.v1.Operator/ListAlerts", kRead},
+      {"/de.v1.Operator/TestAlert", kOperate},
+      // Worker session.
+      {"/de.v1.WorkerService/Session", {Role::kWorker, false}},
+      // Security administration.
+      {"/de.v1.Auth/CreateToken", kAdminChange},
+      {"/de.v1.Auth/ListTokens", kAdminRead},
+      {"/de.v1.Auth/RevokeToken", kAdminChange},
+      {"/de.v1.Auth/ListAudit", kAdminRead},
+  };
+  return *table;
+}
+
+}  // namespace
+
+std::optional<MethodRule> LookupMethod(absl::string_view path) {
+  auto it = Table().find(path);
+  if (it == Table().end()) return std::nullopt;
+  return it->second;
+}
+
+Role HttpRole(absl::string_view method, absl::string_view) {
+  return method == "GET" || method == "HEAD" ? Role::kViewer : Role::kAdmin;
+}
+
+}  // namespace de::auth
