@@ -51,7 +51,8 @@ absl::StatusOr<absl::Duration> ParseEveryInterval(const std::string& text_in) {
 // Ticks are anchor_ + k * every_ for k >= 0.
 absl::Time Schedule::NextEvery(absl::Time t) const {
   if (t < anchor_) return anchor_;
-  const int64_t k = absl::IDivDuration(t - anchor_, every_, nullptr);
+  absl::Duration rem;   // IDivDuration needs somewhere to put it
+  const int64_t k = absl::IDivDuration(t - anchor_, every_, &rem);
   return anchor_ + (k + 1) * every_;
 }
 
