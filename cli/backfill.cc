@@ -1,6 +1,7 @@
 // dectl backfill DAG --from A --to B ..., backfill list|status|cancel.
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -29,6 +30,12 @@ int64_t Finished(const de::v1::Backfill& b) {
   return n;
 }
 
+// "2024-01-31" without a time of day.
+bool IsDateOnly(const std::string& text) {
+  std::string t(absl::StripAsciiWhitespace(text));
+  return t.size() == 10 && t[4] == '-' && t[7] == '-';
+}
+
 int Create(Context& ctx, const CreateArgs& args) {
   if (args.dag_id.empty() || args.from.empty() || args.to.empty()) {
     return ctx.UsageError(
@@ -47,6 +54,9 @@ int Create(Context& ctx, const CreateArgs& args) {
   if (!conf.ok()) return ctx.UsageError(conf.status());
   request.set_from_ms(*from);
   request.set_to_ms(*to);
+  // A date (no time) means that day in the DAG's time zone; a date --to includes the whole day.
+  request.set_from_is_date(IsDateOnly(args.from));
+  request.set_to_is_date(IsDateOnly(args.to));
   request.set_rerun(args.rerun);
   request.set_reverse(args.reverse);
   request.set_max_active(args.max_active);
@@ -58,9 +68,17 @@ int Create(Context& ctx, const CreateArgs& args) {
   if (!status.ok()) return ctx.client().Report(status, ctx.err());
   if (ctx.json()) return ctx.PrintJson(backfill);
   if (args.dry_run) {
-    ctx.out() << "dry run: would create " << backfill.logical_dates_ms_size() << " runs of "
-              << args.dag_id << "\n";
-    for (int64_t ms : backfill.logical_dates_ms()) ctx.out() << "  " << FormatTime(ms) << "\n";
+    auto section = [&](const char* what, const auto& dates) {
+      ctx.out() << "would " << what << " " << dates.size() << (dates.size() == 1 ? " run" : " runs")
+                << (dates.empty() ? "\n" : ":\n");
+      for (int64_t ms : dates) ctx.out() << "  " << FormatTime(ms) << "\n";
+    };
+    ctx.out() << "dry run: " << backfill.total() << " intervals of " << args.dag_id << " from "
+              << FormatTime(backfill.from_ms()) << " to " << FormatTime(backfill.to_ms())
+              << " (UTC; rerun " << args.rerun << ")\n";
+    section("create", backfill.logical_dates_ms());
+    section("keep", backfill.keep_dates_ms());
+    section("rerun", backfill.rerun_dates_ms());
     return kExitOk;
   }
   ctx.out() << "backfill " << backfill.backfill_id() << ": " << backfill.total() << " runs of "

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/next_runs.h"
 #include "common/dag/loader.h"
 
 namespace de::cli {
@@ -49,7 +50,7 @@ void PrintWarnings(const de::dag::LoadResult& result, const std::string& file, s
 }
 
 // dag validate: offline, with the same loader the scheduler uses.
-int Validate(Context& ctx, const std::vector<std::string>& files) {
+int Validate(Context& ctx, const std::vector<std::string>& files, int next) {
   bool all_ok = true;
   std::vector<std::string> json_docs;
   for (const auto& file : files) {
@@ -69,6 +70,7 @@ int Validate(Context& ctx, const std::vector<std::string>& files) {
         if (!ctx.json()) {
           ctx.out() << file << ": ok (dag " << result.dag->id << ", "
                     << TaskCount(result.dag->tasks.size()) << ")\n";
+          if (next > 0) PrintNextIntervals(*result.dag, absl::Now(), std::nullopt, next, ctx.out());
         }
       } else {
         all_ok = false;
@@ -132,6 +134,20 @@ int Submit(Context& ctx, const std::vector<std::string>& files) {
   return all_ok ? kExitOk : kExitFailed;
 }
 
+// "2024-01-02 03:00 +01:00 Europe/Berlin, created 2024-01-03 03:00 +01:00"; "-" for none.
+std::string NextRun(const de::v1::DagSummary& s) {
+  if (s.next_run_logical_date_ms() == 0) return "-";
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(s.timezone().empty() ? "UTC" : s.timezone(), &tz)) tz = absl::UTCTimeZone();
+  std::string out = absl::StrCat(FormatLocal(absl::FromUnixMillis(s.next_run_logical_date_ms()), tz),
+                                 " ", tz.name());
+  if (s.next_run_created_at_ms() != 0) {
+    absl::StrAppend(&out, ", created ",
+                    FormatLocal(absl::FromUnixMillis(s.next_run_created_at_ms()), tz));
+  }
+  return out;
+}
+
 int List(Context& ctx) {
   de::v1::ListDagsRequest request;
   de::v1::ListDagsResponse response;
@@ -146,13 +162,13 @@ int List(Context& ctx) {
                   d.schedule().empty() ? "(manual)" : d.schedule(), absl::StrCat(d.task_count()),
                   FormatTime(d.last_run_logical_date_ms()),
                   d.last_run_state().empty() ? "-" : d.last_run_state(),
-                  FormatTime(d.next_run_logical_date_ms()), Abbreviate(d.description(), 50)});
+                  NextRun(d), Abbreviate(d.description(), 50)});
   }
   table.Print(ctx.out());
   return kExitOk;
 }
 
-int Show(Context& ctx, const std::string& dag_id, int version, bool yaml_only) {
+int Show(Context& ctx, const std::string& dag_id, int version, bool yaml_only, int next) {
   de::v1::GetDagRequest request;
   request.set_dag_id(dag_id);
   request.set_version(version);
@@ -182,9 +198,7 @@ int Show(Context& ctx, const std::string& dag_id, int version, bool yaml_only) {
     out << "last run:     " << FormatTime(s.last_run_logical_date_ms()) << " " << s.last_run_state()
         << "\n";
   }
-  if (s.next_run_logical_date_ms() != 0) {
-    out << "next run:     " << FormatTime(s.next_run_logical_date_ms()) << "\n";
-  }
+  if (s.next_run_logical_date_ms() != 0) out << "next run:     " << NextRun(s) << "\n";
   out << "\n";
   Table tasks({"TASK", "TYPE", "NEEDS", "RETRIES", "TIMEOUT", "POOL"});
   for (const auto& t : dag.tasks()) {
@@ -193,6 +207,15 @@ int Show(Context& ctx, const std::string& dag_id, int version, bool yaml_only) {
                   t.timeout_ms() > 0 ? FormatDuration(t.timeout_ms()) : "-", t.pool()});
   }
   tasks.Print(out);
+  if (next > 0 && !s.schedule().empty()) {
+    de::dag::LoadResult loaded = de::dag::LoadDag(dag.yaml(), dag.source());
+    if (loaded.ok()) {
+      std::optional<absl::Time> first;
+      if (s.next_run_logical_date_ms() != 0) first = absl::FromUnixMillis(s.next_run_logical_date_ms());
+      out << "\n";
+      PrintNextIntervals(*loaded.dag, absl::Now(), first, next, out);
+    }
+  }
   return kExitOk;
 }
 
@@ -240,7 +263,10 @@ void AddDagCommands(CLI::App& app, Context& ctx) {
   CLI::App* validate =
       dag->add_subcommand("validate", "check DAG files offline (no server needed)");
   validate->add_option("FILE", *files, "DAG YAML files")->required();
-  OnRun(validate, ctx, [&ctx, files] { return Validate(ctx, *files); });
+  auto validate_next = std::make_shared<int>(0);
+  validate->add_option("--next", *validate_next, "print the next N data intervals")
+      ->check(CLI::Range(0, 10000));
+  OnRun(validate, ctx, [&ctx, files, validate_next] { return Validate(ctx, *files, *validate_next); });
 
   auto submit_files = std::make_shared<std::vector<std::string>>();
   CLI::App* submit = dag->add_subcommand("submit", "validate and store DAG files");
@@ -254,6 +280,7 @@ void AddDagCommands(CLI::App& app, Context& ctx) {
     std::string dag_id;
     int version = 0;
     bool yaml = false;
+    int next = 5;
   };
   auto show_args = std::make_shared<ShowArgs>();
   CLI::App* show = dag->add_subcommand("show", "show a DAG and its tasks");
@@ -261,8 +288,11 @@ void AddDagCommands(CLI::App& app, Context& ctx) {
   show->add_option("--version", show_args->version, "version (default: latest)")
       ->check(CLI::Range(1, 1000000));
   show->add_flag("--yaml", show_args->yaml, "print only the YAML of that version");
+  show->add_option("--next", show_args->next, "data intervals to print (0: none)")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
   OnRun(show, ctx, [&ctx, show_args] {
-    return Show(ctx, show_args->dag_id, show_args->version, show_args->yaml);
+    return Show(ctx, show_args->dag_id, show_args->version, show_args->yaml, show_args->next);
   });
 
   auto delete_id = std::make_shared<std::string>();

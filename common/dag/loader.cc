@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -410,7 +411,8 @@ class Loader {
     YAML::Node schedule = root["schedule"];
     if (schedule && !schedule.IsNull()) {
       if (auto s = String(schedule, "schedule"); s && !s->empty()) {
-        auto parsed = Schedule::Parse(*s, dag_.timezone);
+        // The syntax only: a missing start_date (which @every counts from) is reported below.
+        auto parsed = Schedule::Parse(*s, dag_.timezone, absl::UnixEpoch());
         if (!parsed.ok()) {
           Error(schedule, absl::StrCat("invalid schedule '", *s, "': ", parsed.status().message()));
         }
@@ -425,10 +427,12 @@ class Loader {
       Error(end, absl::StrCat("end_date ", end.Scalar(), " is before start_date ", start.Scalar()));
     }
     if (!dag_.schedule.empty() && !(start && !start.IsNull())) {
-      Error(schedule, "a scheduled DAG needs start_date (the first data interval starts there)");
+      Error(schedule, absl::StartsWithIgnoreCase(dag_.schedule, "@every")
+                          ? "a scheduled DAG needs start_date (@every intervals are counted from it)"
+                          : "a scheduled DAG needs start_date (the first data interval starts there)");
     }
     if (!dag_.schedule.empty()) {
-      auto parsed = Schedule::Parse(dag_.schedule, dag_.timezone);
+      auto parsed = Schedule::Parse(dag_.schedule, dag_.timezone, dag_.start_date);
       absl::Time from = std::max(dag_.start_date.value_or(absl::InfinitePast()), absl::Now());
       if (parsed.ok()) {
         if (auto w = parsed->EitherRuleWarning(from - absl::Nanoseconds(1))) Warning(schedule, *w);

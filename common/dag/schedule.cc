@@ -204,7 +204,8 @@ constexpr int kSearchYears = 500;
 
 }  // namespace
 
-absl::StatusOr<Schedule> Schedule::Parse(std::string_view expr_in, std::string_view timezone_in) {
+absl::StatusOr<Schedule> Schedule::Parse(std::string_view expr_in, std::string_view timezone_in,
+                                         std::optional<absl::Time> anchor) {
   absl::string_view expr(expr_in.data(), expr_in.size());
   absl::string_view timezone(timezone_in.data(), timezone_in.size());
   Schedule s;
@@ -215,12 +216,23 @@ absl::StatusOr<Schedule> Schedule::Parse(std::string_view expr_in, std::string_v
   }
   absl::string_view trimmed = absl::StripAsciiWhitespace(expr);
   std::string fields_text;
+  if (absl::StartsWithIgnoreCase(trimmed, "@every") &&
+      (trimmed.size() == 6 || absl::ascii_isspace(trimmed[6]))) {
+    DE_ASSIGN_OR_RETURN(s.every_, ParseEveryInterval(std::string(trimmed.substr(6))));
+    if (!anchor || *anchor == absl::InfinitePast() || *anchor == absl::InfiniteFuture()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", trimmed, "' needs start_date: @every intervals are counted from it"));
+    }
+    s.anchor_ = *anchor;
+    return s;
+  }
   if (!trimmed.empty() && trimmed[0] == '@') {
     std::optional<std::string> expanded = ExpandMacro(trimmed);
     if (!expanded) {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown macro '", trimmed,
-          "' (use @hourly, @daily, @midnight, @weekly, @monthly, @quarterly, @yearly or @annually)"));
+          "' (use @hourly, @daily, @midnight, @weekly, @monthly, @quarterly, @yearly, @annually or "
+          "@every DURATION)"));
     }
     fields_text = *expanded;
   } else {
@@ -406,6 +418,7 @@ class ScheduleMatcher {
 absl::Time Schedule::Next(absl::Time t) const {
   if (t == absl::InfiniteFuture()) return t;
   if (t == absl::InfinitePast()) return t;
+  if (every_ > absl::ZeroDuration()) return NextEvery(t);
   if (real_time_) return NextRealTime(t);
   Rules rules{minutes_,        hours_,          days_of_month_, months_,   days_of_week_,
               dom_restricted_, dow_restricted_, last_dom_,      nth_dow_, zone_};
@@ -423,6 +436,7 @@ absl::Time Schedule::Next(absl::Time t) const {
 absl::Time Schedule::Prev(absl::Time t) const {
   if (t == absl::InfinitePast()) return t;
   if (t == absl::InfiniteFuture()) return t;
+  if (every_ > absl::ZeroDuration()) return PrevEvery(t);
   if (real_time_) return PrevRealTime(t);
   Rules rules{minutes_,        hours_,          days_of_month_, months_,   days_of_week_,
               dom_restricted_, dow_restricted_, last_dom_,      nth_dow_, zone_};

@@ -13,6 +13,9 @@
 //  - Fixed-hour schedules: a local time that does not exist (spring-forward gap) fires at the
 //    instant the gap ends; a local time that occurs twice fires once, at its first occurrence.
 // Either way intervals are contiguous in absolute time: none is skipped or doubled.
+// `@every DURATION` (15m, 1h, 90m, 2h30m, 1d) is a fixed interval in absolute time counted from
+// an anchor (the DAG's start_date): ticks are anchor + k * DURATION, k >= 0, whatever the zone
+// (like Airflow's timedelta schedules); DST never changes its interval lengths.
 #pragma once
 
 #include <bitset>
@@ -33,11 +36,18 @@ struct DataInterval {
   bool operator==(const DataInterval&) const = default;
 };
 
+// The DURATION of `@every DURATION`: one or more NUMBER UNIT parts, units d h m s ("15m",
+// "2h30m", "1d"); at least one minute. Errors say what is wrong.
+absl::StatusOr<absl::Duration> ParseEveryInterval(const std::string& text);
+
 class Schedule {
  public:
   // Parses `expr` ("0 3 * * *", "*/15 9-17 * * MON-FRI", "@daily", ...) in zone `timezone`.
   // Errors say which field is wrong and why ("field 2 (hour): 25 is out of range 0-23").
-  static absl::StatusOr<Schedule> Parse(std::string_view expr, std::string_view timezone);
+  // `anchor` is where `@every` intervals are counted from (the DAG's start_date); `@every` without
+  // one is an error. Cron expressions ignore it.
+  static absl::StatusOr<Schedule> Parse(std::string_view expr, std::string_view timezone,
+                                        std::optional<absl::Time> anchor = std::nullopt);
 
   // First tick strictly after t.
   absl::Time Next(absl::Time t) const;
@@ -64,6 +74,8 @@ class Schedule {
   std::optional<std::string> EitherRuleWarning(absl::Time from, int n = 5) const;
 
   const std::string& expr() const { return expr_; }
+  // The fixed interval of an `@every` schedule; zero for cron schedules.
+  absl::Duration every() const { return every_; }
   absl::TimeZone zone() const { return zone_; }
 
  private:
@@ -80,8 +92,12 @@ class Schedule {
   bool last_dom_ = false;           // 'L' in day-of-month
   std::bitset<35> nth_dow_;         // DAY#N: bit dow * 5 + (N - 1)
   bool real_time_ = false;          // hour field '*' or '*/N' (or every hour): DST follows real time
+  absl::Duration every_;            // @every: ticks are anchor_ + k * every_ (k >= 0)
+  absl::Time anchor_;
 
   absl::Time NextRealTime(absl::Time t) const;
+  absl::Time NextEvery(absl::Time t) const;   // schedule_every.cc
+  absl::Time PrevEvery(absl::Time t) const;
   absl::Time PrevRealTime(absl::Time t) const;
 };
 

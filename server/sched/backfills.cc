@@ -15,6 +15,59 @@ namespace {
 using common::FromMillis;
 using common::ToMillis;
 
+// "2024-01-31 03:00 Europe/Berlin (2024-01-31 02:00 UTC)".
+std::string Both(absl::Time t, absl::TimeZone tz) {
+  return absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M", t, tz), " ", tz.name(), " (",
+                      absl::FormatTime("%Y-%m-%d %H:%M", t, absl::UTCTimeZone()), " UTC)");
+}
+
+// The logical dates a backfill covers: ticks in [from, to] (a date --from is that day's local
+// midnight; a date --to includes that whole local day), inside start_date..end_date, each of
+// whose intervals has already ended.
+absl::StatusOr<std::vector<int64_t>> BackfillDates(const v1::CreateBackfillRequest& req,
+                                                   const dag::DagSpec& spec,
+                                                   const dag::Schedule& schedule, absl::Time now,
+                                                   size_t cap) {
+  const absl::TimeZone tz = schedule.zone();
+  auto local_day = [&](int64_t ms) {
+    return absl::CivilDay(absl::ToCivilDay(FromMillis(ms), absl::UTCTimeZone()));
+  };
+  absl::Time from = FromMillis(req.from_ms());
+  absl::Time to = FromMillis(req.to_ms());
+  bool inclusive = true;
+  if (req.from_is_date()) from = absl::FromCivil(local_day(req.from_ms()), tz);
+  if (req.to_is_date()) {
+    to = absl::FromCivil(local_day(req.to_ms()) + 1, tz);   // the whole day
+    inclusive = false;
+  }
+  if (spec.start_date && from < *spec.start_date) from = *spec.start_date;
+  if (spec.end_date && to > *spec.end_date) {
+    to = *spec.end_date;
+    inclusive = true;
+  }
+  bool truncated = false;
+  std::vector<int64_t> dates = TicksIn(schedule, from, to, inclusive, cap, &truncated);
+  if (truncated) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("backfill range has more than ", cap, " intervals; split it"));
+  }
+  if (dates.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "backfill range holds no interval of ", spec.id, "'s schedule '", spec.schedule, "'",
+        spec.start_date || spec.end_date ? " inside its start_date..end_date" : ""));
+  }
+  for (int64_t ms : dates) {
+    const dag::DataInterval iv = schedule.IntervalStartingAt(FromMillis(ms));
+    if (iv.end > now) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the interval with logical date ", Both(iv.start, tz), " has not ended yet (it ends ",
+          Both(iv.end, tz), "); a backfill only runs intervals that have ended: end the range "
+          "before it"));
+    }
+  }
+  return dates;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Backfill> Scheduler::CreateBackfill(const v1::CreateBackfillRequest& req) {
@@ -34,20 +87,17 @@ absl::StatusOr<v1::Backfill> Scheduler::CreateBackfill(const v1::CreateBackfillR
   if (req.to_ms() < req.from_ms()) {
     return absl::InvalidArgumentError("backfill range is empty: --to is before --from");
   }
-  DE_ASSIGN_OR_RETURN(auto schedule, dag::Schedule::Parse(spec->schedule, spec->timezone));
-  bool truncated = false;
-  std::vector<int64_t> dates = TicksIn(schedule, FromMillis(req.from_ms()), FromMillis(req.to_ms()),
-                                       true, options_.max_backfill_intervals, &truncated);
-  if (truncated) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "backfill range has more than ", options_.max_backfill_intervals, " intervals; split it"));
-  }
+  DE_ASSIGN_OR_RETURN(auto schedule,
+                      dag::Schedule::Parse(spec->schedule, spec->timezone, spec->start_date));
+  DE_ASSIGN_OR_RETURN(std::vector<int64_t> dates,
+                      BackfillDates(req, *spec, schedule, clock_->Now(),
+                                    options_.max_backfill_intervals));
   if (req.reverse()) std::reverse(dates.begin(), dates.end());
   store::BackfillRow row;
   row.dag_id = req.dag_id();
   row.dag_version = d->latest_version;
-  row.from_date = req.from_ms();
-  row.to_date = req.to_ms();
+  row.from_date = dates.empty() ? req.from_ms() : std::min(dates.front(), dates.back());
+  row.to_date = dates.empty() ? req.to_ms() : std::max(dates.front(), dates.back());
   row.rerun = rerun;
   row.reverse = req.reverse();
   row.max_active = req.max_active() > 0 ? req.max_active() : spec->max_active_runs;
@@ -59,7 +109,18 @@ absl::StatusOr<v1::Backfill> Scheduler::CreateBackfill(const v1::CreateBackfillR
   if (req.dry_run()) {
     row.state = "dry_run";
     DE_ASSIGN_OR_RETURN(v1::Backfill out, BackfillToProto(row));
-    for (int64_t t : dates) out.add_logical_dates_ms(t);
+    for (int64_t t : dates) {
+      DE_ASSIGN_OR_RETURN(auto existing, store_->FindIntervalRun(req.dag_id(), t));
+      if (!existing) {
+        out.add_logical_dates_ms(t);
+      } else if (FindRun(existing->run_id) == nullptr &&
+                 (rerun == "all" || (rerun == "failed" && (existing->state == "failed" ||
+                                                           existing->state == "cancelled")))) {
+        out.add_rerun_dates_ms(t);
+      } else {
+        out.add_keep_dates_ms(t);
+      }
+    }
     return out;
   }
   const std::string base = NewRunId(req.dag_id(), "backfill", clock_->Now());
@@ -168,7 +229,10 @@ absl::StatusOr<v1::Backfill> Scheduler::BackfillToProto(const store::BackfillRow
   }
   if (row.kept > 0) (*out.mutable_runs_by_state())["kept"] = row.kept;
   if (row.total - row.cursor > 0 && row.state != "dry_run") {
-    (*out.mutable_runs_by_state())["pending"] = row.total - row.cursor;
+    // A cancelled backfill never creates the rest: they are not pending, but still counted, so
+    // the counts add up to the total.
+    (*out.mutable_runs_by_state())[row.state == "cancelled" ? "not_created" : "pending"] =
+        row.total - row.cursor;
   }
   return out;
 }

@@ -134,7 +134,7 @@ absl::StatusOr<v1::ListDagsResponse> Scheduler::ListDags() {
       s->set_task_count(static_cast<int>((*spec)->tasks.size()));
       s->set_timezone((*spec)->timezone);
     }
-    s->set_next_run_logical_date_ms(NextScheduledLogicalDate(d.dag_id));
+    FillNextRun(d.dag_id, s);
     DE_ASSIGN_OR_RETURN(auto last, store_->ListRuns(d.dag_id, "", 1));
     if (!last.empty()) {
       s->set_last_run_state(last[0].state);
@@ -162,7 +162,7 @@ absl::StatusOr<v1::Dag> Scheduler::GetDag(const std::string& dag_id, int version
   s->set_task_count(static_cast<int>(spec->tasks.size()));
   s->set_timezone(spec->timezone);
   s->set_updated_at_ms(d->updated_at);
-  s->set_next_run_logical_date_ms(NextScheduledLogicalDate(dag_id));
+  FillNextRun(dag_id, s);
   out.set_yaml(row->yaml);
   out.set_source(row->source);
   for (const auto& t : spec->tasks) {

@@ -245,6 +245,8 @@ class Scheduler {
   dag::DataInterval NextInterval(const DagSchedule& ds) const;
   // Logical date of the next scheduled run (0 = none: manual, paused, or past end_date).
   int64_t NextScheduledLogicalDate(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets the summary's next run: its logical date and when it is created (its interval's end).
+  void FillNextRun(const std::string& dag_id, v1::DagSummary* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RefreshDagSchedule(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Creates a run (rows + in-memory state) inside the caller's transaction, then waits, queues or

@@ -122,7 +122,7 @@ absl::Status Scheduler::LoadSchedulesAndBackfills() {
     if (b.state != "running") continue;
     auto spec = LoadDagVersion(b.dag_id, b.dag_version);
     if (!spec.ok()) continue;
-    auto schedule = dag::Schedule::Parse((*spec)->schedule, (*spec)->timezone);
+    auto schedule = dag::Schedule::Parse((*spec)->schedule, (*spec)->timezone, (*spec)->start_date);
     if (!schedule.ok()) continue;
     BackfillState state;
     state.row = b;
@@ -148,7 +148,8 @@ absl::Status Scheduler::RefreshDagSchedule(const std::string& dag_id) {
   ds.paused = d->paused;
   DE_ASSIGN_OR_RETURN(ds.spec, LoadDagVersion(dag_id, d->latest_version));
   if (!ds.spec->schedule.empty()) {
-    DE_ASSIGN_OR_RETURN(auto schedule, dag::Schedule::Parse(ds.spec->schedule, ds.spec->timezone));
+    DE_ASSIGN_OR_RETURN(auto schedule, dag::Schedule::Parse(ds.spec->schedule, ds.spec->timezone,
+                                                                 ds.spec->start_date));
     ds.schedule = std::make_shared<const dag::Schedule>(std::move(schedule));
   }
   DE_ASSIGN_OR_RETURN(auto last, store_->LatestLogicalDate(dag_id, "scheduled"));
@@ -171,6 +172,14 @@ dag::DataInterval Scheduler::NextInterval(const DagSchedule& ds) const {
     if (latest && latest->start > next.start) next = *latest;
   }
   return next;
+}
+
+void Scheduler::FillNextRun(const std::string& dag_id, v1::DagSummary* s) {
+  const int64_t next = NextScheduledLogicalDate(dag_id);
+  s->set_next_run_logical_date_ms(next);
+  if (next == 0) return;
+  const DagSchedule& ds = schedules_.at(dag_id);
+  s->set_next_run_created_at_ms(ToMillis(ds.schedule->IntervalStartingAt(FromMillis(next)).end));
 }
 
 absl::Status Scheduler::CreateScheduledRuns() {

@@ -71,6 +71,19 @@ tasks:
     EXPECT_TRUE(absl::StrContains(out, "waiting")) << out;
     EXPECT_TRUE(absl::StrContains(out, "intervals done; missing 2024-0")) << out;
   }
+  // A date --to includes the whole day: January's 31 runs, the 31st's 03:00 included.
+  ASSERT_EQ(c.Dectl({"backfill", "flights_daily", "--from", "2024-01-01", "--to", "2024-01-31",
+                     "--dry-run"},
+                    &out),
+            0)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "would create 31 runs:\n  2024-01-01 03:00:00\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "  2024-01-31 03:00:00\nwould keep 0 runs\n")) << out;
+  // Intervals that have not ended are refused, naming the first.
+  const std::string soon =
+      absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(24 * 30), absl::UTCTimeZone());
+  EXPECT_NE(c.Dectl({"backfill", "flights_daily", "--from", "2024-02-01", "--to", soon}, &out), 0);
+  EXPECT_TRUE(absl::StrContains(out, "has not ended yet")) << out;
   ASSERT_EQ(c.Dectl({"backfill", "flights_daily", "--from", "2024-01-01T03:00:00Z", "--to",
                      "2024-02-29T03:00:00Z", "--max-active", "8"},
                     &out),

@@ -164,6 +164,36 @@ TEST(CliTest, ValidateWarnsAboutTheEitherDayRuleWithoutFailing) {
                                 f, ": ok (dag either, 1 task)\n"));
 }
 
+// --next shows the DST edge: London's autumn change makes one local hour repeat.
+TEST(CliTest, ValidateNextPrintsIntervalsInTheDagsZoneAndUtc) {
+  TempDir dir;
+  std::string f = dir.Write("hourly.yaml",
+                            "dag: hourly\nschedule: \"@hourly\"\ntimezone: Europe/London\n"
+                            "start_date: 2100-10-31T00:00:00\ntasks:\n  - id: a\n    type: noop\n");
+  Result r = RunCli({"dag", "validate", f, "--next", "3"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, absl::StrCat(f, ": ok (dag hourly, 1 task)\n",
+      "next runs (a run is created when its interval ends):\n"
+      "#  LOGICAL DATE (Europe/London)  LOGICAL DATE (UTC)  CREATED AT (Europe/London)  "
+      "CREATED AT (UTC)  LENGTH\n"
+      "1  2100-10-31 00:00 +01:00       2100-10-30 23:00    2100-10-31 01:00 +01:00     "
+      "2100-10-31 00:00  1h00m\n"
+      "2  2100-10-31 01:00 +01:00       2100-10-31 00:00    2100-10-31 01:00 +00:00     "
+      "2100-10-31 01:00  1h00m\n"
+      "3  2100-10-31 01:00 +00:00       2100-10-31 01:00    2100-10-31 02:00 +00:00     "
+      "2100-10-31 02:00  1h00m\n"));
+  std::string every = dir.Write("every.yaml",
+                                "dag: every\nschedule: \"@every 2h30m\"\n"
+                                "start_date: 2100-01-01\nend_date: 2100-01-01T05:00:00Z\n"
+                                "tasks:\n  - id: a\n    type: noop\n");
+  r = RunCli({"dag", "validate", every, "--next", "10"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("1  2100-01-01 00:00 +00:00"));
+  EXPECT_THAT(r.out, HasSubstr("3  2100-01-01 05:00 +00:00"));   // end_date is the last start
+  EXPECT_THAT(r.out, Not(HasSubstr("\n4  ")));
+  EXPECT_THAT(r.out, HasSubstr("2h30m\n"));
+}
+
 TEST(CliTest, ValidateBadFilePrintsEveryDiagnosticWithPosition) {
   TempDir dir;
   std::string good = dir.Write("good.yaml", kGoodDag);

@@ -77,6 +77,9 @@ class FakeOperator final : public de::v1::Operator::Service {
     d->set_task_count(2);
     d->set_last_run_state("success");
     d->set_last_run_logical_date_ms(kT0);
+    d->set_timezone("Europe/Berlin");
+    d->set_next_run_logical_date_ms(1711846800000);   // 2024-03-31 01:00 UTC = 03:00 +02:00
+    d->set_next_run_created_at_ms(1711933200000);     // a day later
     auto* m = resp->add_dags();
     m->set_dag_id("manual_only");
     m->set_version(1);
@@ -90,7 +93,14 @@ class FakeOperator final : public de::v1::Operator::Service {
     if (req->dag_id() != "hello") return grpc::Status(grpc::StatusCode::NOT_FOUND, "no DAG x");
     resp->mutable_summary()->set_dag_id("hello");
     resp->mutable_summary()->set_version(req->version() == 0 ? 4 : req->version());
-    resp->set_yaml("dag: hello\n");
+    resp->mutable_summary()->set_schedule("0 3 * * *");
+    resp->mutable_summary()->set_timezone("Europe/Berlin");
+    resp->mutable_summary()->set_next_run_logical_date_ms(1711764000000);   // 03-30 03:00 +01:00
+    resp->mutable_summary()->set_next_run_created_at_ms(1711846800000);
+    resp->set_yaml(req->version() == 3 ? "dag: hello\n"
+                                       : "dag: hello\nschedule: \"0 3 * * *\"\n"
+                                         "timezone: Europe/Berlin\nstart_date: 2024-01-01\n"
+                                         "tasks: [{id: a, type: noop}]\n");
     for (int v : {1, 2, 3, 4}) resp->add_versions(v);
     auto* t = resp->add_tasks();
     t->set_task_id("a");
@@ -201,7 +211,9 @@ class FakeOperator final : public de::v1::Operator::Service {
     resp->set_to_ms(req->to_ms());
     resp->set_total(3);
     if (req->dry_run()) {
-      for (int i = 0; i < 3; ++i) resp->add_logical_dates_ms(req->from_ms() + i * 86400000LL);
+      resp->add_logical_dates_ms(req->from_ms());
+      resp->add_keep_dates_ms(req->from_ms() + 86400000LL);
+      resp->add_logical_dates_ms(req->from_ms() + 2 * 86400000LL);
     }
     return grpc::Status::OK;
   }
@@ -516,7 +528,20 @@ TEST_F(CommandsTest, DagListShowPause) {
   EXPECT_THAT(r.out, HasSubstr("version:      3 (stored: 1, 2, 3, 4)\n"));
   EXPECT_THAT(r.out, HasSubstr("a     shell  -      2        1h00m    default\n"));
 
-  r = Cli({"dag", "show", "hello", "--yaml"});
+  // The next run with its zone and creation time; the next intervals across the spring change.
+  r = Cli({"dag", "show", "hello", "--next", "2"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("next run:     2024-03-30 03:00 +01:00 Europe/Berlin, created "
+                               "2024-03-31 03:00 +02:00\n"));
+  EXPECT_THAT(r.out, HasSubstr("1  2024-03-30 03:00 +01:00       2024-03-30 02:00    "
+                               "2024-03-31 03:00 +02:00     2024-03-31 01:00  23h00m\n"));
+  EXPECT_THAT(r.out, HasSubstr("2  2024-03-31 03:00 +02:00       2024-03-31 01:00    "
+                               "2024-04-01 03:00 +02:00     2024-04-01 01:00  1d00h\n"));
+  r = Cli({"dag", "list"});
+  EXPECT_THAT(r.out, HasSubstr("2024-03-31 03:00 +02:00 Europe/Berlin, created 2024-04-01 03:00 "
+                               "+02:00"));
+
+  r = Cli({"dag", "show", "hello", "--yaml", "--version", "3"});
   EXPECT_EQ(r.out, "dag: hello\n");
 
   r = Cli({"dag", "show", "x"});
@@ -540,12 +565,20 @@ TEST_F(CommandsTest, BackfillCreateStatusCancel) {
   EXPECT_EQ(req.max_active(), 2);
   EXPECT_FALSE(req.dry_run());
   EXPECT_EQ(req.conf().at("k"), "v");
+  EXPECT_TRUE(req.from_is_date());   // dates: the server reads them in the DAG's time zone
+  EXPECT_TRUE(req.to_is_date());
 
-  r = Cli({"backfill", "hello", "--from", "2024-01-01", "--to", "2024-01-03", "--dry-run"});
+  r = Cli({"backfill", "hello", "--from", "2024-01-01T03:00:00Z", "--to", "2024-01-03", "--dry-run"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
+  req = fake_.Get(&FakeOperator::last_backfill_);
+  EXPECT_FALSE(req.from_is_date());
+  EXPECT_TRUE(req.to_is_date());
   EXPECT_EQ(r.out,
-            "dry run: would create 3 runs of hello\n"
-            "  2024-01-01 00:00:00\n  2024-01-02 00:00:00\n  2024-01-03 00:00:00\n");
+            "dry run: 3 intervals of hello from 2024-01-01 03:00:00 to 2024-01-03 00:00:00 (UTC; "
+            "rerun none)\n"
+            "would create 2 runs:\n  2024-01-01 03:00:00\n  2024-01-03 03:00:00\n"
+            "would keep 1 run:\n  2024-01-02 03:00:00\n"
+            "would rerun 0 runs\n");
 
   r = Cli({"backfill", "status", "bf-1"});
   EXPECT_EQ(r.code, kExitOk) << r.err;

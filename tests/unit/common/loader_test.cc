@@ -445,6 +445,19 @@ tasks: [{id: a, type: noop}]
                           "YYYY-MM-DD or an ISO 8601 timestamp like 2024-01-01T00:00:00Z)"));
 }
 
+TEST(LoaderTest, EverySchedules) {
+  EXPECT_THAT(Errors("dag: x\nschedule: '@every 15m'\ntasks: [{id: a, type: noop}]\n"),
+              ElementsAre("t.yaml:2:11: a scheduled DAG needs start_date (@every intervals are "
+                          "counted from it)"));
+  EXPECT_THAT(Errors("dag: x\nschedule: '@every 15q'\nstart_date: 2024-01-01\n"
+                     "tasks: [{id: a, type: noop}]\n"),
+              ElementsAre("t.yaml:2:11: invalid schedule '@every 15q': @every ' 15q': unknown "
+                          "unit 'q' (use d, h, m or s)"));
+  DagSpec d = MustLoad("dag: x\nschedule: '@every 2h30m'\nstart_date: 2024-01-01\n"
+                       "tasks: [{id: a, type: noop}]\n");
+  EXPECT_EQ(d.schedule, "@every 2h30m");
+}
+
 TEST(LoaderTest, DateForms) {
   DagSpec d = MustLoad(R"(dag: x
 timezone: America/New_York
@@ -662,7 +675,8 @@ tasks:
   EXPECT_THAT(errs,
               ElementsAre("t.yaml:1:6: dag id 'BAD' must match [a-z0-9_]+",
                           "t.yaml:2:11: invalid schedule '@often': unknown macro '@often' (use "
-                          "@hourly, @daily, @midnight, @weekly, @monthly, @quarterly, @yearly or @annually)",
+                          "@hourly, @daily, @midnight, @weekly, @monthly, @quarterly, @yearly, @annually or "
+                          "@every DURATION)",
                           "t.yaml:2:11: a scheduled DAG needs start_date (the first data interval "
                           "starts there)",
                           "t.yaml:4:9: cycle: a -> b -> a",
