@@ -69,6 +69,17 @@ CsvChunkParser::CsvChunkParser(const CsvFormat& format, std::vector<bool> needed
   has_null_values_ = !format.null_values.empty();
 }
 
+bool CsvChunkParser::ParseTimestampCached(std::string_view v, int64_t* micros) {
+  // Rows are often in time order: consecutive timestamps share their date.
+  if (v.size() < 10) return false;
+  if (!has_last_date_ || std::memcmp(v.data(), last_date_, 10) != 0) {
+    if (!ParseCsvTimestampDate(v, &last_days_)) return false;
+    std::memcpy(last_date_, v.data(), 10);
+    has_last_date_ = true;
+  }
+  return ParseCsvTimestampTime(v, last_days_, micros);
+}
+
 std::string CsvChunkParser::MalformedReason(size_t col) const {
   return absl::StrCat("malformed quoted field in column '", format_.schema[col].name,
                       "' (a quote inside an unquoted field or text after a closing quote)");
@@ -149,7 +160,7 @@ CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* 
     }
     case Type::kTimestamp: {
       int64_t x;
-      ok = ParseCsvTimestamp(v, &x) || ParseCsvTimestamp(TrimSpaces(v), &x);
+      ok = ParseTimestampCached(v, &x) || ParseCsvTimestamp(TrimSpaces(v), &x);
       if (ok) column->i64.push_back(x);
       break;
     }
@@ -219,6 +230,8 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
   int64_t line = first_line;
   std::string reason;
   bool first = true;
+  // No null tokens and no NUL byte: a non-empty unquoted field is its value as it stands.
+  const bool plain = !has_null_values_ && !check_nul_;
   index_.Reset(data, size, format_.delimiter, format_.quote);
   while (p < end) {
     const char* row_start = p;
@@ -261,8 +274,25 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
           ++stats->values_nulled;
           continue;
         }
-        ValueResult r = AppendValue(appended, data, fields_[appended], check_utf8, column,
-                                    &reason);
+        const FieldRef& f = fields_[appended];
+        if (plain && !f.has_quote && f.end > f.begin) {
+          // Fast paths for the common cases; anything unusual goes through AppendValue.
+          std::string_view v(data + f.begin, f.end - f.begin);
+          if (column->type == Type::kInt64) {
+            int64_t x;
+            if (ParseCsvInt64(v, &x)) {
+              column->i64.push_back(x);
+              column->valid.push_back(1);
+              continue;
+            }
+          } else if (column->type == Type::kString && !check_utf8) {
+            column->bytes.append(v.data(), v.size());
+            column->offsets.push_back(static_cast<uint32_t>(column->bytes.size()));
+            column->valid.push_back(1);
+            continue;
+          }
+        }
+        ValueResult r = AppendValue(appended, data, f, check_utf8, column, &reason);
         if (r == ValueResult::kOk) continue;
         if (r == ValueResult::kBad && format_.on_error == OnError::kNull) {
           PushNull(column);

@@ -136,10 +136,14 @@ class CsvChunkParser {
                    Column* column, std::string* reason);
   bool IsNull(std::string_view v) const;
   std::string MalformedReason(size_t col) const;
+  bool ParseTimestampCached(std::string_view v, int64_t* micros);
 
   const CsvFormat& format_;
   std::vector<bool> needed_;  // one per schema column
   csv_internal::SpecialIndex index_;
+  char last_date_[10];        // the date prefix of the last timestamp parsed, and its days
+  int32_t last_days_ = 0;
+  bool has_last_date_ = false;
   std::vector<FieldRef> fields_;
   std::string scratch_;
   bool check_nul_ = false;  // the chunk being parsed has a NUL byte

@@ -7,6 +7,7 @@
 #include "engine/csv/csv_index.h"
 #include "engine/csv/csv_reader.h"
 #include "engine/csv/csv_tokenize.h"
+#include "engine/csv/csv_values.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -211,6 +212,32 @@ TEST(CsvProjectionTest, RandomTextMatchesTheFullParse) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace de::engine
+
+namespace de::engine {
+namespace {
+
+// The parser reuses the days of a repeated date prefix; changes of date and bad dates still count.
+TEST(CsvProjectionTest, TimestampsSharingADateParseLikeTheirOwn) {
+  const std::string text =
+      "at\n2024-02-28 23:59:59\n2024-02-28 00:00:01\n2024-02-29 12:00:00\n2023-02-29 12:00:00\n"
+      "2024-02-29 12:00:00.5\n2024-02-29X\n";
+  Parsed p = ParseProjected(text, {}, Typed({{"at", Type::kTimestamp}}));
+  ASSERT_TRUE(p.status.ok());
+  std::vector<int64_t> want;
+  for (const char* s : {"2024-02-28 23:59:59", "2024-02-28 00:00:01", "2024-02-29 12:00:00",
+                        "2024-02-29 12:00:00.5"}) {
+    int64_t us;
+    ASSERT_TRUE(ParseCsvTimestamp(s, &us));
+    want.push_back(us);
+  }
+  EXPECT_EQ(p.batch.columns[0].i64, want);
+  ASSERT_EQ(p.rejects.size(), 2u);
+  EXPECT_EQ(p.rejects[0].line, 5);  // 2023 is not a leap year
+  EXPECT_EQ(p.rejects[1].line, 7);
 }
 
 }  // namespace
