@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/columnar/column.h"
+#include "engine/csv/csv_index.h"
 #include "engine/io/input_stream.h"
 
 namespace de::engine {
@@ -111,9 +112,13 @@ struct CsvParseStats {
 
 class CsvChunkParser {
  public:
-  explicit CsvChunkParser(const CsvFormat& format);
+  // `needed[c]` false: column c is skipped (projection pushdown): its fields are tokenized but
+  // neither converted nor copied, so its column in the batch stays empty and a bad value in it
+  // (wrong type, invalid UTF-8, a NUL byte) does not reject the row; the row's field count and
+  // quoting are still checked. Empty `needed`: every column is read.
+  explicit CsvChunkParser(const CsvFormat& format, std::vector<bool> needed = {});
   // Appends the rows of chunk text `data[0, size)` (whole rows) to `batch`, whose columns must
-  // match the format's schema (InitBatch). `skip_header` drops the first row. Rejected rows go to
+  // match the format's schema (InitBatch); skipped columns get no values. `skip_header` drops the first row. Rejected rows go to
   // `rejects`. With on_error=fail the first bad row is an error "<source>:<line>: <reason>".
   absl::Status Parse(const char* data, size_t size, int64_t first_line, bool skip_header,
                      const std::string& source, Batch* batch, CsvParseStats* stats,
@@ -130,8 +135,15 @@ class CsvChunkParser {
   ValueResult AppendValue(size_t col, const char* base, const FieldRef& f, bool check_utf8,
                    Column* column, std::string* reason);
   bool IsNull(std::string_view v) const;
+  std::string MalformedReason(size_t col) const;
+  bool ParseTimestampCached(std::string_view v, int64_t* micros);
 
   const CsvFormat& format_;
+  std::vector<bool> needed_;  // one per schema column
+  csv_internal::SpecialIndex index_;
+  char last_date_[10];        // the date prefix of the last timestamp parsed, and its days
+  int32_t last_days_ = 0;
+  bool has_last_date_ = false;
   std::vector<FieldRef> fields_;
   std::string scratch_;
   bool check_nul_ = false;  // the chunk being parsed has a NUL byte

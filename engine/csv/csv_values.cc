@@ -85,34 +85,6 @@ bool ParseCsvBool(std::string_view s, uint8_t* out) {
   return false;
 }
 
-bool ParseCsvInt64(std::string_view s, int64_t* out) {
-  const char* p = s.data();
-  const char* end = p + s.size();
-  if (p == end) return false;
-  bool neg = false;
-  if (*p == '-' || *p == '+') {
-    neg = *p == '-';
-    ++p;
-    if (p == end) return false;
-  }
-  if (end - p > 19) return false;
-  uint64_t v = 0;
-  for (; p < end; ++p) {
-    unsigned dgt = static_cast<unsigned>(*p - '0');
-    if (dgt >= 10) return false;
-    v = v * 10 + dgt;
-  }
-  // 19 digits fit in uint64; check the int64 range.
-  if (neg) {
-    if (v > 9223372036854775808ull) return false;
-    *out = static_cast<int64_t>(0 - v);
-  } else {
-    if (v > 9223372036854775807ull) return false;
-    *out = static_cast<int64_t>(v);
-  }
-  return true;
-}
-
 bool ParseCsvDouble(std::string_view s, double* out) {
   const char* p = s.data();
   const char* end = p + s.size();
@@ -136,6 +108,14 @@ bool ParseCsvDate(std::string_view s, int32_t* days) {
 bool ParseCsvTimestamp(std::string_view s, int64_t* micros) {
   int32_t days;
   if (ParseDatePart(s, &days) != 10) return false;
+  return ParseCsvTimestampTime(s, days, micros);
+}
+
+bool ParseCsvTimestampDate(std::string_view s, int32_t* days) {
+  return ParseDatePart(s, days) == 10;
+}
+
+bool ParseCsvTimestampTime(std::string_view s, int32_t days, int64_t* micros) {
   int64_t t = static_cast<int64_t>(days) * 86400;
   int64_t frac_us = 0;
   size_t i = 10;

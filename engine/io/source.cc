@@ -251,7 +251,12 @@ class TableSourceImpl : public TableSource {
         ++file_;
       }
     }
-    if (!s.parser) s.parser = std::make_unique<CsvChunkParser>(format_);
+    if (!s.parser) {
+      // Projection pushdown: the parser converts only the columns this source hands out.
+      std::vector<bool> needed(format_.schema.size(), false);
+      for (int c : file_cols_) needed[c] = true;
+      s.parser = std::make_unique<CsvChunkParser>(format_, std::move(needed));
+    }
     if (s.full.columns.size() != format_.schema.size()) {
       InitBatch(format_.schema, &s.full);
     } else {

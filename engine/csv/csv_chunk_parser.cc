@@ -1,0 +1,330 @@
+// The chunk parser (csv_reader.h): tokenizes whole rows and appends the needed columns' values.
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "engine/csv/csv_reader.h"
+#include "engine/csv/csv_index.h"
+#include "engine/csv/csv_tokenize.h"
+#include "engine/csv/csv_values.h"
+
+namespace de::engine {
+
+namespace {
+
+using namespace csv_internal;  // NOLINT
+
+constexpr size_t kMaxRawReject = 64 << 10;
+
+inline void PushNull(Column* c) {
+  c->valid.push_back(0);
+  switch (c->type) {
+    case Type::kBool: c->u8.push_back(0); break;
+    case Type::kInt32:
+    case Type::kDate: c->i32.push_back(0); break;
+    case Type::kInt64:
+    case Type::kDecimal:
+    case Type::kTimestamp: c->i64.push_back(0); break;
+    case Type::kDouble: c->f64.push_back(0); break;
+    case Type::kString: c->offsets.push_back(static_cast<uint32_t>(c->bytes.size())); break;
+  }
+}
+
+inline void PopLast(Column* c) {
+  c->valid.pop_back();
+  switch (c->type) {
+    case Type::kBool: c->u8.pop_back(); break;
+    case Type::kInt32:
+    case Type::kDate: c->i32.pop_back(); break;
+    case Type::kInt64:
+    case Type::kDecimal:
+    case Type::kTimestamp: c->i64.pop_back(); break;
+    case Type::kDouble: c->f64.pop_back(); break;
+    case Type::kString:
+      c->offsets.pop_back();
+      c->bytes.resize(c->offsets.back());
+      break;
+  }
+}
+
+}  // namespace
+
+void InitBatch(const Schema& schema, Batch* batch) {
+  batch->columns.clear();
+  batch->columns.resize(schema.size());
+  for (size_t c = 0; c < schema.size(); ++c) batch->columns[c].type = schema[c].type;
+  batch->num_rows = 0;
+}
+
+void ClearBatch(Batch* batch) {
+  for (Column& c : batch->columns) c.Clear();
+  batch->num_rows = 0;
+}
+
+CsvChunkParser::CsvChunkParser(const CsvFormat& format, std::vector<bool> needed)
+    : format_(format), needed_(std::move(needed)) {
+  needed_.resize(format.schema.size(), needed_.empty());
+  BuildSpecial(format.delimiter, format.quote, special_);
+  has_null_values_ = !format.null_values.empty();
+}
+
+bool CsvChunkParser::ParseTimestampCached(std::string_view v, int64_t* micros) {
+  // Rows are often in time order: consecutive timestamps share their date.
+  if (v.size() < 10) return false;
+  if (!has_last_date_ || std::memcmp(v.data(), last_date_, 10) != 0) {
+    if (!ParseCsvTimestampDate(v, &last_days_)) return false;
+    std::memcpy(last_date_, v.data(), 10);
+    has_last_date_ = true;
+  }
+  return ParseCsvTimestampTime(v, last_days_, micros);
+}
+
+std::string CsvChunkParser::MalformedReason(size_t col) const {
+  return absl::StrCat("malformed quoted field in column '", format_.schema[col].name,
+                      "' (a quote inside an unquoted field or text after a closing quote)");
+}
+
+bool CsvChunkParser::IsNull(std::string_view v) const {
+  for (const std::string& n : format_.null_values) {
+    if (n == v) return true;
+  }
+  return false;
+}
+
+CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* base, const FieldRef& f,
+                                 bool check_utf8, Column* column, std::string* reason) {
+  std::string_view v(base + f.begin, f.end - f.begin);
+  bool quoted = false;
+  if (f.has_quote) {
+    if (!UnescapeQuoted(v, format_.quote, &scratch_)) {
+      *reason = MalformedReason(col);
+      return ValueResult::kMalformed;
+    }
+    v = scratch_;
+    quoted = true;
+  }
+  if (check_nul_ && v.find('\0') != std::string_view::npos) {
+    *reason = absl::StrCat("NUL byte in column '", format_.schema[col].name, "'");
+    return ValueResult::kBad;
+  }
+  const Type type = column->type;
+  if (v.empty()) {
+    if (type == Type::kString && quoted) {
+      column->valid.push_back(1);
+      column->offsets.push_back(static_cast<uint32_t>(column->bytes.size()));
+    } else {
+      PushNull(column);
+    }
+    return ValueResult::kOk;
+  }
+  if (has_null_values_ && IsNull(v)) {
+    PushNull(column);
+    return ValueResult::kOk;
+  }
+  bool ok = true;
+  switch (type) {
+    case Type::kString:
+      if (check_utf8 && !IsValidUtf8(v)) {
+        ok = false;
+        break;
+      }
+      column->bytes.append(v.data(), v.size());
+      column->offsets.push_back(static_cast<uint32_t>(column->bytes.size()));
+      column->valid.push_back(1);
+      return ValueResult::kOk;
+    case Type::kInt64: {
+      int64_t x;
+      ok = ParseCsvInt64(v, &x) || ParseCsvInt64(TrimSpaces(v), &x);
+      if (ok) column->i64.push_back(x);
+      break;
+    }
+    case Type::kInt32: {
+      int64_t x;
+      ok = (ParseCsvInt64(v, &x) || ParseCsvInt64(TrimSpaces(v), &x)) && x >= INT32_MIN &&
+           x <= INT32_MAX;
+      if (ok) column->i32.push_back(static_cast<int32_t>(x));
+      break;
+    }
+    case Type::kDouble: {
+      double x;
+      ok = ParseCsvDouble(v, &x) || ParseCsvDouble(TrimSpaces(v), &x);
+      if (ok) column->f64.push_back(x);
+      break;
+    }
+    case Type::kDate: {
+      int32_t x;
+      ok = ParseCsvDate(v, &x) || ParseCsvDate(TrimSpaces(v), &x);
+      if (ok) column->i32.push_back(x);
+      break;
+    }
+    case Type::kTimestamp: {
+      int64_t x;
+      ok = ParseTimestampCached(v, &x) || ParseCsvTimestamp(TrimSpaces(v), &x);
+      if (ok) column->i64.push_back(x);
+      break;
+    }
+    case Type::kBool: {
+      uint8_t x;
+      ok = ParseCsvBool(v, &x) || ParseCsvBool(TrimSpaces(v), &x);
+      if (ok) column->u8.push_back(x);
+      break;
+    }
+    case Type::kDecimal: {
+      int64_t x;
+      const Field& f = format_.schema[col];
+      ok = ParseDecimal(v, f.precision, f.scale, &x) ||
+           ParseDecimal(TrimSpaces(v), f.precision, f.scale, &x);
+      if (ok) column->i64.push_back(x);
+      break;
+    }
+  }
+  if (ok) {
+    column->valid.push_back(1);
+    return ValueResult::kOk;
+  }
+  std::string shown(v.substr(0, 64));
+  if (type == Type::kString) {
+    *reason = absl::StrCat("invalid UTF-8 in column '", format_.schema[col].name, "'");
+  } else {
+    *reason = absl::StrCat("column '", format_.schema[col].name, "': '", shown, "' is not ",
+                           type == Type::kInt32 || type == Type::kInt64 ? "an " : "a ",
+                           TypeName(type),
+                           format_.inferred[col] ? " (type inferred from a sample; set schema: "
+                                                   "or sample_rows: to change it)"
+                                                 : "");
+  }
+  return ValueResult::kBad;
+}
+
+absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_line,
+                                   bool skip_header, const std::string& source, Batch* batch,
+                                   CsvParseStats* stats, std::vector<CsvReject>* rejects) {
+  if (size == 0) return absl::OkStatus();
+  std::string copy;
+  if (data[size - 1] != '\n') {
+    copy.assign(data, size);
+    copy.push_back('\n');
+    data = copy.data();
+    size = copy.size();
+  }
+  if (size > UINT32_MAX) return absl::InvalidArgumentError("CSV chunk larger than 4 GB");
+  const char* p = data;
+  const char* end = data + size;
+  const size_t ncols = format_.schema.size();
+  // Strings need UTF-8 validation only when the chunk has non-ASCII bytes.
+  bool check_utf8 = false;
+  {
+    const char* q = data;
+    uint64_t acc = 0;
+    for (; q + 8 <= end; q += 8) {
+      uint64_t w;
+      std::memcpy(&w, q, 8);
+      acc |= w;
+    }
+    for (; q < end; ++q) acc |= static_cast<uint8_t>(*q);
+    check_utf8 = (acc & 0x8080808080808080ull) != 0;
+  }
+  // Values need a NUL check only when the chunk has a NUL byte (rare; memchr is fast).
+  check_nul_ = std::memchr(data, 0, size) != nullptr;
+  int64_t line = first_line;
+  std::string reason;
+  bool first = true;
+  // No null tokens and no NUL byte: a non-empty unquoted field is its value as it stands.
+  const bool plain = !has_null_values_ && !check_nul_;
+  index_.Reset(data, size, format_.delimiter, format_.quote);
+  while (p < end) {
+    const char* row_start = p;
+    const int64_t row_line = line;
+    bool unterminated = false;
+    p = data + TokenizeIndexedRow(static_cast<size_t>(p - data), data, size, &index_,
+                                  format_.delimiter, format_.quote, &fields_, &line,
+                                  &unterminated);
+    if (first) {
+      first = false;
+      if (skip_header) continue;
+    }
+    if (fields_.size() == 1 && fields_[0].begin == fields_[0].end && !fields_[0].has_quote) {
+      continue;  // blank line
+    }
+    ++stats->rows_in;
+    reason.clear();
+    size_t appended = 0;
+    size_t nfields = fields_.size();
+    if (unterminated) {
+      reason = absl::StrCat("unterminated quoted field (it runs to the end of the file)");
+    } else if (nfields != ncols && !(nfields < ncols && format_.on_error == OnError::kNull)) {
+      reason = absl::StrCat("expected ", ncols, " fields, found ", nfields);
+    } else {
+      for (; appended < ncols; ++appended) {
+        Column* column = &batch->columns[appended];
+        if (!needed_[appended]) {
+          // A skipped column: no conversion and no copy, only the row's quoting is checked.
+          if (appended < nfields && fields_[appended].has_quote &&
+              !QuotedWellFormed(std::string_view(data + fields_[appended].begin,
+                                                 fields_[appended].end - fields_[appended].begin),
+                                format_.quote)) {
+            reason = MalformedReason(appended);
+            break;
+          }
+          continue;
+        }
+        if (appended >= nfields) {
+          PushNull(column);
+          ++stats->values_nulled;
+          continue;
+        }
+        const FieldRef& f = fields_[appended];
+        if (plain && !f.has_quote && f.end > f.begin) {
+          // Fast paths for the common cases; anything unusual goes through AppendValue.
+          std::string_view v(data + f.begin, f.end - f.begin);
+          if (column->type == Type::kInt64) {
+            int64_t x;
+            if (ParseCsvInt64(v, &x)) {
+              column->i64.push_back(x);
+              column->valid.push_back(1);
+              continue;
+            }
+          } else if (column->type == Type::kString && !check_utf8) {
+            column->bytes.append(v.data(), v.size());
+            column->offsets.push_back(static_cast<uint32_t>(column->bytes.size()));
+            column->valid.push_back(1);
+            continue;
+          }
+        }
+        ValueResult r = AppendValue(appended, data, f, check_utf8, column, &reason);
+        if (r == ValueResult::kOk) continue;
+        if (r == ValueResult::kBad && format_.on_error == OnError::kNull) {
+          PushNull(column);
+          ++stats->values_nulled;
+          reason.clear();
+          continue;
+        }
+        break;
+      }
+    }
+    if (reason.empty()) {
+      ++batch->num_rows;
+      ++stats->rows_out;
+      continue;
+    }
+    for (size_t c = 0; c < appended; ++c) {
+      if (needed_[c]) PopLast(&batch->columns[c]);
+    }
+    if (format_.on_error == OnError::kFail) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ":", row_line, ": ", reason));
+    }
+    ++stats->rows_rejected;
+    const char* row_end = p;
+    while (row_end > row_start && (row_end[-1] == '\n' || row_end[-1] == '\r')) --row_end;
+    CsvReject rej;
+    rej.line = row_line;
+    rej.reason = std::move(reason);
+    rej.raw.assign(row_start, std::min<size_t>(row_end - row_start, kMaxRawReject));
+    rejects->push_back(std::move(rej));
+    reason = std::string();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace de::engine
