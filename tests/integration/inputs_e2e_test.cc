@@ -16,8 +16,7 @@ namespace de::testing {
 namespace {
 
 std::string RepoFile(const std::string& rel) {
-  return (std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / rel)
-      .string();
+  return (std::filesystem::path(DE_SOURCE_DIR) / rel).string();
 }
 
 std::string RunIdIn(const std::string& out, const std::string& dag) {
