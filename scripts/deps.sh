@@ -12,6 +12,7 @@ PKGS=(
   openssl libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   curl tzdata time jq zstd gzip
+  chromium fonts-dejavu-core
 )
 # Node.js runs DuckDB (npm @duckdb/node-api), the independent Parquet reader of the interop tests.
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

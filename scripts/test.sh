@@ -11,5 +11,7 @@ scripts/interop-setup.sh
 if [ "${FUZZ_SECONDS:-10}" != 0 ] && { command -v clang++ || command -v clang++-14; } >/dev/null; then
   tests/fuzz/run_dag_fuzz.sh "${FUZZ_SECONDS:-10}"
 fi
+# The browser test drives Debian's chromium with playwright-core from the npm registry.
+scripts/browser-setup.sh
 cd "$BUILD_DIR"
 ctest --output-on-failure -j "${JOBS:-$(nproc)}" "$@"

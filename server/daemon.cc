@@ -21,7 +21,9 @@
 #include "server/alerts/service.h"
 #include "server/api/services.h"
 #include "server/auth/security.h"
+#include "server/http/api_routes.h"
 #include "server/http/http_server.h"
+#include "server/http/web_routes.h"
 #include "server/metrics/metrics.h"
 #include "server/sched/scheduler.h"
 #include "server/store/store.h"
@@ -34,8 +36,8 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
 
   --home DIR           state folder: SQLite database, task logs (env DE_HOME; default ./de-home)
   --listen HOST:PORT   gRPC address (default 127.0.0.1:7070; port 0 picks a free port)
-  --http HOST:PORT     HTTP address for /metrics (default 127.0.0.1:9464; port 0 picks a free
-                       port; '' turns HTTP and metrics off)
+  --http HOST:PORT     HTTP address for /metrics, the JSON API and the web page (default
+                       127.0.0.1:9464; port 0 picks a free port; '' turns HTTP off)
   --lease DURATION     an attempt not heartbeated for this long is lost and retried (default 10s)
   --heartbeat DURATION how often workers heartbeat (default 2s)
   --pool NAME=SLOTS    cap a pool at SLOTS running tasks (repeatable; unlisted pools are uncapped)
@@ -216,6 +218,12 @@ int Main(int argc, char** argv) {
 
   api::OperatorService operator_service(&scheduler, &alert_service);
   api::WorkerSessionService worker_service(&scheduler);
+  // The JSON API and the page, on the same listener as /metrics (stopped before they go).
+  http::Api http_api(&scheduler, &alert_service, db_path);
+  if (!http_listen.empty()) {
+    http_api.Register(&http_server);
+    http::RegisterWebRoutes(&http_server);
+  }
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, (*security)->GrpcCredentials(), &port);
@@ -250,8 +258,13 @@ int Main(int argc, char** argv) {
   if (!http_bound.empty()) publish("http.addr", http_bound);
   publish("scheduler.addr", bound);
   spdlog::info("de-scheduler {} listening on {} (home {}), HTTP {}", common::Version(), bound, home,
-               http_bound.empty() ? "off" : ((*security)->tls() ? "https://" : "http://") + http_bound + "/metrics");
+               http_bound.empty() ? "off"
+                                  : ((*security)->tls() ? "https://" : "http://") + http_bound + "/");
 
+  struct StopHttp {
+    http::HttpServer* s;
+    ~StopHttp() { s->Stop(); }
+  } stop_http{&http_server};   // before http_api goes, on every return
   std::thread waiter([&] {
     int sig = 0;
     while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) (*security)->Reload();

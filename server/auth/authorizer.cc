@@ -57,7 +57,9 @@ Decision Authorizer::CheckGrpc(absl::string_view method, absl::string_view autho
 
 Decision Authorizer::CheckHttp(absl::string_view method, absl::string_view path,
                                absl::string_view authorization) {
-  return Check(absl::StrCat(method, " ", path), HttpRole(method, path), authorization);
+  std::optional<Role> role = HttpRole(method, path);
+  if (!role) return Decision{};
+  return Check(absl::StrCat(method, " ", path), *role, authorization);
 }
 
 }  // namespace de::auth

@@ -1,5 +1,7 @@
 #include "server/auth/method_roles.h"
 
+#include "absl/strings/match.h"
+
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -52,8 +54,17 @@ std::optional<MethodRule> LookupMethod(absl::string_view path) {
   return it->second;
 }
 
-Role HttpRole(absl::string_view method, absl::string_view) {
-  return method == "GET" || method == "HEAD" ? Role::kViewer : Role::kAdmin;
+std::optional<Role> HttpRole(absl::string_view method, absl::string_view path) {
+  const bool read = method == "GET" || method == "HEAD";
+  const bool data = absl::StartsWith(path, "/api/") || path == "/metrics";
+  // The page's own files (HTML, JS, CSS) hold no data: they load without a token, so that a
+  // user can open the page and enter one; everything they show comes from /api/v1.
+  if (read && !data) return std::nullopt;
+  if (read) return Role::kViewer;
+  // The page's actions (trigger, pause/unpause, cancel, clear, cancel a backfill) are the
+  // operator's, as in the gRPC table.
+  if (method == "POST" && absl::StartsWith(path, "/api/v1/")) return Role::kOperator;
+  return Role::kAdmin;
 }
 
 }  // namespace de::auth

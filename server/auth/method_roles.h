@@ -18,7 +18,8 @@ struct MethodRule {
 // `path` is the full gRPC method, "/de.v1.Operator/Trigger".
 std::optional<MethodRule> LookupMethod(absl::string_view path);
 
-// The role an HTTP request needs: GET/HEAD need viewer, anything else admin.
-Role HttpRole(absl::string_view method, absl::string_view path);
+// The role an HTTP request needs: none for the page's static files, viewer to read /api/ and
+// /metrics, operator for POST actions under /api/v1/, admin for anything else.
+std::optional<Role> HttpRole(absl::string_view method, absl::string_view path);
 
 }  // namespace de::auth

@@ -2,10 +2,50 @@
 
 #include <httplib.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace de::http {
+namespace {
+
+// A regular expression matching exactly `path`.
+std::string Quote(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Converts the library's request, runs `handler`, and writes its response.
+void Serve(const HttpServer::RequestHandler& handler, const httplib::Request& req,
+           httplib::Response& res) {
+  Request r;
+  r.method = req.method;
+  r.path = req.path;
+  for (size_t i = 1; i < req.matches.size(); ++i) r.captures.push_back(req.matches[i].str());
+  for (const auto& [k, v] : req.params) r.query.emplace(k, v);
+  for (const auto& [k, v] : req.headers) r.headers.emplace(absl::AsciiStrToLower(k), v);
+  r.body = req.body;
+  Response out = handler(r);
+  res.status = out.status;
+  for (const auto& [k, v] : out.headers) res.set_header(k, v);
+  res.set_content(out.body, out.content_type);
+}
+
+}  // namespace
+
+std::string Request::Query(const std::string& name, const std::string& fallback) const {
+  auto it = query.find(name);
+  return it == query.end() ? fallback : it->second;
+}
+
+std::string Request::Header(const std::string& name) const {
+  auto it = headers.find(absl::AsciiStrToLower(name));
+  return it == headers.end() ? "" : it->second;
+}
 
 namespace {
 
@@ -16,6 +56,7 @@ void NoReusePort(httplib::Server* server) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+  server->set_payload_max_length(1 << 20);   // request bodies are small JSON messages
 }
 
 }  // namespace
@@ -36,7 +77,12 @@ absl::Status HttpServer::UseTls(TlsSetup setup) {
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Route(const std::string& path, Handler handler) {
-  routes_[path] = std::move(handler);
+  Handle("GET", Quote(path), [h = std::move(handler)](const Request&) { return h(); });
+}
+
+void HttpServer::Handle(const std::string& method, const std::string& pattern,
+                        RequestHandler handler) {
+  routes_.push_back({method, pattern, std::move(handler)});
 }
 
 absl::StatusOr<std::string> HttpServer::Start(const std::string& address) {
@@ -51,13 +97,15 @@ absl::StatusOr<std::string> HttpServer::Start(const std::string& address) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  for (const auto& [path, handler] : routes_) {
-    Handler h = handler;
-    server_->Get(path, [h](const httplib::Request&, httplib::Response& res) {
-      Response r = h();
-      res.status = r.status;
-      res.set_content(r.body, r.content_type);
-    });
+  for (const RouteEntry& route : routes_) {
+    auto serve = [h = route.handler](const httplib::Request& req, httplib::Response& res) {
+      Serve(h, req, res);
+    };
+    if (route.method == "POST") {
+      server_->Post(route.pattern, serve);
+    } else {
+      server_->Get(route.pattern, serve);
+    }
   }
   if (auth_hook_) {
     server_->set_pre_routing_handler([hook = auth_hook_](const httplib::Request& req,
@@ -71,7 +119,7 @@ absl::StatusOr<std::string> HttpServer::Start(const std::string& address) {
     });
   }
   server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404) {
+    if (res.status == 404 && res.body.empty()) {   // not a handler's own 404
       res.set_content(absl::StrCat("no such page: ", req.path, "\n"), "text/plain");
     }
   });

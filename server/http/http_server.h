@@ -1,6 +1,7 @@
-// The scheduler's one HTTP listener (cpp-httplib): a small route table of GET handlers, served by
-// the library's own thread pool. /metrics today; the JSON API and the page later. Handlers run on
-// the listener's threads and must not take the scheduling lock.
+// The scheduler's one HTTP listener (cpp-httplib): a small route table of handlers, served by the
+// library's own thread pool: /metrics, the JSON API (/api/v1/, api_routes.h) and the page (/,
+// web_routes.h). Handlers run on the listener's threads and must not hold the scheduling lock
+// while they read the store.
 // Thread-safe: Route() before Start(); Stop() from any thread (also from the destructor).
 #pragma once
 
@@ -10,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -21,10 +24,25 @@ class Server;
 
 namespace de::http {
 
+struct Request {
+  std::string method;
+  std::string path;
+  std::vector<std::string> captures;           // the route pattern's groups, in order
+  std::map<std::string, std::string> query;    // first value of each query parameter
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+
+  // The query parameter `name`, or `fallback` when absent.
+  std::string Query(const std::string& name, const std::string& fallback = "") const;
+  // The header `name` (any case), or "".
+  std::string Header(const std::string& name) const;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;   // extra response headers
 };
 
 class HttpServer {
@@ -36,6 +54,7 @@ class HttpServer {
       const std::string& method, const std::string& path, const std::string& authorization)>;
   // Configures the TLS context of an HTTPS listener (certificate selection); false = failure.
   using TlsSetup = std::function<bool(ssl_ctx_st* ctx)>;
+  using RequestHandler = std::function<Response(const Request&)>;
 
   HttpServer();
   ~HttpServer();
@@ -46,6 +65,9 @@ class HttpServer {
   void SetAuthHook(AuthHook hook) { auth_hook_ = std::move(hook); }
   // Before Start(): serve HTTPS, the TLS context set up by `setup`.
   absl::Status UseTls(TlsSetup setup);
+  // Serves `method` (GET or POST) on paths matching the regular expression `pattern` (the whole
+  // path; groups become Request::captures). Routes are tried in the order they were added.
+  void Handle(const std::string& method, const std::string& pattern, RequestHandler handler);
   // Binds HOST:PORT (port 0 picks a free one) and starts serving. Returns the bound address
   // ("127.0.0.1:9464"). A busy port or a bad address is an error naming it.
   absl::StatusOr<std::string> Start(const std::string& address);
@@ -55,6 +77,12 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   std::map<std::string, Handler> routes_;
   AuthHook auth_hook_;
+  struct RouteEntry {
+    std::string method;
+    std::string pattern;
+    RequestHandler handler;
+  };
+  std::vector<RouteEntry> routes_;
   std::thread thread_;
 };
 

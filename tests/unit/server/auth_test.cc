@@ -151,6 +151,16 @@ TEST_F(TokenTest, AuthorizerDecisions) {
   EXPECT_EQ(open.CheckHttp("GET", "/metrics", "").status.code(),
             absl::StatusCode::kUnauthenticated);
   EXPECT_TRUE(open.CheckHttp("GET", "/metrics", "Bearer " + *viewer).status.ok());
+  // The page's files load without a token (they hold no data); its API reads need viewer and
+  // its actions operator.
+  EXPECT_TRUE(open.CheckHttp("GET", "/", "").status.ok());
+  EXPECT_TRUE(open.CheckHttp("GET", "/assets/app.js", "").status.ok());
+  EXPECT_EQ(open.CheckHttp("GET", "/api/v1/dags", "").status.code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(open.CheckHttp("GET", "/api/v1/dags", "Bearer " + *viewer).status.ok());
+  Decision post = open.CheckHttp("POST", "/api/v1/dags/d/trigger", "Bearer " + *viewer);
+  EXPECT_EQ(post.status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(absl::StrContains(post.status.message(), "needs role operator")) << post.status;
 
   auto worker = tokens_->Create("w", Role::kWorker, absl::ZeroDuration());
   ASSERT_TRUE(worker.ok());
