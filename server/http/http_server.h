@@ -75,7 +75,6 @@ class HttpServer {
 
  private:
   std::unique_ptr<httplib::Server> server_;
-  std::map<std::string, Handler> routes_;
   AuthHook auth_hook_;
   struct RouteEntry {
     std::string method;
