@@ -22,6 +22,7 @@
 #include "server/api/services.h"
 #include "server/auth/security.h"
 #include "server/http/api_routes.h"
+#include "server/home_lock.h"
 #include "server/http/http_server.h"
 #include "server/http/web_routes.h"
 #include "server/metrics/metrics.h"
@@ -78,6 +79,25 @@ absl::StatusOr<std::vector<dag::AlertSpec>> LoadAlertsFile(const std::string& pa
     return absl::InvalidArgumentError(msg);
   }
   return r.alerts;
+}
+
+// Writes DIR/name atomically (a temporary file renamed over it).
+absl::Status PublishFile(const std::string& home, const std::string& name,
+                         const std::string& value) {
+  const std::string path = home + "/" + name;
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << value << "\n";
+    out.close();
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -164,6 +184,8 @@ int Main(int argc, char** argv) {
   if (ec) return Fail(absl::StrCat("cannot create DE_HOME ", home, ": ", ec.message()));
   home = std::filesystem::absolute(home).lexically_normal().string();
   opts.de_home = home;
+  // Before anything touches the database or the address files of a scheduler that may be running.
+  if (absl::Status st = LockHome(home); !st.ok()) return Fail(std::string(st.message()));
 
   if (!alerts_file.empty()) {
     auto defaults = LoadAlertsFile(alerts_file);
@@ -249,14 +271,18 @@ int Main(int argc, char** argv) {
   }
   scheduler.Start();
   (*sender)->Start();
-  auto publish = [&](const std::string& name, const std::string& value) {
-    std::string tmp = home + "/" + name + ".tmp";
-    std::ofstream(tmp) << value << "\n";
-    std::filesystem::rename(tmp, home + "/" + name, ec);
-  };
   std::filesystem::remove(home + "/http.addr", ec);
-  if (!http_bound.empty()) publish("http.addr", http_bound);
-  publish("scheduler.addr", bound);
+  absl::Status published = absl::OkStatus();
+  if (!http_bound.empty()) published = PublishFile(home, "http.addr", http_bound);
+  if (published.ok()) published = PublishFile(home, "scheduler.addr", bound);
+  if (!published.ok()) {
+    // Clients and workers find the scheduler through this file: without it nobody can.
+    (*sender)->Stop();
+    scheduler.Stop();
+    http_server.Stop();
+    server->Shutdown();
+    return Fail(std::string(published.message()));
+  }
   spdlog::info("de-scheduler {} listening on {} (home {}), HTTP {}", common::Version(), bound, home,
                http_bound.empty() ? "off"
                                   : ((*security)->tls() ? "https://" : "http://") + http_bound + "/");

@@ -64,7 +64,7 @@ absl::StatusOr<v1::Assignment> Scheduler::MakeAssignment(ActiveRun& run, int tas
 }
 
 void Scheduler::Dispatch() {
-  if (ready_.empty() || stopping_) return;
+  if (ready_.empty() || stopping_ || StoreBackingOff()) return;
   struct Free {
     WorkerState* w;
     int free;

@@ -256,7 +256,7 @@ absl::StatusOr<v1::Run> Scheduler::Trigger(const std::string& dag_id,
     return run.status();
   }
   const std::string run_id = (*run)->row.run_id;
-  CommitAndFlush(tx, "trigger");
+  DE_RETURN_IF_ERROR(CommitOrReload(tx, "trigger"));
   spdlog::info("dag={} run={} triggered by hand", dag_id, run_id);
   Dispatch();
   return RunToProto(run_id);
@@ -365,7 +365,7 @@ absl::StatusOr<v1::Run> Scheduler::CancelRun(const std::string& run_id) {
     ReloadAfterStoreFailure();
     return st;
   }
-  CommitAndFlush(tx, "cancel");
+  DE_RETURN_IF_ERROR(CommitOrReload(tx, "cancel"));
   Dispatch();
   return RunToProto(run_id);
 }

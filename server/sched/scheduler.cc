@@ -165,7 +165,12 @@ absl::Status Scheduler::Recover() {
 }
 
 void Scheduler::ReloadAfterStoreFailure() {
-  spdlog::error("store write failed; reloading scheduler state from the database");
+  ++store_reloads_;
+  store_backoff_ = std::clamp(store_backoff_ * 2, absl::Milliseconds(250), absl::Seconds(30));
+  store_retry_at_ = clock_->Now() + store_backoff_;
+  spdlog::error("store write failed; reloading scheduler state from the database (background "
+                "writes resume in {}ms, {} results kept)",
+                absl::ToInt64Milliseconds(store_backoff_), pending_results_.size());
   // Roll back first: the failed step's transaction is still open in the caller, and reading
   // through it would reload the very writes that are about to be undone.
   if (sqlite3_get_autocommit(store_->db()->raw()) == 0) (void)store_->db()->Exec("ROLLBACK");
@@ -218,13 +223,30 @@ absl::Status Scheduler::CommitEvents(store::Transaction& tx) {
   return absl::OkStatus();
 }
 
+bool Scheduler::StoreBackingOff() const { return clock_->Now() < store_retry_at_; }
+
+int64_t Scheduler::StoreReloads() {
+  absl::MutexLock lock(&mu_);
+  return store_reloads_;
+}
+
+int Scheduler::PendingResults() {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(pending_results_.size());
+}
+
 void Scheduler::CommitAndFlush(store::Transaction& tx, const char* what) {
+  (void)CommitOrReload(tx, what);
+}
+
+absl::Status Scheduler::CommitOrReload(store::Transaction& tx, const char* what) {
   absl::Status st = CommitEvents(tx);
   if (!st.ok()) {
     spdlog::error("commit failed ({}): {}", what, st.ToString());
-    ReloadAfterStoreFailure();
-    return;
+    ReloadAfterStoreFailure();   // tx rolled back in Commit(): the reload sees committed state
+    return absl::Status(st.code(), absl::StrCat("cannot commit ", what, ": ", st.message()));
   }
+  store_backoff_ = absl::ZeroDuration();
   for (auto& o : outbox_) o.channel->Send(o.msg);
   outbox_.clear();
   for (auto it = backfills_.begin(); it != backfills_.end();) {
@@ -238,6 +260,7 @@ void Scheduler::CommitAndFlush(store::Transaction& tx, const char* what) {
     }
   }
   wake_ = true;
+  return absl::OkStatus();
 }
 
 }  // namespace de::sched

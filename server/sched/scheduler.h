@@ -110,6 +110,11 @@ class Scheduler {
   // Ends every worker session (shutdown): workers keep their tasks and reconnect to a successor.
   void CloseWorkerSessions();
 
+  // Store-failure bookkeeping (tests and logs): how often the state was rebuilt from the
+  // database after a failed write, and how many worker results wait for the store to take them.
+  int64_t StoreReloads();
+  int PendingResults();
+
  private:
   struct TaskState {
     const dag::TaskSpec* spec = nullptr;
@@ -224,6 +229,17 @@ class Scheduler {
 
   // Commits the open transaction and sends `outbox_`; on a failed commit reloads from the store.
   void CommitAndFlush(store::Transaction& tx, const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The same, returning the failed commit ("cannot commit WHAT: disk full: ...") to the caller.
+  absl::Status CommitOrReload(store::Transaction& tx, const char* what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a store failure, background writes (timers, dispatch) wait until store_retry_at_
+  // (backoff doubling from 250 ms to 30 s), so a full disk does not rebuild state in a loop.
+  bool StoreBackingOff() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies worker results that a failed store could not take yet (one transaction).
+  void ApplyPendingResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records a worker's result: EndAttempt in its own transaction, or kept for later.
+  void RecordResult(const std::string& worker, const v1::TaskResult& r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Assigns ready tasks to workers with free slots (one transaction for the batch).
   void Dispatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Assignment> MakeAssignment(ActiveRun& run, int task, int64_t attempt_id)
@@ -312,6 +328,12 @@ class Scheduler {
   std::vector<EventListener*> listeners_ ABSL_GUARDED_BY(mu_);
   SchedulerObserver* observer_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::vector<Event> pending_events_ ABSL_GUARDED_BY(mu_);   // emitted in the open transaction
+  // Results received but not yet committed (store failing), by attempt id, with their worker:
+  // their attempts are neither lost nor re-run while they wait.
+  std::map<int64_t, std::pair<std::string, v1::TaskResult>> pending_results_ ABSL_GUARDED_BY(mu_);
+  absl::Time store_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Duration store_backoff_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
+  int64_t store_reloads_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_sample_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;

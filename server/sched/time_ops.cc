@@ -404,7 +404,7 @@ absl::StatusOr<v1::Run> Scheduler::ClearRun(const v1::ClearRunRequest& req) {
     ReloadAfterStoreFailure();
     return st;
   }
-  CommitAndFlush(tx, "clear");
+  DE_RETURN_IF_ERROR(CommitOrReload(tx, "clear"));
   Dispatch();
   return RunToProto(req.run_id());
 }

@@ -38,6 +38,7 @@ void Scheduler::TimerLoop() {
       for (const auto& [key, ms] : retry_due_) next = std::min(next, FromMillis(ms));
       for (const auto& [id, d] : schedules_) next = std::min(next, d.next_due);
       for (const auto& [id, r] : runs_) next = std::min({next, r->wait_deadline, r->next_deadline});
+      if (store_retry_at_ > clock_->Now()) next = std::min(next, store_retry_at_);
       auto cond = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || wake_; };
       absl::Duration wait = std::max(absl::ZeroDuration(), next - clock_->Now());
       mu_.AwaitWithTimeout(absl::Condition(&cond), wait);
@@ -64,9 +65,13 @@ void Scheduler::ProcessTimers() {
 }
 
 void Scheduler::ProcessTimersLocked() {
+  if (StoreBackingOff()) return;   // the store failed a moment ago: no writes until the retry
+  ApplyPendingResults();
+  if (StoreBackingOff()) return;
   const absl::Time now = clock_->Now();
   std::vector<int64_t> lost, timed_out;
   for (const auto& [id, fl] : inflight_) {
+    if (pending_results_.count(id)) continue;   // reported; waits for the store, not lost
     if (fl.deadline <= now) {
       timed_out.push_back(id);
     } else if (fl.lease_expires <= now) {

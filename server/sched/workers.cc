@@ -62,7 +62,10 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
   }
   std::vector<int64_t> missing;
   for (const auto& [id, fl] : inflight_) {
-    if (fl.worker == reg.name() && !held.count(id)) missing.push_back(id);
+    // An attempt whose result waits for the store is finished, not lost.
+    if (fl.worker == reg.name() && !held.count(id) && !pending_results_.count(id)) {
+      missing.push_back(id);
+    }
   }
   store::Transaction tx(store_->db());
   absl::Status st = tx.status();
@@ -91,7 +94,7 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
   v1::SchedulerMessage m;
   *m.mutable_ack() = ack;
   outbox_.insert(outbox_.begin(), Outgoing{channel, std::move(m)});
-  CommitAndFlush(tx, "register");
+  DE_RETURN_IF_ERROR(CommitOrReload(tx, "register"));
   spdlog::info("worker {} connected: {} slots, pools [{}], {} attempts kept", w.name, w.slots,
                absl::StrJoin(w.pools, ","), w.attempts.size());
   Dispatch();
@@ -137,25 +140,39 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
       return;
     }
     it->second.lease_expires = now + options_.lease;
+    RecordResult(worker, r);
+    if (observer_ != nullptr) observer_->OnLoop(absl::Now() - now_real);
+  }
+}
+
+void Scheduler::RecordResult(const std::string& worker, const v1::TaskResult& r) {
+  pending_results_[r.attempt_id()] = {worker, r};
+  if (StoreBackingOff()) return;   // kept; the timer pass applies it once the store is back
+  ApplyPendingResults();
+  Dispatch();
+}
+
+void Scheduler::ApplyPendingResults() {
+  if (pending_results_.empty()) return;
+  store::Transaction tx(store_->db());
+  absl::Status st = tx.status();
+  for (auto it = pending_results_.begin(); st.ok() && it != pending_results_.end(); ++it) {
+    const auto& [worker, r] = it->second;
+    auto fit = inflight_.find(r.attempt_id());
+    if (fit == inflight_.end() || fit->second.worker != worker) continue;   // ended meanwhile
     std::string state = r.success()     ? "success"
                         : r.timed_out() ? "timed_out"
                         : r.cancelled() ? "cancelled"
                                         : "failed";
     std::map<std::string, int64_t> counters(r.counters().begin(), r.counters().end());
-    store::Transaction tx(store_->db());
-    absl::Status st = tx.status();
-    if (st.ok()) {
-      st = EndAttempt(r.attempt_id(), state, r.exit_code(), r.error(), counters, !r.non_retryable());
-    }
-    if (!st.ok()) {
-      spdlog::error("cannot record result of attempt={}: {}", r.attempt_id(), st.ToString());
-      ReloadAfterStoreFailure();
-      return;
-    }
-    CommitAndFlush(tx, "result");
-    Dispatch();
-    if (observer_ != nullptr) observer_->OnLoop(absl::Now() - now_real);
+    st = EndAttempt(r.attempt_id(), state, r.exit_code(), r.error(), counters, !r.non_retryable());
   }
+  if (!st.ok()) {
+    spdlog::error("cannot record {} results: {}", pending_results_.size(), st.ToString());
+    ReloadAfterStoreFailure();
+    return;
+  }
+  if (CommitOrReload(tx, "result").ok()) pending_results_.clear();
 }
 
 void Scheduler::CloseWorkerSessions() {

@@ -5,6 +5,23 @@
 
 namespace de::store {
 
+absl::Status SqliteStatus(int rc, std::string_view msg) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(absl::StrCat("disk full: ", std::string(msg)));
+    case SQLITE_IOERR:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_CANTOPEN:
+      return absl::UnavailableError(absl::StrCat("sqlite: ", std::string(msg)));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(absl::StrCat("sqlite: database is corrupt: ", std::string(msg)));
+    default:
+      return absl::InternalError(absl::StrCat("sqlite: ", std::string(msg)));
+  }
+}
+
 Stmt::~Stmt() { sqlite3_finalize(stmt_); }
 
 Stmt& Stmt::Bind(int i, int64_t v) {
@@ -28,8 +45,8 @@ absl::StatusOr<bool> Stmt::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  absl::Status st = absl::InternalError(
-      absl::StrCat("sqlite: ", sqlite3_errmsg(db_->raw()), " in: ", sqlite3_sql(stmt_)));
+  absl::Status st = SqliteStatus(
+      rc, absl::StrCat(sqlite3_errmsg(db_->raw()), " in: ", sqlite3_sql(stmt_)));
   sqlite3_reset(stmt_);
   return st;
 }
@@ -81,7 +98,8 @@ Db::~Db() {
 }
 
 absl::Status Db::Error(std::string_view what) const {
-  return absl::InternalError(absl::StrCat("sqlite: ", std::string(what), ": ", sqlite3_errmsg(db_)));
+  return SqliteStatus(sqlite3_extended_errcode(db_),
+                      absl::StrCat(std::string(what), ": ", sqlite3_errmsg(db_)));
 }
 
 absl::Status Db::Exec(std::string_view sql) {
@@ -91,7 +109,7 @@ absl::Status Db::Exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    return absl::InternalError(absl::StrCat("sqlite: ", msg));
+    return SqliteStatus(sqlite3_extended_errcode(db_), msg);
   }
   return absl::OkStatus();
 }
@@ -123,14 +141,24 @@ Stmt& Db::Cached(const std::string& sql) {
 
 Transaction::Transaction(Db* db) : db_(db) { begin_status_ = db_->Exec("BEGIN IMMEDIATE"); }
 
-Transaction::~Transaction() {
-  if (!done_ && begin_status_.ok()) (void)db_->Exec("ROLLBACK");
+Transaction::~Transaction() { Rollback(); }
+
+void Transaction::Rollback() {
+  if (done_ || !begin_status_.ok()) return;
+  done_ = true;
+  // SQLite may already have rolled back by itself (after SQLITE_FULL, SQLITE_IOERR, ...).
+  if (sqlite3_get_autocommit(db_->raw()) == 0) (void)db_->Exec("ROLLBACK");
 }
 
 absl::Status Transaction::Commit() {
   if (!begin_status_.ok()) return begin_status_;
+  if (done_) return absl::FailedPreconditionError("transaction already ended");
   absl::Status st = db_->Exec("COMMIT");
-  if (st.ok()) done_ = true;
+  if (st.ok()) {
+    done_ = true;
+    return st;
+  }
+  Rollback();   // a failed COMMIT can leave the transaction open: nothing of it stays
   return st;
 }
 

@@ -17,6 +17,10 @@ namespace de::store {
 
 class Db;
 
+// The status for SQLite result code `rc`: SQLITE_FULL is ResourceExhausted and says "disk full",
+// I/O and locking errors are Unavailable, corruption is DataLoss, anything else Internal.
+absl::Status SqliteStatus(int rc, std::string_view msg);
+
 // A prepared statement. Bind parameters are 1-based; columns 0-based.
 class Stmt {
  public:
@@ -87,13 +91,16 @@ class Db {
   std::unordered_map<std::string, std::unique_ptr<Stmt>> cache_;
 };
 
-// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit() succeeded.
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit() succeeded. A failed
+// Commit() rolls back at once, so the database holds no open transaction when it returns.
 class Transaction {
  public:
   explicit Transaction(Db* db);
   ~Transaction();
   absl::Status status() const { return begin_status_; }
   absl::Status Commit();
+  // Ends the transaction without its writes (no-op once it ended).
+  void Rollback();
 
  private:
   Db* db_;

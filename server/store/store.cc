@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status.h"
@@ -11,15 +12,36 @@
 namespace de::store {
 namespace {
 
-// Steps `s` to the end, reading each row with `read`.
+// A row reader returns T, or StatusOr<T> when a stored value can fail to decode.
+template <typename T>
+struct RowOf {
+  using type = T;
+  static absl::Status Check(const T&) { return absl::OkStatus(); }
+  static T&& Get(T& v) { return std::move(v); }
+};
+template <typename T>
+struct RowOf<absl::StatusOr<T>> {
+  using type = T;
+  static absl::Status Check(const absl::StatusOr<T>& v) { return v.status(); }
+  static T&& Get(absl::StatusOr<T>& v) { return std::move(*v); }
+};
 template <typename Read>
-auto CollectRows(Stmt& s, Read read)
-    -> absl::StatusOr<std::vector<decltype(read(std::declval<const Stmt&>()))>> {
-  std::vector<decltype(read(std::declval<const Stmt&>()))> out;
+using RowType = RowOf<decltype(std::declval<Read>()(std::declval<const Stmt&>()))>;
+
+// Steps `s` to the end, reading each row with `read`; the first row that fails to decode fails
+// the whole read.
+template <typename Read>
+auto CollectRows(Stmt& s, Read read) -> absl::StatusOr<std::vector<typename RowType<Read>::type>> {
+  std::vector<typename RowType<Read>::type> out;
   while (true) {
     DE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back(read(s));
+    auto v = read(s);
+    if (absl::Status st = RowType<Read>::Check(v); !st.ok()) {
+      s.Reset();
+      return st;
+    }
+    out.push_back(RowType<Read>::Get(v));
   }
   return out;
 }
@@ -27,11 +49,13 @@ auto CollectRows(Stmt& s, Read read)
 // Reads the first row of `s`, if any, and resets the statement so it holds no read snapshot.
 template <typename Read>
 auto FirstRow(Stmt& s, Read read)
-    -> absl::StatusOr<std::optional<decltype(read(std::declval<const Stmt&>()))>> {
+    -> absl::StatusOr<std::optional<typename RowType<Read>::type>> {
   ResetOnExit reset(s);
   DE_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::nullopt;
-  return read(s);
+  auto v = read(s);
+  DE_RETURN_IF_ERROR(RowType<Read>::Check(v));
+  return RowType<Read>::Get(v);
 }
 
 // Maps are stored as JSON objects (via the proto maps of the API types).
@@ -42,10 +66,16 @@ std::string ConfToJson(const std::map<std::string, std::string>& conf) {
   (void)google::protobuf::util::MessageToJsonString(run, &out);
   return out;
 }
-std::map<std::string, std::string> ConfFromJson(const std::string& json) {
+// Corrupt JSON is an error naming `what` (a run's or backfill's conf), never an empty map.
+absl::StatusOr<std::map<std::string, std::string>> ConfFromJson(const std::string& json,
+                                                                const std::string& what) {
   std::map<std::string, std::string> out;
+  if (json.empty()) return out;
   v1::Run run;
-  if (json.empty() || !google::protobuf::util::JsonStringToMessage(json, &run).ok()) return out;
+  if (auto st = google::protobuf::util::JsonStringToMessage(json, &run); !st.ok()) {
+    return absl::DataLossError(absl::StrCat(what, ": stored conf is not valid JSON (",
+                                            std::string(st.message()), "): ", json.substr(0, 200)));
+  }
   for (const auto& [k, v] : run.conf()) out[k] = v;
   return out;
 }
@@ -57,10 +87,15 @@ std::string CountersToJson(const std::map<std::string, int64_t>& counters) {
   (void)google::protobuf::util::MessageToJsonString(ti, &out);
   return out;
 }
-std::map<std::string, int64_t> CountersFromJson(const std::string& json) {
+absl::StatusOr<std::map<std::string, int64_t>> CountersFromJson(const std::string& json,
+                                                                const std::string& what) {
   std::map<std::string, int64_t> out;
+  if (json.empty()) return out;
   v1::TaskInstance ti;
-  if (json.empty() || !google::protobuf::util::JsonStringToMessage(json, &ti).ok()) return out;
+  if (auto st = google::protobuf::util::JsonStringToMessage(json, &ti); !st.ok()) {
+    return absl::DataLossError(absl::StrCat(what, ": stored counters are not valid JSON (",
+                                            std::string(st.message()), ")"));
+  }
   for (const auto& [k, v] : ti.counters()) out[k] = v;
   return out;
 }
@@ -70,7 +105,7 @@ constexpr char kRunCols[] =
     "conf, reason, backfill_id, created_at, started_at, ended_at, deadline_at, "
     "deadline_missed_at";
 
-RunRow ReadRun(const Stmt& s) {
+absl::StatusOr<RunRow> ReadRun(const Stmt& s) {
   RunRow r;
   r.run_id = s.Text(0);
   r.dag_id = s.Text(1);
@@ -80,7 +115,7 @@ RunRow ReadRun(const Stmt& s) {
   r.logical_date = s.Int(5);
   r.interval_start = s.Int(6);
   r.interval_end = s.Int(7);
-  r.conf = ConfFromJson(s.Text(8));
+  DE_ASSIGN_OR_RETURN(r.conf, ConfFromJson(s.Text(8), absl::StrCat("run ", r.run_id)));
   r.reason = s.Text(9);
   r.backfill_id = s.Text(10);
   r.created_at = s.Int(11);
@@ -110,7 +145,7 @@ AttemptRow ReadAttempt(const Stmt& s) {
   return a;
 }
 
-TaskInstanceRow ReadTaskInstance(const Stmt& s) {
+absl::StatusOr<TaskInstanceRow> ReadTaskInstance(const Stmt& s) {
   TaskInstanceRow t;
   t.run_id = s.Text(0);
   t.task_id = s.Text(1);
@@ -124,7 +159,8 @@ TaskInstanceRow ReadTaskInstance(const Stmt& s) {
   t.ended_at = s.Int(9);
   t.worker = s.Text(10);
   t.error = s.Text(11);
-  t.counters = CountersFromJson(s.Text(12));
+  DE_ASSIGN_OR_RETURN(t.counters, CountersFromJson(s.Text(12), absl::StrCat("task ", t.task_id,
+                                                                            " of run ", t.run_id)));
   t.deadline_at = s.Int(13);
   t.deadline_missed_at = s.Int(14);
   return t;
@@ -443,7 +479,7 @@ constexpr char kBackfillCols[] =
     "backfill_id, dag_id, dag_version, from_date, to_date, rerun, reverse, max_active, conf, "
     "state, total, cursor, kept, created_at, ended_at";
 
-BackfillRow ReadBackfill(const Stmt& s) {
+absl::StatusOr<BackfillRow> ReadBackfill(const Stmt& s) {
   BackfillRow b;
   b.backfill_id = s.Text(0);
   b.dag_id = s.Text(1);
@@ -453,7 +489,7 @@ BackfillRow ReadBackfill(const Stmt& s) {
   b.rerun = s.Text(5);
   b.reverse = s.Int(6) != 0;
   b.max_active = static_cast<int>(s.Int(7));
-  b.conf = ConfFromJson(s.Text(8));
+  DE_ASSIGN_OR_RETURN(b.conf, ConfFromJson(s.Text(8), absl::StrCat("backfill ", b.backfill_id)));
   b.state = s.Text(9);
   b.total = static_cast<int>(s.Int(10));
   b.cursor = static_cast<int>(s.Int(11));
