@@ -41,6 +41,9 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
                        127.0.0.1:9464; port 0 picks a free port; '' turns HTTP off)
   --lease DURATION     an attempt not heartbeated for this long is lost and retried (default 10s)
   --heartbeat DURATION how often workers heartbeat (default 2s)
+  --sync MODE          full (default: a commit is on disk before anyone is told; survives power
+                       loss) or normal (survives a crash of the process; a power cut may lose the
+                       last transactions)
   --pool NAME=SLOTS    cap a pool at SLOTS running tasks (repeatable; unlisted pools are uncapped)
   --alerts-file FILE   alert hooks for every DAG (a YAML list, like a DAG's alerts:)
   --alert-max-attempts N  tries per alert delivery before it is marked failed (default 10)
@@ -154,6 +157,11 @@ int Main(int argc, char** argv) {
         return Fail(absl::StrCat(a, ": '", v, "' is not a positive duration (e.g. 10s)"));
       }
       sender_opts.timeout = *d;
+    } else if (a == "--sync" && value(&v)) {
+      if (v != "full" && v != "normal") {
+        return Fail(absl::StrCat("--sync: '", v, "' is not full or normal"));
+      }
+      store::SetSyncMode(v == "full" ? store::SyncMode::kFull : store::SyncMode::kNormal);
     } else if (a == "--http" && value(&http_listen)) {
     } else if (a == "--log-format" && value(&log_format)) {
     } else if (a == "--log-level" && value(&log_level)) {

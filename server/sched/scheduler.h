@@ -237,9 +237,9 @@ class Scheduler {
   bool StoreBackingOff() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Applies worker results that a failed store could not take yet (one transaction).
   void ApplyPendingResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Records a worker's result: EndAttempt in its own transaction, or kept for later.
-  void RecordResult(const std::string& worker, const v1::TaskResult& r)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Group commit: takes every result queued in incoming_ (by this thread and by those that
+  // arrived while the previous commit held mu_) and ends their attempts in one transaction.
+  void DrainIncomingResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Assigns ready tasks to workers with free slots (one transaction for the batch).
   void Dispatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Assignment> MakeAssignment(ActiveRun& run, int task, int64_t attempt_id)
@@ -345,6 +345,15 @@ class Scheduler {
   std::unique_ptr<store::Store> read_store_ ABSL_GUARDED_BY(read_mu_);
   // The read connection, opened on first use.
   absl::StatusOr<store::Store*> ReadStore() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
+
+  // Results waiting for mu_ (queued without it, so they batch while a commit is in flight).
+  struct IncomingResult {
+    std::string worker;
+    uint64_t session_id;
+    v1::TaskResult result;
+  };
+  absl::Mutex incoming_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::vector<IncomingResult> incoming_ ABSL_GUARDED_BY(incoming_mu_);
 
   absl::Mutex log_mu_;
   std::map<int64_t, int> log_fds_ ABSL_GUARDED_BY(log_mu_);

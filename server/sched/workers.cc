@@ -107,6 +107,17 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
     WriteLog(msg.log().attempt_id(), msg.log().offset(), msg.log().data());
     return;
   }
+  if (msg.has_result()) {
+    {
+      absl::MutexLock lock(&incoming_mu_);
+      incoming_.push_back({worker, session_id, msg.result()});
+    }
+    const absl::Time now_real = absl::Now();
+    absl::MutexLock lock(&mu_);
+    DrainIncomingResults();   // ours may already be committed by another thread's batch
+    if (observer_ != nullptr) observer_->OnLoop(absl::Now() - now_real);
+    return;
+  }
   absl::MutexLock lock(&mu_);
   auto wit = workers_.find(worker);
   if (wit == workers_.end() || wit->second.session_id != session_id) return;
@@ -129,25 +140,32 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
     if (was_suspect) Dispatch();  // back from silence: it may take work again
     return;
   }
-  if (msg.has_started()) return;
-  if (msg.has_result()) {
-    const absl::Time now_real = absl::Now();
-    const v1::TaskResult& r = msg.result();
-    auto it = inflight_.find(r.attempt_id());
-    if (it == inflight_.end() || it->second.worker != worker) {
-      spdlog::warn("ignoring late report from worker {} for fenced attempt={} ({})", worker,
-                   r.attempt_id(), r.success() ? "success" : "failure");
-      return;
-    }
-    it->second.lease_expires = now + options_.lease;
-    RecordResult(worker, r);
-    if (observer_ != nullptr) observer_->OnLoop(absl::Now() - now_real);
-  }
 }
 
-void Scheduler::RecordResult(const std::string& worker, const v1::TaskResult& r) {
-  pending_results_[r.attempt_id()] = {worker, r};
-  if (StoreBackingOff()) return;   // kept; the timer pass applies it once the store is back
+void Scheduler::DrainIncomingResults() {
+  std::vector<IncomingResult> batch;
+  {
+    absl::MutexLock lock(&incoming_mu_);
+    batch.swap(incoming_);
+  }
+  if (batch.empty()) return;
+  const absl::Time now = clock_->Now();
+  for (const IncomingResult& in : batch) {
+    auto wit = workers_.find(in.worker);
+    if (wit == workers_.end() || wit->second.session_id != in.session_id) continue;
+    wit->second.last_seen = now;
+    wit->second.suspect = false;
+    const v1::TaskResult& r = in.result;
+    auto it = inflight_.find(r.attempt_id());
+    if (it == inflight_.end() || it->second.worker != in.worker) {
+      spdlog::warn("ignoring late report from worker {} for fenced attempt={} ({})", in.worker,
+                   r.attempt_id(), r.success() ? "success" : "failure");
+      continue;
+    }
+    it->second.lease_expires = now + options_.lease;
+    pending_results_[r.attempt_id()] = {in.worker, r};
+  }
+  if (StoreBackingOff()) return;   // kept; the timer pass applies them once the store is back
   ApplyPendingResults();
   Dispatch();
 }
@@ -169,6 +187,12 @@ void Scheduler::ApplyPendingResults() {
   }
   if (!st.ok()) {
     spdlog::error("cannot record {} results: {}", pending_results_.size(), st.ToString());
+    // A full disk or an I/O error passes: keep the results. Anything else is not the store's
+    // fault and would fail again; drop them (their attempts end by lease, as a lost report).
+    if (st.code() != absl::StatusCode::kResourceExhausted &&
+        st.code() != absl::StatusCode::kUnavailable) {
+      pending_results_.clear();
+    }
     ReloadAfterStoreFailure();
     return;
   }

@@ -1,9 +1,17 @@
 #include "server/store/sqlite.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
 
 namespace de::store {
+
+namespace {
+std::atomic<SyncMode> g_sync_mode{SyncMode::kFull};
+}  // namespace
+
+void SetSyncMode(SyncMode mode) { g_sync_mode.store(mode); }
 
 absl::Status SqliteStatus(int rc, std::string_view msg) {
   switch (rc & 0xff) {
@@ -84,7 +92,9 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   }
   std::unique_ptr<Db> db(new Db(raw, path));
   sqlite3_busy_timeout(raw, 5000);
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+  const char* sync = g_sync_mode.load() == SyncMode::kFull ? "PRAGMA synchronous=FULL"
+                                                            : "PRAGMA synchronous=NORMAL";
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", sync,
                              "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
     absl::Status st = db->Exec(pragma);
     if (!st.ok()) return st;

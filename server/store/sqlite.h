@@ -66,9 +66,15 @@ class ResetOnExit {
   Stmt& s_;
 };
 
+// How far a commit is on disk when it returns. kFull (the default): synced, survives a power
+// cut. kNormal: in the OS page cache, survives a crash of the process but the last transactions
+// may be lost on power loss. Set once at startup, before connections are opened.
+enum class SyncMode { kFull, kNormal };
+void SetSyncMode(SyncMode mode);
+
 class Db {
  public:
-  // Opens (creating if needed) with WAL, synchronous=NORMAL, foreign keys, a busy timeout.
+  // Opens (creating if needed) with WAL, the SyncMode's synchronous=, foreign keys, a busy timeout.
   static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& path);
   ~Db();
 
