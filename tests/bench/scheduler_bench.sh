@@ -7,7 +7,8 @@
 #   WORKERS (4), SLOTS (8 per worker), WATCH (1: an operator polls `dectl runs show` of the fan-out
 #   run every 50 ms while it runs, as `dectl trigger --wait` or a dashboard would), METRICS (1: the
 #   scheduler serves /metrics on a free port and curl scrapes it every second during the runs, as
-#   Prometheus would; 0: --http '' turns HTTP and metrics off). Not run by ctest. Needs jq, curl.
+#   Prometheus would; 0: --http '' turns HTTP and metrics off), SYNC (full: the default, every commit on disk
+#   before anyone is told; normal: --sync normal). Not run by ctest. Needs jq, curl.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${1:-$ROOT/build-release}"
@@ -19,9 +20,10 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 METRICS=${METRICS:-1}
+SYNC=${SYNC:-full}
 HTTP_FLAG=127.0.0.1:0; [ "$METRICS" = 1 ] || HTTP_FLAG=""
 "$BUILD/server/de-scheduler" --home "$WORK/home" --listen 127.0.0.1:0 --http "$HTTP_FLAG" \
-  --log-level warn 2>"$WORK/scheduler.log" & PIDS+=($!)
+  --sync "$SYNC" --log-level warn 2>"$WORK/scheduler.log" & PIDS+=($!)
 for _ in $(seq 300); do [ -f "$WORK/home/scheduler.addr" ] && break; sleep 0.05; done
 ADDR=$(cat "$WORK/home/scheduler.addr")
 if [ "$METRICS" = 1 ]; then   # a scraper, as Prometheus with a 1 s interval
@@ -64,7 +66,7 @@ run_and_wait() {   # prints the run's JSON once it has ended
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-echo "de-scheduler at $ADDR (metrics $([ "$METRICS" = 1 ] && echo "on, scraped every 1 s" || echo off)), $WORKERS workers x $SLOTS slots, noop tasks, $(nproc) cores; medians of $REPS runs"
+echo "de-scheduler at $ADDR (--sync $SYNC, metrics $([ "$METRICS" = 1 ] && echo "on, scraped every 1 s" || echo off)), $WORKERS workers x $SLOTS slots, noop tasks, $(nproc) cores; medians of $REPS runs"
 rates=(); hops=(); p99s=()
 for r in $(seq "$REPS"); do
   run_and_wait fanout > "$WORK/f.json"
