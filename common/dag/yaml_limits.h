@@ -17,7 +17,8 @@ struct YamlLimits {
   int64_t max_nodes = 500'000;            // scalars, sequences and maps, as written
   int64_t max_expanded_nodes = 1'000'000; // with every alias counted as the nodes it stands for
   int max_depth = 64;                     // nested sequences / maps
-  int64_t max_tasks = 10'000;             // items of the top-level `tasks:` list
+  int64_t max_tasks = 50'000;             // items of the top-level `tasks:` list (DESIGN.md's
+                                          // scheduler bar is a 10,001-task fan-out)
   int64_t max_params = 1'000;             // entries of the top-level `params:` mapping
 };
 

@@ -45,7 +45,8 @@ done
   for i in $(seq "$FANOUT"); do echo "  - { id: t$i, type: noop, needs: [root] }"; done; } > "$WORK/fanout.yaml"
 { echo "dag: chain"; echo "tasks:"; echo "  - { id: t0, type: noop }"
   for i in $(seq "$CHAIN"); do echo "  - { id: t$i, type: noop, needs: [t$((i - 1))] }"; done; } > "$WORK/chain.yaml"
-"$DECTL" dag submit "$WORK/fanout.yaml" "$WORK/chain.yaml" >/dev/null
+"$DECTL" dag submit "$WORK/fanout.yaml" "$WORK/chain.yaml" >"$WORK/submit.txt" 2>&1 \
+  || { echo "dag submit failed:" >&2; cat "$WORK/submit.txt" >&2; exit 1; }
 
 run_and_wait() {   # prints the run's JSON once it has ended
   local id watcher=""

@@ -80,15 +80,15 @@ TEST(YamlLimitsTest, OrdinaryFilesAndSyntaxErrorsPass) {
   EXPECT_FALSE(CheckYamlLimits(""));
 }
 
-TEST(YamlLimitsTest, TenThousandTasksLoad) {
+TEST(YamlLimitsTest, FiftyThousandTasksLoad) {
   std::string y = "dag: many\ntasks:\n";
-  for (int i = 0; i < 10000; ++i) y += absl::StrCat("  - { id: t", i, ", type: noop }\n");
+  for (int i = 0; i < 50000; ++i) y += absl::StrCat("  - { id: t", i, ", type: noop }\n");
   EXPECT_FALSE(CheckYamlLimits(y));
   y += "  - { id: one_more, type: noop }\n";
   LoadResult r = LoadDag(y, "many.yaml");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.errors[0].ToString(),
-            "many.yaml:10003:5: more than 10000 tasks in one DAG (split it into several DAGs)");
+            "many.yaml:50003:5: more than 50000 tasks in one DAG (split it into several DAGs)");
 }
 
 }  // namespace
