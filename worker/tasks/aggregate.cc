@@ -10,7 +10,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
-#include "engine/columnar/heap.h"
 #include "engine/io/json.h"
 #include "engine/io/output_commit.h"
 #include "engine/io/source.h"
@@ -285,10 +284,6 @@ absl::StatusOr<TaskOutcome> Run(const AggregateParams& p, const TaskContext& ctx
 
 absl::StatusOr<TaskOutcome> RunAggregate(const YAML::Node& with, const TaskContext& ctx) {
   DE_ASSIGN_OR_RETURN(AggregateParams params, ParseAggregateParams(with, ctx));
-  // Batches of a morsel are large (MBs per column) and freed after each morsel: keep them in the
-  // heap, backed by huge pages (page faults were half the CPU). Process-wide, and the task runs
-  // in its own `de-worker task` process.
-  engine::PrepareBatchHeap(/*one_arena=*/true);
   return RunGuarded("aggregate", [&] { return Run(params, ctx); });
 }
 

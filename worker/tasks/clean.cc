@@ -12,7 +12,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
-#include "engine/columnar/heap.h"
 #include "engine/csv/csv_values.h"
 #include "engine/io/input_stream.h"
 #include "engine/io/json.h"
@@ -483,9 +482,6 @@ absl::StatusOr<CleanParams> ParseCleanParams(const YAML::Node& with, const TaskC
 
 absl::StatusOr<TaskOutcome> RunClean(const YAML::Node& with, const TaskContext& ctx) {
   DE_ASSIGN_OR_RETURN(CleanParams params, ParseCleanParams(with, ctx));
-  // Large short-lived batches: keep freed memory in a huge-page heap (see heap.h). Process-wide;
-  // the task runs in its own `de-worker task` process.
-  engine::PrepareBatchHeap(/*one_arena=*/false);
   return RunGuarded("clean", [&] { return Run(params, ctx); });
 }
 
