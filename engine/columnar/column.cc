@@ -1,5 +1,7 @@
 #include "engine/columnar/column.h"
 
+#include "common/status.h"
+
 namespace de::engine {
 
 const char* TypeName(Type t) {
@@ -66,32 +68,38 @@ bool ParseDecimalTypeName(std::string_view name, int* precision, int* scale) {
   return true;
 }
 
-absl::Status MaterializeDictionary(Column* c) {
-  if (!c->is_dictionary()) return absl::OkStatus();
-  const Column& d = *c->dictionary;
-  const size_t n = c->codes.size();
-  const uint8_t* v = c->valid.data();
+absl::Status MaterializeDictionary(const Column& in, Column* out) {
+  const Column& d = *in.dictionary;
+  const size_t n = in.codes.size();
+  const uint8_t* v = in.valid.data();
   size_t total = 0;
   for (size_t i = 0; i < n; ++i) {
-    const uint32_t k = c->codes[i];
+    const uint32_t k = in.codes[i];
     if (v[i]) total += d.offsets[k + 1] - d.offsets[k];
   }
   if (total > UINT32_MAX) {
     return absl::ResourceExhaustedError("a string column of a batch exceeds 4 GiB");
   }
-  c->bytes.clear();
-  c->bytes.reserve(total);
-  c->offsets.resize(n + 1);
-  c->offsets[0] = 0;
+  out->Clear();
+  out->type = Type::kString;
+  out->valid = in.valid;
+  out->bytes.reserve(total);
+  out->offsets.resize(n + 1);
   for (size_t i = 0; i < n; ++i) {
     if (v[i]) {
-      const uint32_t k = c->codes[i];
-      c->bytes.append(d.bytes.data() + d.offsets[k], d.offsets[k + 1] - d.offsets[k]);
+      const uint32_t k = in.codes[i];
+      out->bytes.append(d.bytes.data() + d.offsets[k], d.offsets[k + 1] - d.offsets[k]);
     }
-    c->offsets[i + 1] = static_cast<uint32_t>(c->bytes.size());
+    out->offsets[i + 1] = static_cast<uint32_t>(out->bytes.size());
   }
-  c->dictionary.reset();
-  c->codes.clear();
+  return absl::OkStatus();
+}
+
+absl::Status MaterializeDictionary(Column* c) {
+  if (!c->is_dictionary()) return absl::OkStatus();
+  Column plain;
+  DE_RETURN_IF_ERROR(MaterializeDictionary(*c, &plain));
+  *c = std::move(plain);
   return absl::OkStatus();
 }
 

@@ -76,6 +76,9 @@ struct Column {
 // Turns a dictionary-form column into plain offsets/bytes (no-op for any other column). Fails
 // (leaving `c` as it was) when the strings would exceed the 4 GiB a column can address.
 absl::Status MaterializeDictionary(Column* c);
+// The same into `out` (a separate column, whose buffers are reused); `in` must be in
+// dictionary form.
+absl::Status MaterializeDictionary(const Column& in, Column* out);
 
 struct Batch {
   std::vector<Column> columns;   // one per schema field, same order

@@ -1,6 +1,6 @@
 // Process-wide heap tuning for the data tasks, whose batches are large (MBs per column) and
-// short-lived. Call once at the start of a `de-worker task` process, before the data is read;
-// not thread-safe.
+// short-lived. Call once at the start of a `de-worker task` process, before the data is read
+// (tasks::PrepareTaskProcess does); not thread-safe. Never from library code that tests link.
 #pragma once
 
 #include <cstddef>

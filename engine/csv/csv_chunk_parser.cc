@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "engine/csv/csv_reader.h"
@@ -65,7 +66,6 @@ void ClearBatch(Batch* batch) {
 CsvChunkParser::CsvChunkParser(const CsvFormat& format, std::vector<bool> needed)
     : format_(format), needed_(std::move(needed)) {
   needed_.resize(format.schema.size(), needed_.empty());
-  BuildSpecial(format.delimiter, format.quote, special_);
   has_null_values_ = !format.null_values.empty();
 }
 
@@ -85,6 +85,19 @@ std::string CsvChunkParser::MalformedReason(size_t col) const {
                       "' (a quote inside an unquoted field or text after a closing quote)");
 }
 
+std::string CsvChunkParser::BadValueReason(size_t col, std::string_view v) const {
+  const Type type = format_.schema[col].type;
+  if (type == Type::kString) {
+    return absl::StrCat("invalid UTF-8 in column '", format_.schema[col].name, "'");
+  }
+  const std::string shown(v.substr(0, 64));
+  return absl::StrCat("column '", format_.schema[col].name, "': '", shown, "' is not ",
+                      type == Type::kInt32 || type == Type::kInt64 ? "an " : "a ", TypeName(type),
+                      format_.inferred[col] ? " (type inferred from a sample; set schema: "
+                                              "or sample_rows: to change it)"
+                                            : "");
+}
+
 bool CsvChunkParser::IsNull(std::string_view v) const {
   for (const std::string& n : format_.null_values) {
     if (n == v) return true;
@@ -92,8 +105,82 @@ bool CsvChunkParser::IsNull(std::string_view v) const {
   return false;
 }
 
-CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* base, const FieldRef& f,
-                                 bool check_utf8, Column* column, std::string* reason) {
+// The hot path of every value: inlined into AppendRow for unquoted fields (as most are). Each
+// type appends its value and returns, or breaks out to the error.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline CsvChunkParser::ValueResult CsvChunkParser::ConvertValue(
+    size_t col, std::string_view v, bool check_utf8, Column* column, std::string* reason) {
+  auto ok = [column] {
+    column->valid.push_back(1);
+    return ValueResult::kOk;
+  };
+  // The two commonest types first: two compares cost less than the switch's jump table.
+  const Type type = column->type;
+  if (type == Type::kInt64) {
+    int64_t x;
+    if (ParseCsvInt64(v, &x) || ParseCsvInt64(TrimSpaces(v), &x)) {
+      column->i64.push_back(x);
+      return ok();
+    }
+  } else if (type == Type::kString) {
+    if (!check_utf8 || IsValidUtf8(v)) {
+      column->bytes.append(v.data(), v.size());
+      column->offsets.push_back(static_cast<uint32_t>(column->bytes.size()));
+      return ok();
+    }
+  }
+  switch (type) {
+    case Type::kString:
+    case Type::kInt64:
+      break;  // bad values of the types above
+    case Type::kInt32: {
+      int64_t x;
+      if (!ParseCsvInt64(v, &x) && !ParseCsvInt64(TrimSpaces(v), &x)) break;
+      if (x < INT32_MIN || x > INT32_MAX) break;
+      column->i32.push_back(static_cast<int32_t>(x));
+      return ok();
+    }
+    case Type::kDouble: {
+      double x;
+      if (!ParseCsvDouble(v, &x) && !ParseCsvDouble(TrimSpaces(v), &x)) break;
+      column->f64.push_back(x);
+      return ok();
+    }
+    case Type::kDate: {
+      int32_t x;
+      if (!ParseCsvDate(v, &x) && !ParseCsvDate(TrimSpaces(v), &x)) break;
+      column->i32.push_back(x);
+      return ok();
+    }
+    case Type::kTimestamp: {
+      int64_t x;
+      if (!ParseTimestampCached(v, &x) && !ParseCsvTimestamp(TrimSpaces(v), &x)) break;
+      column->i64.push_back(x);
+      return ok();
+    }
+    case Type::kBool: {
+      uint8_t x;
+      if (!ParseCsvBool(v, &x) && !ParseCsvBool(TrimSpaces(v), &x)) break;
+      column->u8.push_back(x);
+      return ok();
+    }
+    case Type::kDecimal: {
+      int64_t x;
+      const Field& f = format_.schema[col];
+      if (!ParseDecimal(v, f.precision, f.scale, &x) &&
+          !ParseDecimal(TrimSpaces(v), f.precision, f.scale, &x)) {
+        break;
+      }
+      column->i64.push_back(x);
+      return ok();
+    }
+  }
+  *reason = BadValueReason(col, v);
+  return ValueResult::kBad;
+}
+
+CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* base,
+                                                        const FieldRef& f, bool check_utf8,
+                                                        Column* column, std::string* reason) {
   std::string_view v(base + f.begin, f.end - f.begin);
   bool quoted = false;
   if (f.has_quote) {
@@ -108,9 +195,8 @@ CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* 
     *reason = absl::StrCat("NUL byte in column '", format_.schema[col].name, "'");
     return ValueResult::kBad;
   }
-  const Type type = column->type;
   if (v.empty()) {
-    if (type == Type::kString && quoted) {
+    if (column->type == Type::kString && quoted) {
       column->valid.push_back(1);
       column->offsets.push_back(static_cast<uint32_t>(column->bytes.size()));
     } else {
@@ -122,80 +208,73 @@ CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* 
     PushNull(column);
     return ValueResult::kOk;
   }
-  bool ok = true;
-  switch (type) {
-    case Type::kString:
-      if (check_utf8 && !IsValidUtf8(v)) {
-        ok = false;
-        break;
-      }
-      column->bytes.append(v.data(), v.size());
-      column->offsets.push_back(static_cast<uint32_t>(column->bytes.size()));
-      column->valid.push_back(1);
-      return ValueResult::kOk;
-    case Type::kInt64: {
-      int64_t x;
-      ok = ParseCsvInt64(v, &x) || ParseCsvInt64(TrimSpaces(v), &x);
-      if (ok) column->i64.push_back(x);
-      break;
-    }
-    case Type::kInt32: {
-      int64_t x;
-      ok = (ParseCsvInt64(v, &x) || ParseCsvInt64(TrimSpaces(v), &x)) && x >= INT32_MIN &&
-           x <= INT32_MAX;
-      if (ok) column->i32.push_back(static_cast<int32_t>(x));
-      break;
-    }
-    case Type::kDouble: {
-      double x;
-      ok = ParseCsvDouble(v, &x) || ParseCsvDouble(TrimSpaces(v), &x);
-      if (ok) column->f64.push_back(x);
-      break;
-    }
-    case Type::kDate: {
-      int32_t x;
-      ok = ParseCsvDate(v, &x) || ParseCsvDate(TrimSpaces(v), &x);
-      if (ok) column->i32.push_back(x);
-      break;
-    }
-    case Type::kTimestamp: {
-      int64_t x;
-      ok = ParseTimestampCached(v, &x) || ParseCsvTimestamp(TrimSpaces(v), &x);
-      if (ok) column->i64.push_back(x);
-      break;
-    }
-    case Type::kBool: {
-      uint8_t x;
-      ok = ParseCsvBool(v, &x) || ParseCsvBool(TrimSpaces(v), &x);
-      if (ok) column->u8.push_back(x);
-      break;
-    }
-    case Type::kDecimal: {
-      int64_t x;
-      const Field& f = format_.schema[col];
-      ok = ParseDecimal(v, f.precision, f.scale, &x) ||
-           ParseDecimal(TrimSpaces(v), f.precision, f.scale, &x);
-      if (ok) column->i64.push_back(x);
-      break;
-    }
-  }
-  if (ok) {
-    column->valid.push_back(1);
-    return ValueResult::kOk;
-  }
-  std::string shown(v.substr(0, 64));
-  if (type == Type::kString) {
-    *reason = absl::StrCat("invalid UTF-8 in column '", format_.schema[col].name, "'");
-  } else {
-    *reason = absl::StrCat("column '", format_.schema[col].name, "': '", shown, "' is not ",
-                           type == Type::kInt32 || type == Type::kInt64 ? "an " : "a ",
-                           TypeName(type),
-                           format_.inferred[col] ? " (type inferred from a sample; set schema: "
-                                                   "or sample_rows: to change it)"
-                                                 : "");
-  }
-  return ValueResult::kBad;
+  return ConvertValue(col, v, check_utf8, column, reason);
 }
+
+// Inlined into Parse: it runs once per row.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool CsvChunkParser::AppendRow(const char* data, bool plain, bool check_utf8, Batch* batch,
+                               CsvParseStats* stats, size_t* appended, std::string* reason) {
+  const size_t ncols = format_.schema.size();
+  const size_t nfields = fields_.size();
+  size_t c = 0;
+  // On a bad field: the columns before it got a value (Parse takes them back).
+  auto fail = [&] {
+    *appended = c;
+    return false;
+  };
+  for (; c < ncols; ++c) {
+    Column* column = &batch->columns[c];
+    if (!needed_[c]) {
+      // A skipped column: no conversion and no copy, only the row's quoting is checked.
+      if (c < nfields && fields_[c].has_quote &&
+          !QuotedWellFormed(
+              std::string_view(data + fields_[c].begin, fields_[c].end - fields_[c].begin),
+              format_.quote)) {
+        *reason = MalformedReason(c);
+        return fail();
+      }
+      continue;
+    }
+    if (c >= nfields) {
+      PushNull(column);
+      ++stats->values_nulled;
+      continue;
+    }
+    const FieldRef& f = fields_[c];
+    // No null tokens, no NUL byte, no quote: a non-empty field is its value as it stands.
+    ValueResult r = plain && !f.has_quote && f.end > f.begin
+                        ? ConvertValue(c, std::string_view(data + f.begin, f.end - f.begin),
+                                       check_utf8, column, reason)
+                        : AppendValue(c, data, f, check_utf8, column, reason);
+    if (r == ValueResult::kOk) continue;
+    if (r == ValueResult::kBad && format_.on_error == OnError::kNull) {
+      PushNull(column);
+      ++stats->values_nulled;
+      reason->clear();
+      continue;
+    }
+    return fail();
+  }
+  return true;
+}
+
+namespace {
+
+// True when data[0, size) has a byte >= 0x80 (strings then need UTF-8 validation).
+bool HasNonAscii(const char* data, size_t size) {
+  const char* q = data;
+  const char* end = data + size;
+  uint64_t acc = 0;
+  for (; q + 8 <= end; q += 8) {
+    uint64_t w;
+    std::memcpy(&w, q, 8);
+    acc |= w;
+  }
+  for (; q < end; ++q) acc |= static_cast<uint8_t>(*q);
+  return (acc & 0x8080808080808080ull) != 0;
+}
+
+}  // namespace
 
 absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_line,
                                    bool skip_header, const std::string& source, Batch* batch,
@@ -212,26 +291,13 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
   const char* p = data;
   const char* end = data + size;
   const size_t ncols = format_.schema.size();
-  // Strings need UTF-8 validation only when the chunk has non-ASCII bytes.
-  bool check_utf8 = false;
-  {
-    const char* q = data;
-    uint64_t acc = 0;
-    for (; q + 8 <= end; q += 8) {
-      uint64_t w;
-      std::memcpy(&w, q, 8);
-      acc |= w;
-    }
-    for (; q < end; ++q) acc |= static_cast<uint8_t>(*q);
-    check_utf8 = (acc & 0x8080808080808080ull) != 0;
-  }
+  const bool check_utf8 = HasNonAscii(data, size);
   // Values need a NUL check only when the chunk has a NUL byte (rare; memchr is fast).
   check_nul_ = std::memchr(data, 0, size) != nullptr;
+  const bool plain = !has_null_values_ && !check_nul_;
   int64_t line = first_line;
   std::string reason;
   bool first = true;
-  // No null tokens and no NUL byte: a non-empty unquoted field is its value as it stands.
-  const bool plain = !has_null_values_ && !check_nul_;
   index_.Reset(data, size, format_.delimiter, format_.quote);
   while (p < end) {
     const char* row_start = p;
@@ -250,60 +316,12 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
     ++stats->rows_in;
     reason.clear();
     size_t appended = 0;
-    size_t nfields = fields_.size();
+    const size_t nfields = fields_.size();
     if (unterminated) {
-      reason = absl::StrCat("unterminated quoted field (it runs to the end of the file)");
+      reason = "unterminated quoted field (it runs to the end of the file)";
     } else if (nfields != ncols && !(nfields < ncols && format_.on_error == OnError::kNull)) {
       reason = absl::StrCat("expected ", ncols, " fields, found ", nfields);
-    } else {
-      for (; appended < ncols; ++appended) {
-        Column* column = &batch->columns[appended];
-        if (!needed_[appended]) {
-          // A skipped column: no conversion and no copy, only the row's quoting is checked.
-          if (appended < nfields && fields_[appended].has_quote &&
-              !QuotedWellFormed(std::string_view(data + fields_[appended].begin,
-                                                 fields_[appended].end - fields_[appended].begin),
-                                format_.quote)) {
-            reason = MalformedReason(appended);
-            break;
-          }
-          continue;
-        }
-        if (appended >= nfields) {
-          PushNull(column);
-          ++stats->values_nulled;
-          continue;
-        }
-        const FieldRef& f = fields_[appended];
-        if (plain && !f.has_quote && f.end > f.begin) {
-          // Fast paths for the common cases; anything unusual goes through AppendValue.
-          std::string_view v(data + f.begin, f.end - f.begin);
-          if (column->type == Type::kInt64) {
-            int64_t x;
-            if (ParseCsvInt64(v, &x)) {
-              column->i64.push_back(x);
-              column->valid.push_back(1);
-              continue;
-            }
-          } else if (column->type == Type::kString && !check_utf8) {
-            column->bytes.append(v.data(), v.size());
-            column->offsets.push_back(static_cast<uint32_t>(column->bytes.size()));
-            column->valid.push_back(1);
-            continue;
-          }
-        }
-        ValueResult r = AppendValue(appended, data, f, check_utf8, column, &reason);
-        if (r == ValueResult::kOk) continue;
-        if (r == ValueResult::kBad && format_.on_error == OnError::kNull) {
-          PushNull(column);
-          ++stats->values_nulled;
-          reason.clear();
-          continue;
-        }
-        break;
-      }
-    }
-    if (reason.empty()) {
+    } else if (AppendRow(data, plain, check_utf8, batch, stats, &appended, &reason)) {
       ++batch->num_rows;
       ++stats->rows_out;
       continue;

@@ -118,8 +118,9 @@ class CsvChunkParser {
   // quoting are still checked. Empty `needed`: every column is read.
   explicit CsvChunkParser(const CsvFormat& format, std::vector<bool> needed = {});
   // Appends the rows of chunk text `data[0, size)` (whole rows) to `batch`, whose columns must
-  // match the format's schema (InitBatch); skipped columns get no values. `skip_header` drops the first row. Rejected rows go to
-  // `rejects`. With on_error=fail the first bad row is an error "<source>:<line>: <reason>".
+  // match the format's schema (InitBatch); skipped columns get no values. `skip_header` drops
+  // the first row. Rejected rows go to `rejects`. With on_error=fail the first bad row is an
+  // error "<source>:<line>: <reason>".
   absl::Status Parse(const char* data, size_t size, int64_t first_line, bool skip_header,
                      const std::string& source, Batch* batch, CsvParseStats* stats,
                      std::vector<CsvReject>* rejects);
@@ -133,9 +134,18 @@ class CsvChunkParser {
   enum class ValueResult { kOk, kBad, kMalformed };
   // Appends the value of field `f` to column `col`; else sets `*reason` and appends nothing.
   ValueResult AppendValue(size_t col, const char* base, const FieldRef& f, bool check_utf8,
-                   Column* column, std::string* reason);
+                          Column* column, std::string* reason);
+  // The typed conversion of AppendValue, for `v` already unquoted, non-empty, not a null token
+  // and free of NUL bytes (Parse calls it directly for plain fields).
+  ValueResult ConvertValue(size_t col, std::string_view v, bool check_utf8, Column* column,
+                           std::string* reason);
+  // Appends the fields_ of one row to the needed columns; false with `*reason` on the first bad
+  // field, whose index goes to `*appended` (the columns before it got a value).
+  bool AppendRow(const char* data, bool plain, bool check_utf8, Batch* batch,
+                 CsvParseStats* stats, size_t* appended, std::string* reason);
   bool IsNull(std::string_view v) const;
   std::string MalformedReason(size_t col) const;
+  std::string BadValueReason(size_t col, std::string_view v) const;
   bool ParseTimestampCached(std::string_view v, int64_t* micros);
 
   const CsvFormat& format_;
@@ -147,7 +157,6 @@ class CsvChunkParser {
   std::vector<FieldRef> fields_;
   std::string scratch_;
   bool check_nul_ = false;  // the chunk being parsed has a NUL byte
-  uint8_t special_[256];
   bool has_null_values_ = false;
 };
 

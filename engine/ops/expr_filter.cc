@@ -47,31 +47,30 @@ void ColLit(ExprOp op, Selection* sel, const T* d, const uint8_t* v, L lit) {
   }
 }
 
-// A dictionary-form string column: `pred` runs once per dictionary entry, then rows are kept by
-// code (valid rows whose entry passed).
+// Keeps the valid rows of string column `c` whose value passes `pred`. On a dictionary-form
+// column `pred` runs once per dictionary entry and rows are then kept by code.
 template <typename Pred>
-void RetainDict(Selection* sel, const Column& c, Pred pred) {
-  const Column& d = *c.dictionary;
-  std::vector<uint8_t> ok(std::max<size_t>(d.size(), 1));  // null rows read entry 0 (code 0)
-  for (size_t k = 0; k < ok.size(); ++k) ok[k] = pred(d.str(k)) ? 1 : 0;
+void RetainStrings(Selection* sel, const Column& c, Pred pred) {
   const uint8_t* v = c.valid.data();
-  const uint32_t* codes = c.codes.data();
-  const uint8_t* pass = ok.data();
-  sel->Retain([=](uint32_t r) { return (v[r] & pass[codes[r]]) != 0; });
+  if (c.is_dictionary()) {
+    const Column& d = *c.dictionary;
+    std::vector<uint8_t> ok(std::max<size_t>(d.size(), 1));  // null rows read entry 0 (code 0)
+    for (size_t k = 0; k < d.size(); ++k) ok[k] = pred(d.str(k)) ? 1 : 0;
+    const uint32_t* codes = c.codes.data();
+    const uint8_t* pass = ok.data();
+    sel->Retain([=](uint32_t r) { return (v[r] & pass[codes[r]]) != 0; });
+    return;
+  }
+  const uint32_t* off = c.offsets.data();
+  const char* bytes = c.bytes.data();
+  sel->Retain([=](uint32_t r) {
+    return v[r] != 0 && pred(std::string_view(bytes + off[r], off[r + 1] - off[r]));
+  });
 }
 
 template <typename Cmp>
 void RetainStrLit(Selection* sel, const Column& c, std::string_view lit, Cmp cmp) {
-  if (c.is_dictionary()) {
-    RetainDict(sel, c, [&](std::string_view s) { return cmp(s, lit); });
-    return;
-  }
-  const uint8_t* v = c.valid.data();
-  const uint32_t* off = c.offsets.data();
-  const char* bytes = c.bytes.data();
-  sel->Retain([=](uint32_t r) {
-    return v[r] != 0 && cmp(std::string_view(bytes + off[r], off[r + 1] - off[r]), lit);
-  });
+  RetainStrings(sel, c, [lit, cmp](std::string_view s) { return cmp(s, lit); });
 }
 
 void StrLit(ExprOp op, Selection* sel, const Column& c, std::string_view lit) {
@@ -228,22 +227,11 @@ absl::Status InNode::Narrow(const Batch& batch, Selection* sel) const {
   // A row is kept when found != negated; a non-match is null (dropped) when the list has null.
   const bool keep_found = !negated, keep_missing = negated && !has_null;
   switch (c.type) {
-    case Type::kString: {
-      if (c.is_dictionary()) {
-        RetainDict(sel, c, [&](std::string_view s) {
-          return Contains(views_, s) ? keep_found : keep_missing;
-        });
-        return absl::OkStatus();
-      }
-      const uint32_t* off = c.offsets.data();
-      const char* bytes = c.bytes.data();
-      sel->Retain([&](uint32_t r) {
-        if (!v[r]) return false;
-        bool f = Contains(views_, std::string_view(bytes + off[r], off[r + 1] - off[r]));
-        return f ? keep_found : keep_missing;
+    case Type::kString:
+      RetainStrings(sel, c, [&](std::string_view s) {
+        return Contains(views_, s) ? keep_found : keep_missing;
       });
       return absl::OkStatus();
-    }
     case Type::kInt32:
     case Type::kDate: {
       const int32_t* d = c.i32.data();
@@ -277,16 +265,7 @@ absl::Status LikeNode::Narrow(const Batch& batch, Selection* sel) const {
   if (col == nullptr) return Node::Narrow(batch, sel);
   const Column& c = batch.columns[col->index];
   const bool want = !negated;
-  if (c.is_dictionary()) {
-    RetainDict(sel, c, [&](std::string_view s) { return matcher.Match(s) == want; });
-    return absl::OkStatus();
-  }
-  const uint8_t* v = c.valid.data();
-  const uint32_t* off = c.offsets.data();
-  const char* bytes = c.bytes.data();
-  sel->Retain([&](uint32_t r) {
-    return v[r] && matcher.Match(std::string_view(bytes + off[r], off[r + 1] - off[r])) == want;
-  });
+  RetainStrings(sel, c, [&](std::string_view s) { return matcher.Match(s) == want; });
   return absl::OkStatus();
 }
 

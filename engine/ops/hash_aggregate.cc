@@ -319,6 +319,18 @@ absl::Status HashAggregate::Probe(const std::vector<const Column*>& keys, size_t
 
 constexpr uint32_t kNoGroup = UINT32_MAX;
 
+// One null string: the key a dictionary column's null rows probe the null group with.
+const Column& NullStringKey() {
+  static const Column* const kKey = [] {
+    auto* c = new Column;
+    c->type = Type::kString;
+    c->valid = {0};
+    c->offsets = {0, 0};
+    return c;
+  }();
+  return *kKey;
+}
+
 absl::Status HashAggregate::ResolveCode(const Column& dict, uint32_t code, uint32_t* gid) {
   uint64_t h;
   HashKey(dict, 1, &code, true, &h);
@@ -343,14 +355,7 @@ absl::Status HashAggregate::ConsumeDictKey(const Column& in, size_t n, const uin
       if (map[c] == kNoGroup) DE_RETURN_IF_ERROR(ResolveCode(*dict_, c, &map[c]));
       gids[i] = map[c];
     } else {
-      if (null_gid_ == kNoGroup) {
-        if (null_key_.size() == 0) {
-          null_key_.type = Type::kString;
-          null_key_.valid = {0};
-          null_key_.offsets = {0, 0};
-        }
-        DE_RETURN_IF_ERROR(ResolveCode(null_key_, 0, &null_gid_));
-      }
+      if (null_gid_ == kNoGroup) DE_RETURN_IF_ERROR(ResolveCode(NullStringKey(), 0, &null_gid_));
       gids[i] = null_gid_;
     }
   }
@@ -362,6 +367,7 @@ absl::Status HashAggregate::Consume(const Batch& batch, const Selection& sel) {
   if (n == 0) return absl::OkStatus();
   const size_t nk = plan_->key_inputs.size();
   plain_.resize(batch.columns.size());
+  plain_ready_.assign(batch.columns.size(), 0);
   if (nk == 0) {
     gids_.assign(n, 0);
   } else {
@@ -403,11 +409,13 @@ absl::Status HashAggregate::Consume(const Batch& batch, const Selection& sel) {
 }
 
 absl::StatusOr<const Column*> HashAggregate::Plain(const Batch& batch, int column) {
-  Column& p = plain_[column];
   const Column& in = batch.columns[column];
   if (!in.is_dictionary()) return &in;
-  p = in;
-  DE_RETURN_IF_ERROR(MaterializeDictionary(&p));
+  Column& p = plain_[column];
+  if (!plain_ready_[column]) {  // once per batch, however many keys and metrics read it
+    DE_RETURN_IF_ERROR(MaterializeDictionary(in, &p));
+    plain_ready_[column] = 1;
+  }
   return &p;
 }
 

@@ -119,12 +119,12 @@ class HashAggregate {
   std::vector<uint32_t> gids_;
   std::vector<uint32_t> identity_;         // 0, 1, 2, ... (rows of an all-rows selection)
   std::vector<Column> plain_;               // dictionary-form inputs materialised (fallbacks)
+  std::vector<uint8_t> plain_ready_;        // per column: plain_ holds this batch's strings
   // The dictionary whose codes code_gid_ maps (held so that its address is not reused), the
   // group of each code (kNoGroup until seen), and the null key's group.
   std::shared_ptr<const Column> dict_;
   std::vector<uint32_t> code_gid_;
   uint32_t null_gid_ = 0;
-  Column null_key_;                         // one null string (to probe the null group)
 };
 
 }  // namespace de::engine

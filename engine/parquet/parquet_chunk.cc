@@ -225,11 +225,7 @@ class ChunkDecoder {
     const size_t old = out->size();
     out->resize(old + pv.nonnull);
     DE_RETURN_IF_ERROR(dec.Get(out->data() + old, pv.nonnull));
-    const uint32_t* idx = out->data() + old;
-    uint32_t mx = 0;
-    for (size_t i = 0; i < pv.nonnull; ++i) mx = std::max(mx, idx[i]);
-    if (mx >= dict_.size(store_)) return Err("dictionary index out of range");
-    return absl::OkStatus();
+    return CheckIndices(out->data() + old, pv.nonnull, dict_.size(store_));
   }
 
   // Dictionary page -> values, a cache-sized block of indices at a time.

@@ -241,11 +241,15 @@ absl::Status DecodeByteStreamSplit(const Leaf& leaf, const uint8_t* p, size_t n,
   return DecodePlain(leaf, reinterpret_cast<const uint8_t*>(tmp.data()), tmp.size(), count, d);
 }
 
-absl::Status Gather(Store s, const Dense& dict, const uint32_t* idx, size_t count, Dense* d) {
-  size_t dn = dict.size(s);
+absl::Status CheckIndices(const uint32_t* idx, size_t count, size_t dict_size) {
   uint32_t mx = 0;
   for (size_t i = 0; i < count; ++i) mx = std::max(mx, idx[i]);  // vectorised: no early exit
-  if (count > 0 && mx >= dn) return Corrupt("dictionary index out of range");
+  if (count > 0 && mx >= dict_size) return Corrupt("dictionary index out of range");
+  return absl::OkStatus();
+}
+
+absl::Status Gather(Store s, const Dense& dict, const uint32_t* idx, size_t count, Dense* d) {
+  DE_RETURN_IF_ERROR(CheckIndices(idx, count, dict.size(s)));
   auto gather = [&](auto& dst, const auto& src) {
     size_t old = dst.size();
     dst.resize(old + count);

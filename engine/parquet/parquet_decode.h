@@ -74,6 +74,8 @@ absl::Status DecodeDeltaLengthByteArray(const uint8_t* p, size_t n, size_t count
 absl::Status DecodeDeltaByteArray(const uint8_t* p, size_t n, size_t count, Dense* d);
 absl::Status DecodeByteStreamSplit(const Leaf& leaf, const uint8_t* p, size_t n, size_t count,
                                    Dense* d);
+// An error when an index is not below `dict_size` (a damaged file).
+absl::Status CheckIndices(const uint32_t* idx, size_t count, size_t dict_size);
 // Appends dict[idx[i]] for each index (an index out of range is an error).
 absl::Status Gather(Store s, const Dense& dict, const uint32_t* idx, size_t count, Dense* d);
 

@@ -10,9 +10,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
-#include "engine/columnar/heap.h"
 #include "engine/io/json.h"
 #include "engine/io/output_commit.h"
+#include "engine/io/paths.h"
 #include "engine/io/source.h"
 #include "engine/ops/expr.h"
 #include "engine/ops/sort_rows.h"
@@ -183,12 +183,10 @@ struct Input {
 absl::StatusOr<Input> OpenInput(const AggregateParams& p, const TaskContext& ctx) {
   DE_ASSIGN_OR_RETURN(engine::ResolvedDataset ds, engine::ResolveDataset(p.input, ctx.data_root));
   for (const auto& line : ds.log) ctx.log(absl::StrCat("aggregate: ", line));
-  for (const auto& f : ds.files) {
-    fs::path rel = fs::path(f.path).lexically_relative(p.output);
-    if (!rel.empty() && *rel.begin() != "..") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "aggregate: input ", f.path, " is inside the output folder ", p.output));
-    }
+  std::vector<std::string> input_paths;
+  for (const auto& f : ds.files) input_paths.push_back(f.path);
+  if (absl::Status apart = engine::CheckOutputApart(p.output, input_paths); !apart.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("aggregate: ", apart.message()));
   }
   Input in;
   in.files = ds.files.size();
@@ -285,10 +283,6 @@ absl::StatusOr<TaskOutcome> Run(const AggregateParams& p, const TaskContext& ctx
 
 absl::StatusOr<TaskOutcome> RunAggregate(const YAML::Node& with, const TaskContext& ctx) {
   DE_ASSIGN_OR_RETURN(AggregateParams params, ParseAggregateParams(with, ctx));
-  // Batches of a morsel are large (MBs per column) and freed after each morsel: keep them in the
-  // heap, backed by huge pages (page faults were half the CPU). Process-wide, and the task runs
-  // in its own `de-worker task` process.
-  engine::PrepareBatchHeap(/*one_arena=*/true);
   return RunGuarded("aggregate", [&] { return Run(params, ctx); });
 }
 

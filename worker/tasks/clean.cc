@@ -12,7 +12,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/status.h"
-#include "engine/columnar/heap.h"
 #include "engine/csv/csv_values.h"
 #include "engine/io/input_stream.h"
 #include "engine/io/json.h"
@@ -300,13 +299,9 @@ absl::StatusOr<TaskOutcome> Run(const CleanParams& params, const TaskContext& ct
   DE_ASSIGN_OR_RETURN(engine::ResolvedDataset dataset,
                       engine::ResolveDataset(params.input, ctx.data_root));
   for (const auto& line : dataset.log) ctx.log(absl::StrCat("clean: ", line));
-  for (const auto& f : dataset.files) {
-    fs::path rel = fs::path(f.path).lexically_relative(params.output);
-    if (!rel.empty() && *rel.begin() != "..") {
-      return absl::InvalidArgumentError(absl::StrCat("input ", f.path, " is inside the output folder ",
-                                                     params.output, " (it would be replaced)"));
-    }
-  }
+  std::vector<std::string> input_paths;
+  for (const auto& f : dataset.files) input_paths.push_back(f.path);
+  DE_RETURN_IF_ERROR(engine::CheckOutputApart(params.output, input_paths));
   engine::SourceOptions source_options;
   source_options.csv = params.csv;
   DE_ASSIGN_OR_RETURN(auto source, engine::TableSource::Open(dataset, source_options));
@@ -483,9 +478,6 @@ absl::StatusOr<CleanParams> ParseCleanParams(const YAML::Node& with, const TaskC
 
 absl::StatusOr<TaskOutcome> RunClean(const YAML::Node& with, const TaskContext& ctx) {
   DE_ASSIGN_OR_RETURN(CleanParams params, ParseCleanParams(with, ctx));
-  // Large short-lived batches: keep freed memory in a huge-page heap (see heap.h). Process-wide;
-  // the task runs in its own `de-worker task` process.
-  engine::PrepareBatchHeap(/*one_arena=*/false);
   return RunGuarded("clean", [&] { return Run(params, ctx); });
 }
 

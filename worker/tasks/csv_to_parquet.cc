@@ -243,13 +243,7 @@ absl::StatusOr<CsvToParquetParams> ParseParamsImpl(const YAML::Node& with, const
     p.fsync = f == "true" || f == "yes";
   }
   DE_ASSIGN_OR_RETURN(p.input_files, engine::ListInputFiles(p.input, ctx.data_root, engine::LooksLikeCsvName, "CSV files"));
-  for (const auto& f : p.input_files) {
-    fs::path rel = fs::path(f).lexically_relative(p.output);
-    if (!rel.empty() && *rel.begin() != "..") {
-      return absl::InvalidArgumentError(absl::StrCat("input ", f, " is inside the output folder ",
-                                                     p.output, " (it would be replaced)"));
-    }
-  }
+  DE_RETURN_IF_ERROR(engine::CheckOutputApart(p.output, p.input_files));
   return p;
 }
 

@@ -60,4 +60,10 @@ absl::StatusOr<TaskOutcome> RunGuarded(const char* type, RunFn&& run) {
 // Returns the built-in task for `type`, or nullptr. ("shell" is not here: the runner execs it.)
 const TaskFn* FindBuiltinTask(const std::string& type);
 
+// Process-wide set-up for running built-in task `type` in this process: the data tasks' batch
+// heap tuning (engine/columnar/heap.h; not thread-safe). Called once, first thing, by the
+// `de-worker task` process (worker/main.cc); never by the worker daemon, nor by tests that call
+// task functions or RunTaskCommand in their own process. A no-op for other types.
+void PrepareTaskProcess(const std::string& type);
+
 }  // namespace de::tasks

@@ -3,7 +3,9 @@
 // filter and the hash group-by work on the codes with the same results as on plain strings.
 #include <unistd.h>
 
+#include <cstdio>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,14 +48,37 @@ Batch MakeBatch(const Rows& r) {
 
 const Schema kSchema = {{"s", Type::kString, true}, {"n", Type::kInt64, true}};
 
-std::string Write(const std::string& name, const Rows& rows, ParquetWriterOptions o = {}) {
-  std::string path = TempPath(name);
-  auto w = ParquetWriter::Open(path, kSchema, o);
-  EXPECT_TRUE(w.ok()) << w.status();
-  EXPECT_TRUE((*w)->Write(MakeBatch(rows)).ok());
-  EXPECT_TRUE((*w)->Close().ok());
-  return path;
+// Row group `rg` of `r`, with dictionary-encoded string chunks kept as codes.
+absl::StatusOr<Batch> ReadCodes(const ParquetReader& r, int rg) {
+  ParquetReadOptions ro;
+  ro.keep_dictionary = true;
+  return r.ReadRowGroup(rg, {}, ro);
 }
+
+// Writes files of (s, n) rows and removes them after the test.
+class ParquetDictionary : public testing::Test {
+ protected:
+  void TearDown() override {
+    for (const std::string& p : paths_) std::remove(p.c_str());
+  }
+  // Writes `rows` to a new file and opens it (null, with a failure, when that fails).
+  std::unique_ptr<ParquetReader> WriteAndOpen(const std::string& name, const Rows& rows,
+                                              ParquetWriterOptions o = {}) {
+    const std::string path = TempPath(name);
+    paths_.push_back(path);
+    auto w = ParquetWriter::Open(path, kSchema, o);
+    EXPECT_TRUE(w.ok()) << w.status();
+    if (!w.ok()) return nullptr;
+    EXPECT_TRUE((*w)->Write(MakeBatch(rows)).ok());
+    EXPECT_TRUE((*w)->Close().ok());
+    auto r = ParquetReader::Open(path);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? std::move(*r) : nullptr;
+  }
+
+ private:
+  std::vector<std::string> paths_;
+};
 
 // Row i's value of a string column (either form), or nullopt.
 std::optional<std::string> Value(const Column& c, size_t i) {
@@ -76,14 +101,11 @@ Rows CityRows(size_t n, bool nulls) {
   return r;
 }
 
-TEST(ParquetDictionary, DictionaryPagesStayCodesWithNulls) {
+TEST_F(ParquetDictionary, DictionaryPagesStayCodesWithNulls) {
   Rows rows = CityRows(5000, /*nulls=*/true);
-  std::string path = Write("codes", rows);
-  auto r = ParquetReader::Open(path);
-  ASSERT_TRUE(r.ok()) << r.status();
-  ParquetReadOptions ro;
-  ro.keep_dictionary = true;
-  auto b = (*r)->ReadRowGroup(0, {}, ro);
+  auto r = WriteAndOpen("codes", rows);
+  ASSERT_NE(r, nullptr);
+  auto b = ReadCodes(*r, 0);
   ASSERT_TRUE(b.ok()) << b.status();
   const Column& s = b->columns[0];
   ASSERT_TRUE(s.is_dictionary());
@@ -95,7 +117,7 @@ TEST(ParquetDictionary, DictionaryPagesStayCodesWithNulls) {
   EXPECT_FALSE(b->columns[1].is_dictionary());  // only strings take the dictionary form
 
   // Without the option the same file reads as plain strings; materialising gives the same.
-  auto plain = (*r)->ReadRowGroup(0);
+  auto plain = r->ReadRowGroup(0);
   ASSERT_TRUE(plain.ok());
   EXPECT_FALSE(plain->columns[0].is_dictionary());
   Column m = s;
@@ -103,10 +125,9 @@ TEST(ParquetDictionary, DictionaryPagesStayCodesWithNulls) {
   EXPECT_FALSE(m.is_dictionary());
   EXPECT_EQ(m.bytes, plain->columns[0].bytes);
   EXPECT_EQ(m.offsets, plain->columns[0].offsets);
-  std::remove(path.c_str());
 }
 
-TEST(ParquetDictionary, ChunkSwitchingToPlainPagesIsMaterialised) {
+TEST_F(ParquetDictionary, ChunkSwitchingToPlainPagesIsMaterialised) {
   // Repeating strings, then distinct ones with a small dictionary limit: the writer starts with
   // dictionary pages and falls back to plain pages part-way through the chunk.
   Rows rows;
@@ -118,24 +139,20 @@ TEST(ParquetDictionary, ChunkSwitchingToPlainPagesIsMaterialised) {
   ParquetWriterOptions o;
   o.dictionary_max_bytes = 4096;
   o.page_bytes = 2048;
-  std::string path = Write("mixed", rows, o);
-  auto r = ParquetReader::Open(path);
-  ASSERT_TRUE(r.ok()) << r.status();
-  const auto& md = *(*r)->metadata().row_groups[0].columns[0].meta_data;
+  auto r = WriteAndOpen("mixed", rows, o);
+  ASSERT_NE(r, nullptr);
+  const auto& md = *r->metadata().row_groups[0].columns[0].meta_data;
   ASSERT_TRUE(md.dictionary_page_offset.has_value()) << "the chunk should start with a dictionary";
   bool plain_pages = false;
   for (const auto& e : md.encoding_stats) {
     plain_pages |= e.page_type == parquet::PageType::kDataPage && e.encoding == parquet::Encoding::kPlain;
   }
   ASSERT_TRUE(plain_pages) << "the chunk should also have plain pages";
-  ParquetReadOptions ro;
-  ro.keep_dictionary = true;
-  auto b = (*r)->ReadRowGroup(0, {}, ro);
+  auto b = ReadCodes(*r, 0);
   ASSERT_TRUE(b.ok()) << b.status();
   const Column& s = b->columns[0];
   EXPECT_FALSE(s.is_dictionary());
   for (size_t i = 0; i < rows.s.size(); ++i) ASSERT_EQ(Value(s, i), rows.s[i]) << "row " << i;
-  std::remove(path.c_str());
 }
 
 // Keeps the rows of `b` where `filter` holds; returns their s values.
@@ -149,15 +166,12 @@ std::vector<std::optional<std::string>> Filtered(const Batch& b, const std::stri
   return out;
 }
 
-TEST(ParquetDictionary, FiltersOnCodesMatchFiltersOnStrings) {
+TEST_F(ParquetDictionary, FiltersOnCodesMatchFiltersOnStrings) {
   Rows rows = CityRows(3000, /*nulls=*/true);
-  std::string path = Write("filter", rows);
-  auto r = ParquetReader::Open(path);
-  ASSERT_TRUE(r.ok()) << r.status();
-  ParquetReadOptions ro;
-  ro.keep_dictionary = true;
-  auto dict = (*r)->ReadRowGroup(0, {}, ro);
-  auto plain = (*r)->ReadRowGroup(0);
+  auto r = WriteAndOpen("filter", rows);
+  ASSERT_NE(r, nullptr);
+  auto dict = ReadCodes(*r, 0);
+  auto plain = r->ReadRowGroup(0);
   ASSERT_TRUE(dict.ok() && plain.ok());
   ASSERT_TRUE(dict->columns[0].is_dictionary());
   for (const char* f : {"s = 'JFK'", "s != 'JFK'", "s < 'LAX'", "s >= 'ORD'", "s in ('SFO', 'BOS')",
@@ -169,7 +183,6 @@ TEST(ParquetDictionary, FiltersOnCodesMatchFiltersOnStrings) {
     EXPECT_EQ(got, want) << f;
     EXPECT_FALSE(got.empty()) << f;
   }
-  std::remove(path.c_str());
 }
 
 // Group-by s with count(*) and sum(n) over the given batches (one table each, then merged).
@@ -198,7 +211,7 @@ std::map<std::optional<std::string>, std::pair<int64_t, int64_t>> GroupBy(
   return m;
 }
 
-TEST(ParquetDictionary, GroupByCodesAcrossRowGroupsWithDifferentDictionaries) {
+TEST_F(ParquetDictionary, GroupByCodesAcrossRowGroupsWithDifferentDictionaries) {
   // Row groups of 1000 rows whose dictionaries differ in content and order.
   Rows rows;
   for (int i = 0; i < 4000; ++i) {
@@ -212,16 +225,13 @@ TEST(ParquetDictionary, GroupByCodesAcrossRowGroupsWithDifferentDictionaries) {
   }
   ParquetWriterOptions o;
   o.row_group_rows = 1000;
-  std::string path = Write("groups", rows, o);
-  auto r = ParquetReader::Open(path);
-  ASSERT_TRUE(r.ok()) << r.status();
-  ASSERT_EQ((*r)->num_row_groups(), 4);
-  ParquetReadOptions ro;
-  ro.keep_dictionary = true;
+  auto r = WriteAndOpen("groups", rows, o);
+  ASSERT_NE(r, nullptr);
+  ASSERT_EQ(r->num_row_groups(), 4);
   std::vector<Batch> dict, plain;
   for (int g = 0; g < 4; ++g) {
-    auto d = (*r)->ReadRowGroup(g, {}, ro);
-    auto p = (*r)->ReadRowGroup(g);
+    auto d = ReadCodes(*r, g);
+    auto p = r->ReadRowGroup(g);
     ASSERT_TRUE(d.ok() && p.ok());
     ASSERT_TRUE(d->columns[0].is_dictionary());
     dict.push_back(std::move(*d));
@@ -244,21 +254,17 @@ TEST(ParquetDictionary, GroupByCodesAcrossRowGroupsWithDifferentDictionaries) {
   EXPECT_EQ(GroupBy(dp, 2), want);
   EXPECT_EQ(GroupBy(mixed, 1), want);
   EXPECT_EQ(GroupBy(mixed, 3), want);
-  std::remove(path.c_str());
 }
 
-TEST(ParquetDictionary, AllNullChunkFiltersAndGroups) {
+TEST_F(ParquetDictionary, AllNullChunkFiltersAndGroups) {
   Rows rows;
   for (int i = 0; i < 3000; ++i) {
     rows.s.push_back(std::nullopt);
     rows.n.push_back(i);
   }
-  std::string path = Write("allnull", rows);
-  auto r = ParquetReader::Open(path);
-  ASSERT_TRUE(r.ok()) << r.status();
-  ParquetReadOptions ro;
-  ro.keep_dictionary = true;
-  auto b = (*r)->ReadRowGroup(0, {}, ro);
+  auto r = WriteAndOpen("allnull", rows);
+  ASSERT_NE(r, nullptr);
+  auto b = ReadCodes(*r, 0);
   ASSERT_TRUE(b.ok()) << b.status();
   for (size_t i = 0; i < rows.s.size(); ++i) ASSERT_EQ(Value(b->columns[0], i), std::nullopt);
   EXPECT_TRUE(Filtered(*b, "s = 'x' or s like '%' or s in ('a')").empty());
@@ -266,18 +272,14 @@ TEST(ParquetDictionary, AllNullChunkFiltersAndGroups) {
   auto groups = GroupBy({&*b}, 1);
   ASSERT_EQ(groups.size(), 1u);
   EXPECT_EQ(groups[std::nullopt].first, 3000);
-  std::remove(path.c_str());
 }
 
-TEST(ParquetDictionary, SeveralKeysAndStringMetricsMaterialise) {
+TEST_F(ParquetDictionary, SeveralKeysAndStringMetricsMaterialise) {
   Rows rows = CityRows(2000, /*nulls=*/true);
-  std::string path = Write("multi", rows);
-  auto r = ParquetReader::Open(path);
-  ASSERT_TRUE(r.ok()) << r.status();
-  ParquetReadOptions ro;
-  ro.keep_dictionary = true;
-  auto dict = (*r)->ReadRowGroup(0, {}, ro);
-  auto plain = (*r)->ReadRowGroup(0);
+  auto r = WriteAndOpen("multi", rows);
+  ASSERT_NE(r, nullptr);
+  auto dict = ReadCodes(*r, 0);
+  auto plain = r->ReadRowGroup(0);
   ASSERT_TRUE(dict.ok() && plain.ok());
   std::vector<MetricSpec> metrics;
   metrics.push_back({"lo", *ParseAggregateCall("min(s)")});
@@ -299,7 +301,6 @@ TEST(ParquetDictionary, SeveralKeysAndStringMetricsMaterialise) {
   auto want = run(*plain);
   EXPECT_GT(want.size(), 100u);
   EXPECT_EQ(run(*dict), want);
-  std::remove(path.c_str());
 }
 
 }  // namespace

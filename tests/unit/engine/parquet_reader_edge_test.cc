@@ -1,7 +1,8 @@
 // Parquet files that other writers produce and DuckDB cannot be asked to write, assembled page by
 // page here: a page compressed as several gzip members, an empty (zero-byte) v2 data page, a
 // zero-row column chunk whose data page offset is 0, FLOAT16, Hadoop-framed LZ4, FLBA and
-// BYTE_ARRAY decimals, and an unsupported codec named in the error.
+// BYTE_ARRAY decimals, an unsupported codec named in the error, and dictionary indices past the
+// dictionary (a damaged file).
 #include <unistd.h>
 
 #include <cmath>
@@ -14,12 +15,14 @@
 #include "engine/parquet/encoding.h"
 #include "engine/parquet/parquet_format.h"
 #include "engine/parquet/parquet_reader.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace de::engine {
 namespace {
 
 namespace pq = parquet;
+using ::testing::HasSubstr;
 
 // One row group of one column: its row count and its pages (header + body, serialized).
 struct Chunk {
@@ -251,6 +254,59 @@ TEST(ParquetReaderEdge, UnsupportedCodecIsNamed) {
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.status().message().find("column 'x': compression codec BROTLI is not supported"), std::string::npos)
       << b.status();
+}
+
+// A string chunk: a PLAIN dictionary page {"aa", "bb"}, then one RLE_DICTIONARY data page of
+// 8 rows: bit width 2, a run of 4 x code 0 and a run of 4 x `last_code`.
+std::string DictionaryChunkFile(const std::string& name, uint8_t last_code) {
+  const std::string dict("\x02\0\0\0aa\x02\0\0\0bb", 12);
+  pq::PageHeader dh;
+  dh.type = pq::PageType::kDictionaryPage;
+  dh.uncompressed_page_size = dh.compressed_page_size = static_cast<int32_t>(dict.size());
+  pq::DictionaryPageHeader& d = dh.dictionary_page_header.emplace();
+  d.num_values = 2;
+  d.encoding = pq::Encoding::kPlain;
+  std::string codes("\x02\x08\x00\x08", 4);
+  codes.push_back(static_cast<char>(last_code));
+  pq::PageHeader ph;
+  ph.type = pq::PageType::kDataPage;
+  ph.uncompressed_page_size = ph.compressed_page_size = static_cast<int32_t>(codes.size());
+  pq::DataPageHeader& dp = ph.data_page_header.emplace();
+  dp.num_values = 8;
+  dp.encoding = pq::Encoding::kRleDictionary;
+  return WriteFile(name, Leaf("s", pq::PhysicalType::kByteArray), pq::CompressionCodec::kUncompressed,
+                   {{8, Serialize(dh, dict) + Serialize(ph, codes)}});
+}
+
+TEST(ParquetReaderEdge, DictionaryIndexOutOfRangeIsNamed) {
+  for (bool keep : {false, true}) {
+    SCOPED_TRACE(keep ? "kept as codes" : "materialised");
+    ParquetReadOptions ro;
+    ro.keep_dictionary = keep;
+    // The well-formed chunk reads (in either form) ...
+    std::string good = DictionaryChunkFile("dict_good", 1);
+    auto r = ParquetReader::Open(good);
+    ASSERT_TRUE(r.ok()) << r.status();
+    auto b = (*r)->ReadRowGroup(0, {}, ro);
+    ASSERT_TRUE(b.ok()) << b.status();
+    Column s = b->columns[0];
+    ASSERT_TRUE(MaterializeDictionary(&s).ok());
+    ASSERT_EQ(s.size(), 8u);
+    EXPECT_EQ(s.str(0), "aa");
+    EXPECT_EQ(s.str(7), "bb");
+    std::remove(good.c_str());
+    // ... code 2 of a 2-entry dictionary is an error naming the file, column and row group.
+    std::string bad = DictionaryChunkFile("dict_bad", 2);
+    r = ParquetReader::Open(bad);
+    ASSERT_TRUE(r.ok()) << r.status();
+    b = (*r)->ReadRowGroup(0, {}, ro);
+    ASSERT_FALSE(b.ok());
+    EXPECT_EQ(b.status().code(), absl::StatusCode::kDataLoss);
+    const std::string msg(b.status().message());
+    EXPECT_THAT(msg, HasSubstr(bad + ": column 's' row group 0: "));
+    EXPECT_THAT(msg, HasSubstr("dictionary index out of range"));
+    std::remove(bad.c_str());
+  }
 }
 
 }  // namespace

@@ -105,6 +105,16 @@ TEST_F(AggregateTaskTest, BadParametersAreInvalidArgumentsNamingTheProblem) {
   auto escape = Run("{input: f.csv, output: ../out, metrics: {n: count(*)}}");
   ASSERT_FALSE(escape.ok());
   EXPECT_THAT(std::string(escape.status().message()), HasSubstr("output"));
+  // An output folder that holds the input would replace it: refused, the input left alone.
+  fs::create_directories(root_ / "lake");
+  fs::copy_file(root_ / "f.csv", root_ / "lake" / "f.csv");
+  auto over = Run("{input: lake/f.csv, output: lake, metrics: {n: count(*)}}");
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(over.status().message()),
+              HasSubstr("aggregate: input " + (root_ / "lake" / "f.csv").string() +
+                        " is inside the output folder"));
+  EXPECT_TRUE(fs::exists(root_ / "lake" / "f.csv"));
   // Binding errors at run time name the metric, the key or the having clause.
   auto out = Run("{input: f.csv, output: out, metrics: {avg_d: avg(delya)}}");
   ASSERT_FALSE(out.ok());

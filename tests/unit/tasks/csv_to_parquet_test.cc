@@ -123,6 +123,8 @@ TEST_F(CsvToParquetTest, ParamErrors) {
   expect_error("{input: 'nothing*.csv', output: o}", "matches no CSV files");
   expect_error("{input: in.csv, output: ., threads: 1}", "not the root");
   expect_error("{input: in.csv, output: o, threads: x}", "threads: expected an integer");
+  WriteFile("lake/t/in.csv", "a\n1\n");
+  expect_error("{input: lake/t/in.csv, output: lake}", "is inside the output folder");
 }
 
 TEST_F(CsvToParquetTest, ByteSizesAndEscaping) {
