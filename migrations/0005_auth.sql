@@ -7,7 +7,7 @@ CREATE TABLE auth_tokens (
   token_sha256  TEXT NOT NULL UNIQUE,          -- hex SHA-256 of the token
   created_at    INTEGER NOT NULL,
   expires_at    INTEGER NOT NULL DEFAULT 0,    -- 0 = never
-  last_used_at  INTEGER NOT NULL DEFAULT 0     -- 0 = never (written at `token list` and exit)
+  last_used_at  INTEGER NOT NULL DEFAULT 0     -- 0 = never (written at most once a minute)
 );
 
 -- One row per mutating call. The row is written (outcome 'pending') before the change runs and

@@ -249,7 +249,7 @@ int Main(int argc, char** argv) {
   api::OperatorService operator_service(&scheduler, &alert_service);
   api::WorkerSessionService worker_service(&scheduler);
   // The JSON API and the page, on the same listener as /metrics (stopped before they go).
-  http::Api http_api(&scheduler, &alert_service, db_path);
+  http::Api http_api(&scheduler, &alert_service, (*security)->audit(), db_path);
   if (!http_listen.empty()) {
     http_api.Register(&http_server);
     http::RegisterWebRoutes(&http_server);

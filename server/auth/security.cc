@@ -88,11 +88,15 @@ void Security::Install(grpc::ServerBuilder* builder) {
 }
 
 absl::Status Security::Install(http::HttpServer* http) {
-  http->SetAuthHook([a = authorizer_.get()](const std::string& method, const std::string& path,
-                                            const std::string& authorization)
-                        -> std::optional<http::Response> {
-    Decision d = a->CheckHttp(method, path, authorization);
-    if (d.status.ok()) return std::nullopt;
+  http->SetAuthHook([a = authorizer_.get()](http::Request* req) -> std::optional<http::Response> {
+    Decision d = a->CheckHttp(req->method, req->path, req->Header("Authorization"));
+    if (d.status.ok()) {
+      req->caller = d.caller.name;
+      req->caller_role = d.caller.role;
+      return std::nullopt;
+    }
+    spdlog::warn("denied {} {} from {}: {}", req->method, req->path, req->peer,
+                 std::string(d.status.message()));
     http::Response r;
     r.status = d.status.code() == absl::StatusCode::kPermissionDenied ? 403 : 401;
     r.body = absl::StrCat(d.status.message(), "\n");

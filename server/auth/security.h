@@ -53,6 +53,8 @@ class Security {
   // At exit: writes last-used times.
   void Flush();
   bool tls() const { return tls_ != nullptr; }
+  // The audit trail, for the HTTP actions (the gRPC ones are recorded by the interceptor).
+  AuditLog* audit() { return audit_.get(); }
 
  private:
   Security() = default;

@@ -93,8 +93,10 @@ grpc_ssl_certificate_config_reload_status TlsCerts::Fetch(
   absl::MutexLock lock(&c->mu_);
   if (c->served_generation_ == c->pem_.generation) return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_UNCHANGED;
   grpc_ssl_pem_key_cert_pair pair{c->pem_.key.c_str(), c->pem_.cert.c_str()};
-  *config = grpc_ssl_server_certificate_config_create(
-      c->pem_.client_ca.empty() ? nullptr : c->pem_.client_ca.c_str(), &pair, 1);
+  // gRPC's fetched configs must carry root certificates (it aborts the process on null). Without
+  // a client CA no client certificate is requested, so the server's own chain stands in, unused.
+  const std::string& roots = c->pem_.client_ca.empty() ? c->pem_.cert : c->pem_.client_ca;
+  *config = grpc_ssl_server_certificate_config_create(roots.c_str(), &pair, 1);
   c->served_generation_ = c->pem_.generation;
   return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_NEW;
 }

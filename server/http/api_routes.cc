@@ -33,9 +33,11 @@ constexpr int kRecentRuns = 20;   // runs per DAG on the DAG list
 
 }  // namespace
 
-Api::Api(sched::Scheduler* scheduler, alerts::AlertService* alerts, const std::string& db_path)
+Api::Api(sched::Scheduler* scheduler, alerts::AlertService* alerts, auth::AuditLog* audit,
+         const std::string& db_path)
     : s_(scheduler),
       alerts_(alerts),
+      audit_(audit),
       reads_(db_path),
       started_at_ms_(absl::ToUnixMillis(absl::Now())) {}
 

@@ -2,14 +2,17 @@
 // calls the gRPC operator API makes (bodies are its messages in protobuf's JSON mapping), plus
 // the page's reads from the WAL snapshot (store::ReadQueries). Actions are POSTs that must carry
 // `X-De-Csrf: 1` and a JSON content type (a cross-site form can send neither) and, when an
-// Origin header is present, come from the same origin.
-// Thread-safe; the scheduler and alert service are not owned and must outlive the listener.
+// Origin header is present, come from the same origin; each is recorded in the audit trail like
+// its gRPC twin (auth::AuditRecord: same method name, arguments and outcome).
+// Thread-safe; the scheduler, alert service and audit log are not owned and must outlive the
+// listener.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "server/alerts/service.h"
+#include "server/auth/audit_log.h"
 #include "server/http/http_server.h"
 #include "server/sched/scheduler.h"
 #include "server/store/read_queries.h"
@@ -20,7 +23,8 @@ class Api {
  public:
   // `alerts` may be null (then /api/v1/alerts answers UNIMPLEMENTED). `db_path` is the
   // scheduler's database (read through a connection of its own).
-  Api(sched::Scheduler* scheduler, alerts::AlertService* alerts, const std::string& db_path);
+  Api(sched::Scheduler* scheduler, alerts::AlertService* alerts, auth::AuditLog* audit,
+      const std::string& db_path);
 
   // Adds every /api/v1/ route (and a JSON 404 for other /api/ paths) to `server`.
   void Register(HttpServer* server);
@@ -45,6 +49,7 @@ class Api {
 
   sched::Scheduler* s_;
   alerts::AlertService* alerts_;
+  auth::AuditLog* audit_;
   store::ReadQueries reads_;
   const int64_t started_at_ms_;
 };

@@ -19,9 +19,18 @@ std::string Quote(const std::string& path) {
   return out;
 }
 
-// Converts the library's request, runs `handler`, and writes its response.
-void Serve(const HttpServer::RequestHandler& handler, const httplib::Request& req,
-           httplib::Response& res) {
+// The client's address as gRPC writes a peer (ipv4:ADDR:PORT, ipv6:[ADDR]:PORT).
+std::string Peer(const httplib::Request& req) {
+  if (req.remote_addr.find(':') != std::string::npos) {
+    return absl::StrCat("ipv6:[", req.remote_addr, "]:", req.remote_port);
+  }
+  return absl::StrCat("ipv4:", req.remote_addr, ":", req.remote_port);
+}
+
+// Converts the library's request, runs the auth hook (if any) and `handler`, and writes the
+// response.
+void Serve(const HttpServer::AuthHook& auth, const HttpServer::RequestHandler& handler,
+           const httplib::Request& req, httplib::Response& res) {
   Request r;
   r.method = req.method;
   r.path = req.path;
@@ -29,7 +38,10 @@ void Serve(const HttpServer::RequestHandler& handler, const httplib::Request& re
   for (const auto& [k, v] : req.params) r.query.emplace(k, v);
   for (const auto& [k, v] : req.headers) r.headers.emplace(absl::AsciiStrToLower(k), v);
   r.body = req.body;
-  Response out = handler(r);
+  r.peer = Peer(req);
+  std::optional<Response> deny;
+  if (auth) deny = auth(&r);
+  Response out = deny ? std::move(*deny) : handler(r);
   res.status = out.status;
   for (const auto& [k, v] : out.headers) res.set_header(k, v);
   res.set_content(out.body, out.content_type);
@@ -97,9 +109,20 @@ absl::StatusOr<std::string> HttpServer::Start(const std::string& address) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  for (const RouteEntry& route : routes_) {
-    auto serve = [h = route.handler](const httplib::Request& req, httplib::Response& res) {
-      Serve(h, req, res);
+  // Unmatched GET and POST paths pass the auth hook too before their 404.
+  auto no_such_page = [](const Request& r) {
+    Response out;
+    out.status = 404;
+    out.body = absl::StrCat("no such page: ", r.path, "\n");
+    return out;
+  };
+  std::vector<RouteEntry> routes = routes_;
+  routes.push_back({"GET", ".*", no_such_page});
+  routes.push_back({"POST", ".*", no_such_page});
+  for (const RouteEntry& route : routes) {
+    auto serve = [auth = auth_hook_, h = route.handler](const httplib::Request& req,
+                                                        httplib::Response& res) {
+      Serve(auth, h, req, res);
     };
     if (route.method == "POST") {
       server_->Post(route.pattern, serve);
@@ -107,22 +130,6 @@ absl::StatusOr<std::string> HttpServer::Start(const std::string& address) {
       server_->Get(route.pattern, serve);
     }
   }
-  if (auth_hook_) {
-    server_->set_pre_routing_handler([hook = auth_hook_](const httplib::Request& req,
-                                                        httplib::Response& res) {
-      std::optional<Response> deny =
-          hook(req.method, req.path, req.get_header_value("Authorization"));
-      if (!deny) return httplib::Server::HandlerResponse::Unhandled;
-      res.status = deny->status;
-      res.set_content(deny->body, deny->content_type);
-      return httplib::Server::HandlerResponse::Handled;
-    });
-  }
-  server_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404 && res.body.empty()) {   // not a handler's own 404
-      res.set_content(absl::StrCat("no such page: ", req.path, "\n"), "text/plain");
-    }
-  });
   int bound = port;
   if (port == 0) {
     bound = server_->bind_to_any_port(host);

@@ -31,6 +31,9 @@ struct Request {
   std::map<std::string, std::string> query;    // first value of each query parameter
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
+  std::string peer;                     // the client, as gRPC names peers: ipv4:127.0.0.1:51234
+  std::string caller = "anonymous";     // who sent it, as the auth hook found (a token's name)
+  std::string caller_role;              // the caller's role; empty for anonymous
 
   // The query parameter `name`, or `fallback` when absent.
   std::string Query(const std::string& name, const std::string& fallback = "") const;
@@ -48,10 +51,9 @@ struct Response {
 class HttpServer {
  public:
   using Handler = std::function<Response()>;
-  // Runs before every route (and before 404): returns a response to send instead (401/403), or
-  // nullopt to go on. `authorization` is the Authorization header ("Bearer TOKEN"), or empty.
-  using AuthHook = std::function<std::optional<Response>(
-      const std::string& method, const std::string& path, const std::string& authorization)>;
+  // Runs before every GET and POST route (and before their 404): returns a response to send
+  // instead (401/403), or nullopt to go on after filling in req->caller and req->caller_role.
+  using AuthHook = std::function<std::optional<Response>(Request* req)>;
   // Configures the TLS context of an HTTPS listener (certificate selection); false = failure.
   using TlsSetup = std::function<bool(ssl_ctx_st* ctx)>;
   using RequestHandler = std::function<Response(const Request&)>;

@@ -122,66 +122,62 @@ function progress(done, failed, total) {
   return bar;
 }
 
-function viewBackfills(root) {
+// A page listing `key` of GET `path`: a table with `columns` (`row` makes each row), or `empty`.
+function listView(root, {title, path, key, columns, row, empty}) {
   const body = h('div');
-  root.append(h('div', {class: 'bar'}, h('h1', null, 'Backfills')), body);
+  root.append(h('div', {class: 'bar'}, h('h1', null, title)), body);
   return {update: async (alive) => {
-    const out = await apiGet('/api/v1/backfills');
+    const out = await apiGet(path);
     if (!alive()) return;
-    const list = out.backfills || [];
-    body.replaceChildren(list.length ? table(['Backfill', 'DAG', 'Range', 'State', 'Progress', ''],
-      list.map((b) => {
-        const by = b.runsByState || {};
-        const done = by.success || 0, failed = (by.failed || 0) + (by.cancelled || 0);
-        return h('tr', null, h('td', null, b.backfillId),
-          h('td', null, link('/dags/' + enc(b.dagId), b.dagId)),
-          h('td', null, `${fmtTime(b.fromMs)} → ${fmtTime(b.toMs)}`),
-          h('td', null, stateBadge(b.state)),
-          h('td', null, progress(done, failed, b.total || 0),
-            h('span', {class: 'muted'}, ` ${done}/${b.total || 0}`)),
-          h('td', {class: 'action'}, b.state === 'running' ? h('button', {onclick: () =>
-              act('Cancel backfill', `/api/v1/backfills/${enc(b.backfillId)}/cancel`)},
-              'Cancel') : null));
-      })) : h('div', {class: 'empty'}, 'No backfills. dectl backfill DAG --from … --to …'));
+    const list = out[key] || [];
+    body.replaceChildren(list.length ? table(columns, list.map(row))
+                                     : h('div', {class: 'empty'}, empty));
   }};
+}
+
+function backfillRow(b) {
+  const by = b.runsByState || {};
+  const done = by.success || 0, failed = (by.failed || 0) + (by.cancelled || 0);
+  return h('tr', null, h('td', null, b.backfillId),
+    h('td', null, link('/dags/' + enc(b.dagId), b.dagId)),
+    h('td', null, `${fmtTime(b.fromMs)} → ${fmtTime(b.toMs)}`),
+    h('td', null, stateBadge(b.state)),
+    h('td', null, progress(done, failed, b.total || 0),
+      h('span', {class: 'muted'}, ` ${done}/${b.total || 0}`)),
+    h('td', {class: 'action'}, b.state === 'running' ? h('button', {onclick: () =>
+        act('Cancel backfill', `/api/v1/backfills/${enc(b.backfillId)}/cancel`)},
+        'Cancel') : null));
+}
+
+function viewBackfills(root) {
+  return listView(root, {title: 'Backfills', path: '/api/v1/backfills', key: 'backfills',
+                         columns: ['Backfill', 'DAG', 'Range', 'State', 'Progress', ''],
+                         row: backfillRow,
+                         empty: 'No backfills. dectl backfill DAG --from … --to …'});
 }
 
 function viewWorkers(root) {
-  const body = h('div');
-  root.append(h('div', {class: 'bar'}, h('h1', null, 'Workers')), body);
-  return {update: async (alive) => {
-    const out = await apiGet('/api/v1/workers');
-    if (!alive()) return;
-    const list = out.workers || [];
-    body.replaceChildren(list.length ? table(['Worker', 'State', 'Slots', 'Pools', 'Version',
-                                              'Last seen'],
-      list.map((w) => h('tr', null, h('td', null, h('b', null, w.name)),
-        h('td', null, stateBadge(w.state)),
-        h('td', null, progress(w.busy || 0, 0, w.slots || 0),
-          h('span', {class: 'muted'}, ` ${w.busy || 0}/${w.slots || 0} busy`)),
-        h('td', null, (w.pools || []).join(', ') || 'default'),
-        h('td', null, w.version || ''), h('td', null, fmtAgo(w.lastSeenMs)))))
-      : h('div', {class: 'empty'}, 'No worker has connected.'));
-  }};
+  return listView(root, {title: 'Workers', path: '/api/v1/workers', key: 'workers',
+    columns: ['Worker', 'State', 'Slots', 'Pools', 'Version', 'Last seen'],
+    row: (w) => h('tr', null, h('td', null, h('b', null, w.name)),
+      h('td', null, stateBadge(w.state)),
+      h('td', null, progress(w.busy || 0, 0, w.slots || 0),
+        h('span', {class: 'muted'}, ` ${w.busy || 0}/${w.slots || 0} busy`)),
+      h('td', null, (w.pools || []).join(', ') || 'default'),
+      h('td', null, w.version || ''), h('td', null, fmtAgo(w.lastSeenMs))),
+    empty: 'No worker has connected.'});
 }
 
 function viewAlerts(root) {
-  const body = h('div');
-  root.append(h('div', {class: 'bar'}, h('h1', null, 'Alerts')), body);
-  return {update: async (alive) => {
-    const out = await apiGet('/api/v1/alerts?limit=200');
-    if (!alive()) return;
-    const list = out.alerts || [];
-    body.replaceChildren(list.length ? table(['When', 'DAG', 'Event', 'Channel', 'State',
-                                              'Attempts', 'Last error'],
-      list.map((a) => h('tr', null, h('td', null, fmtTime(a.createdAtMs, true)),
-        h('td', null, a.dagId ? link('/dags/' + enc(a.dagId), a.dagId) : ''),
-        h('td', null, a.runId ? link('/runs/' + enc(a.runId), a.event) : a.event),
-        h('td', null, a.channel), h('td', null, stateBadge(a.state === 'sent' ? 'delivered'
-                                                                              : a.state)),
-        h('td', null, String(a.attempts || 0)), h('td', {class: 'err'}, a.lastError || ''))))
-      : h('div', {class: 'empty'}, 'No alert deliveries.'));
-  }};
+  return listView(root, {title: 'Alerts', path: '/api/v1/alerts?limit=200', key: 'alerts',
+    columns: ['When', 'DAG', 'Event', 'Channel', 'State', 'Attempts', 'Last error'],
+    row: (a) => h('tr', null, h('td', null, fmtTime(a.createdAtMs, true)),
+      h('td', null, a.dagId ? link('/dags/' + enc(a.dagId), a.dagId) : ''),
+      h('td', null, a.runId ? link('/runs/' + enc(a.runId), a.event) : a.event),
+      h('td', null, a.channel),
+      h('td', null, stateBadge(a.state === 'sent' ? 'delivered' : a.state)),
+      h('td', null, String(a.attempts || 0)), h('td', {class: 'err'}, a.lastError || '')),
+    empty: 'No alert deliveries.'});
 }
 
 function viewNotFound(root, params) {

@@ -1,6 +1,6 @@
 // End to end with real processes: tokens with roles on every call (each group allowed and
 // denied), revocation and expiry at once, the audit trail of every mutating call, the listen
-// policy, /metrics with and without a bearer token.
+// policy, /metrics with and without a bearer token, the HTTP actions in the same audit trail.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -149,6 +149,66 @@ TEST(AuthE2E, MetricsNeedABearerTokenOnceTokensExist) {
   auto post = http.Post("/metrics", {{"Authorization", "Bearer " + viewer}}, "", "text/plain");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 403);
+}
+
+// The page's actions (POST /api/v1/...) are recorded like their gRPC twins: same method names,
+// the token's name, the HTTP client as peer, arguments and outcome; refused ones are not.
+TEST(AuthE2E, HttpActionsAreAuditedLikeGrpc) {
+  TempDir keys;
+  WriteFile(keys / "admin.token", "http-audit-admin\n");
+  Cluster c({"--init-admin-token", keys / "admin.token"});
+  c.StartScheduler();
+  const std::string admin = "http-audit-admin";
+  const std::string op = CreateToken(c, admin, "pager", "operator");
+  const std::string viewer = CreateToken(c, admin, "glance", "viewer");
+  ASSERT_FALSE(op.empty() || viewer.empty());
+  const std::string yaml = c.data("web_audited.yaml");
+  WriteFile(yaml, R"(dag: web_audited
+schedule: null
+params: { who: nobody }
+tasks:
+  - { id: a, type: shell, with: { command: "echo hi {{ params.who }}" } }
+)");
+  std::string out;
+  ASSERT_EQ(c.Dectl({"--token", op, "dag", "submit", yaml}, &out), 0) << out;
+
+  const std::string addr = c.http_address();
+  const size_t colon = addr.rfind(':');
+  httplib::Client http(addr.substr(0, colon), std::stoi(addr.substr(colon + 1)));
+  auto post = [&](const std::string& token, const std::string& path, const std::string& body) {
+    return http.Post(path, {{"Authorization", "Bearer " + token}, {"X-De-Csrf", "1"}}, body,
+                     "application/json");
+  };
+  auto trigger = post(op, "/api/v1/dags/web_audited/trigger", R"({"conf": {"who": "web"}})");
+  ASSERT_TRUE(trigger);
+  ASSERT_EQ(trigger->status, 200) << trigger->body;
+  auto pause = post(op, "/api/v1/dags/web_audited/pause", "{}");
+  ASSERT_TRUE(pause);
+  ASSERT_EQ(pause->status, 200) << pause->body;
+  auto missing = post(op, "/api/v1/runs/no_such_run/cancel", "{}");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404) << missing->body;
+  auto denied = post(viewer, "/api/v1/dags/web_audited/unpause", "{}");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 403) << denied->body;
+  EXPECT_TRUE(absl::StrContains(c.Logs(), "denied POST /api/v1/dags/web_audited/unpause"))
+      << c.Logs();
+
+  ASSERT_EQ(c.Dectl({"--token", admin, "-o", "json", "audit", "--dag", "web_audited"}, &out), 0)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "\"method\": \"Trigger\"")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "\"method\": \"SetDagPaused\"")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "\"who\": \"pager\"")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "\"role\": \"operator\"")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "ipv4:127.0.0.1:")) << out;
+  EXPECT_TRUE(absl::StrContains(out, R"(\"who\":\"web\")")) << "trigger's conf: " << out;
+  EXPECT_TRUE(absl::StrContains(out, R"(\"paused\":true)")) << out;
+  EXPECT_FALSE(absl::StrContains(out, "\"outcome\": \"pending\"")) << out;
+  EXPECT_FALSE(absl::StrContains(out, "glance")) << "a refused action is not audited: " << out;
+  EXPECT_FALSE(absl::StrContains(out, op)) << "no token value in the audit trail";
+  ASSERT_EQ(c.Dectl({"--token", admin, "-o", "json", "audit"}, &out), 0) << out;
+  EXPECT_TRUE(absl::StrContains(out, "\"method\": \"CancelRun\"")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "\"outcome\": \"NOT_FOUND\"")) << out;
 }
 
 TEST(AuthE2E, ListenPolicyRefusals) {

@@ -127,6 +127,32 @@ TEST_F(TokenTest, InitAdminIsIdempotentAndSurvivesReopen) {
   EXPECT_EQ(found->created_at, created);
 }
 
+// "Last used" reaches the table from the lookup itself (at most once a minute per token), so a
+// scheduler killed without a flush keeps it to within a minute.
+TEST_F(TokenTest, LastUsedSurvivesAKillWithoutFlush) {
+  auto secret = tokens_->Create("ci", Role::kOperator, absl::ZeroDuration());
+  ASSERT_TRUE(secret.ok()) << secret.status();
+  const int64_t first = absl::ToUnixMillis(clock_.Now());
+  ASSERT_TRUE(tokens_->Lookup(*secret).has_value());
+  auto stored = [&]() -> int64_t {
+    auto other = TokenStore::Open(db_path_, &clock_);   // what a restart would read
+    EXPECT_TRUE(other.ok()) << other.status();
+    auto list = (*other)->List();
+    EXPECT_TRUE(list.ok() && list->size() == 1u);
+    return (*list)[0].last_used_at;
+  };
+  EXPECT_EQ(stored(), first);
+  clock_.Advance(absl::Seconds(10));
+  ASSERT_TRUE(tokens_->Lookup(*secret).has_value());
+  EXPECT_EQ(stored(), first) << "not rewritten on every call";
+  clock_.Advance(absl::Seconds(60));
+  ASSERT_TRUE(tokens_->Lookup(*secret).has_value());
+  EXPECT_EQ(stored(), absl::ToUnixMillis(clock_.Now()));
+  auto list = tokens_->List();
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ((*list)[0].last_used_at, absl::ToUnixMillis(clock_.Now()));
+}
+
 TEST_F(TokenTest, AuthorizerDecisions) {
   Authorizer open(tokens_.get(), {});
   EXPECT_TRUE(open.CheckGrpc("/de.v1.Operator/DeleteDag", "", false).status.ok())
