@@ -1,6 +1,9 @@
 // The scheduler's persistent history: DAG versions, runs, task instances, attempts, workers, in
 // SQLite (WAL). Typed rows in, typed rows out. Not thread-safe: the scheduler calls it under its
 // lock. Callers group writes with Transaction(db()) so a state change commits as one unit.
+// Implementation, one concept per file: store.cc (open, DAGs, workers), store_runs.cc (runs and
+// interval queries), store_tasks.cc (task instances, attempts), store_backfills.cc, and rows.h
+// (decoding rows; corrupt stored JSON is DataLoss).
 #pragma once
 
 #include <map>
