@@ -20,6 +20,21 @@ namespace {
 using common::FromMillis;
 using common::ToMillis;
 
+// The request itself was refused (its own error, told to the caller as is), as opposed to a
+// failure of the store or of the scheduler that a retry would meet again.
+bool IsRefusal(const absl::Status& st) {
+  switch (st.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kOutOfRange:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Scheduler::Scheduler(std::unique_ptr<store::Store> store, const common::Clock* clock,
@@ -164,16 +179,15 @@ absl::Status Scheduler::Recover() {
   return absl::OkStatus();
 }
 
-void Scheduler::ReloadAfterStoreFailure() {
+void Scheduler::ReloadAfterFailure(bool back_off) {
   ++store_reloads_;
-  store_backoff_ = std::clamp(store_backoff_ * 2, absl::Milliseconds(250), absl::Seconds(30));
-  store_retry_at_ = clock_->Now() + store_backoff_;
-  spdlog::error("store write failed; reloading scheduler state from the database (background "
-                "writes resume in {}ms, {} results kept)",
-                absl::ToInt64Milliseconds(store_backoff_), pending_results_.size());
-  // Roll back first: the failed step's transaction is still open in the caller, and reading
-  // through it would reload the very writes that are about to be undone.
-  if (sqlite3_get_autocommit(store_->db()->raw()) == 0) (void)store_->db()->Exec("ROLLBACK");
+  if (back_off) {
+    store_backoff_ = std::clamp(store_backoff_ * 2, absl::Milliseconds(250), absl::Seconds(30));
+    store_retry_at_ = clock_->Now() + store_backoff_;
+    spdlog::error("reloading scheduler state from the database; background writes resume in "
+                  "{}ms, {} worker results kept until then",
+                  absl::ToInt64Milliseconds(store_backoff_), pending_results_.size());
+  }
   outbox_.clear();
   pending_events_.clear();   // their transaction rolled back
   runs_.clear();
@@ -235,17 +249,24 @@ int Scheduler::PendingResults() {
   return static_cast<int>(pending_results_.size());
 }
 
-void Scheduler::CommitAndFlush(store::Transaction& tx, const char* what) {
-  (void)CommitOrReload(tx, what);
-}
-
-absl::Status Scheduler::CommitOrReload(store::Transaction& tx, const char* what) {
-  absl::Status st = CommitEvents(tx);
+absl::Status Scheduler::FinishStep(store::Transaction& tx, const absl::Status& step,
+                                    const char* what) {
+  const absl::Status st = step.ok() ? CommitEvents(tx) : step;
   if (!st.ok()) {
-    spdlog::error("commit failed ({}): {}", what, st.ToString());
-    ReloadAfterStoreFailure();   // tx rolled back in Commit(): the reload sees committed state
+    // A refused request (not found, a running task, ...) says so as it is. Anything else (the
+    // store failed, a row did not decode, a bug) would likely fail again at once: back off.
+    const bool refused = !step.ok() && IsRefusal(step);
+    if (refused) {
+      spdlog::warn("{} refused, nothing of it kept: {}", what, st.ToString());
+    } else {
+      spdlog::error("cannot commit {}: {}", what, st.ToString());
+    }
+    tx.Rollback();   // before the reload: reading through the open transaction would see its writes
+    ReloadAfterFailure(/*back_off=*/!refused);
+    if (refused) return step;
     return absl::Status(st.code(), absl::StrCat("cannot commit ", what, ": ", st.message()));
   }
+  store_retry_at_ = absl::InfinitePast();   // the store takes writes again
   store_backoff_ = absl::ZeroDuration();
   for (auto& o : outbox_) o.channel->Send(o.msg);
   outbox_.clear();

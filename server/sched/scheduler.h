@@ -227,13 +227,19 @@ class Scheduler {
   // Runs queued runs of `dag_id` while max_active_runs allows.
   absl::Status PromoteQueuedRuns(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Commits the open transaction and sends `outbox_`; on a failed commit reloads from the store.
-  void CommitAndFlush(store::Transaction& tx, const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The same, returning the failed commit ("cannot commit WHAT: disk full: ...") to the caller.
-  absl::Status CommitOrReload(store::Transaction& tx, const char* what)
+  // Every write step ends here, `step` being what its writes returned. When the step and the
+  // commit succeed, sends `outbox_` and returns OK. Otherwise nothing of the step is kept: rolls
+  // back, rebuilds the in-memory state from the database (ReloadAfterFailure) and returns the
+  // failure: a refused request (not found, a running task, ...) as the step said it; anything
+  // else as "cannot commit WHAT: disk full: ..." (or I/O error, database busy, ...) with its code,
+  // and background writes back off.
+  absl::Status FinishStep(store::Transaction& tx, const absl::Status& step, const char* what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // After a store failure, background writes (timers, dispatch) wait until store_retry_at_
-  // (backoff doubling from 250 ms to 30 s), so a full disk does not rebuild state in a loop.
+  // After a failed step (FinishStep only; the step's transaction has been rolled back): rebuilds
+  // the state from the database. With `back_off`, background writes (timers, dispatch) wait until
+  // store_retry_at_ (backoff doubling from 250 ms to 30 s), so a full disk does not rebuild the
+  // state in a loop; the next successful commit ends the backoff.
+  void ReloadAfterFailure(bool back_off) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool StoreBackingOff() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Applies worker results that a failed store could not take yet (one transaction).
   void ApplyPendingResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -244,7 +250,6 @@ class Scheduler {
   void Dispatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Assignment> MakeAssignment(ActiveRun& run, int task, int64_t attempt_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ReloadAfterStoreFailure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Commits `tx`, timing it for the observer; on success hands the pending events to the
   // listeners' OnCommitted; on failure drops them.
   absl::Status CommitEvents(store::Transaction& tx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -131,13 +131,7 @@ void Scheduler::ProcessTimersLocked() {
     st = TransitionTask(*run, task, TiState::kQueued);
     if (st.ok()) Enqueue(*run, task);
   }
-  if (!st.ok()) {
-    spdlog::error("timer step failed: {}", st.ToString());
-    ReloadAfterStoreFailure();
-    return;
-  }
-  CommitAndFlush(tx, "timers");
-  Dispatch();
+  if (FinishStep(tx, st, "timers").ok()) Dispatch();
 }
 
 absl::Status Scheduler::TimeOutWaits(const std::vector<std::string>& run_ids) {

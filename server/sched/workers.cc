@@ -85,16 +85,14 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
     row.state = "connected";
     st = store_->UpsertWorker(row);
   }
-  if (!st.ok()) {
-    ReloadAfterStoreFailure();
-    return st;
+  if (st.ok()) {
+    // The ack goes first on the stream, before any assignment, and only once the lost attempts
+    // it implies are committed.
+    v1::SchedulerMessage m;
+    *m.mutable_ack() = ack;
+    outbox_.insert(outbox_.begin(), Outgoing{channel, std::move(m)});
   }
-  // The ack goes first on the stream, before any assignment, and only once the lost attempts it
-  // implies are committed.
-  v1::SchedulerMessage m;
-  *m.mutable_ack() = ack;
-  outbox_.insert(outbox_.begin(), Outgoing{channel, std::move(m)});
-  DE_RETURN_IF_ERROR(CommitOrReload(tx, "register"));
+  DE_RETURN_IF_ERROR(FinishStep(tx, st, "register"));
   spdlog::info("worker {} connected: {} slots, pools [{}], {} attempts kept", w.name, w.slots,
                absl::StrJoin(w.pools, ","), w.attempts.size());
   Dispatch();
@@ -185,18 +183,10 @@ void Scheduler::ApplyPendingResults() {
     std::map<std::string, int64_t> counters(r.counters().begin(), r.counters().end());
     st = EndAttempt(r.attempt_id(), state, r.exit_code(), r.error(), counters, !r.non_retryable());
   }
-  if (!st.ok()) {
-    spdlog::error("cannot record {} results: {}", pending_results_.size(), st.ToString());
-    // A full disk or an I/O error passes: keep the results. Anything else is not the store's
-    // fault and would fail again; drop them (their attempts end by lease, as a lost report).
-    if (st.code() != absl::StatusCode::kResourceExhausted &&
-        st.code() != absl::StatusCode::kUnavailable) {
-      pending_results_.clear();
-    }
-    ReloadAfterStoreFailure();
-    return;
-  }
-  if (CommitOrReload(tx, "result").ok()) pending_results_.clear();
+  // A full disk or an I/O error passes: keep the results. Anything else is not the store's
+  // fault and would fail again; drop them (their attempts end by lease, as a lost report).
+  if (!st.ok() && !store::IsStoreFailure(st)) pending_results_.clear();
+  if (FinishStep(tx, st, "result").ok()) pending_results_.clear();
 }
 
 void Scheduler::CloseWorkerSessions() {

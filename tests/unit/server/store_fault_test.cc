@@ -11,6 +11,7 @@ namespace de::sched {
 namespace {
 
 using ::de::testing_util::QueryInt;
+using ::testing::Not;
 
 constexpr char kPair[] = R"(
 dag: pair
@@ -92,6 +93,51 @@ TEST_F(StoreFaultTest, FailedCancelAndClearCommitsAreErrors) {
   EXPECT_THAT(cleared.status().message(), HasSubstr("cannot commit clear"));
   store::fault::Clear();
   EXPECT_EQ(Run(id).state, "failed");
+}
+
+TEST_F(StoreFaultTest, FailedBackfillCommitsAreErrorsNotSuccesses) {
+  Submit("dag: daily\nschedule: \"@daily\"\nstart_date: 2023-12-01\ncatchup: false\n"
+         "tasks:\n  - { id: t, type: noop }\n");
+  v1::CreateBackfillRequest req;
+  req.set_dag_id("daily");
+  req.set_from_ms(Ms(start_ - absl::Hours(24 * 5)));
+  req.set_to_ms(Ms(start_ - absl::Hours(24 * 2)));
+  store::fault::FailWrites(SQLITE_FULL);
+  auto created = sched_->CreateBackfill(req);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(created.status().message(), HasSubstr("cannot commit backfill: disk full"));
+  store::fault::Clear();
+  EXPECT_EQ(Count("SELECT count(*) FROM backfills"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs"), 0);
+
+  clock_.Advance(absl::Seconds(1));
+  created = sched_->CreateBackfill(req);
+  ASSERT_TRUE(created.ok()) << created.status();
+  store::fault::FailWrites(SQLITE_IOERR_WRITE);
+  auto cancelled = sched_->CancelBackfill(created->backfill_id());
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(cancelled.status().message(), HasSubstr("cannot commit cancel backfill: I/O error"));
+  store::fault::Clear();
+  EXPECT_EQ(Count("SELECT count(*) FROM backfills WHERE state = 'running'"), 1);
+}
+
+TEST_F(StoreFaultTest, ARefusedRequestIsToldAsItIsAndDoesNotHoldBackgroundWritesBack) {
+  Submit(kSingle);
+  const std::string id = Trigger("single");
+  ASSERT_OK(Connect("w1").status());
+  ASSERT_EQ(Channel("w1").TakeAssignments().size(), 1u);
+  v1::ClearRunRequest req;
+  req.set_run_id(id);
+  auto cleared = sched_->ClearRun(req);
+  ASSERT_FALSE(cleared.ok());
+  EXPECT_EQ(cleared.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(cleared.status().message(), Not(HasSubstr("cannot commit")));
+  // No backoff: a trigger right away is dispatched in the same call.
+  ASSERT_OK(Connect("w2").status());
+  Trigger("single");
+  EXPECT_EQ(Channel("w2").TakeAssignments().size(), 1u);
 }
 
 TEST_F(StoreFaultTest, StatementFailingMidTransactionIsRolledBackBeforeTheReload) {
