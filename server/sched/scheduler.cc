@@ -186,7 +186,7 @@ void Scheduler::ReloadAfterFailure(bool back_off) {
     store_retry_at_ = clock_->Now() + store_backoff_;
     spdlog::error("reloading scheduler state from the database; background writes resume in "
                   "{}ms, {} worker results kept until then",
-                  absl::ToInt64Milliseconds(store_backoff_), pending_results_.size());
+                  absl::ToInt64Milliseconds(store_backoff_), PendingResults());
   }
   outbox_.clear();
   pending_events_.clear();   // their transaction rolled back
@@ -245,8 +245,8 @@ int64_t Scheduler::StoreReloads() {
 }
 
 int Scheduler::PendingResults() {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(pending_results_.size());
+  absl::MutexLock lock(&results_mu_);
+  return static_cast<int>(results_.size());
 }
 
 absl::Status Scheduler::FinishStep(store::Transaction& tx, const absl::Status& step,

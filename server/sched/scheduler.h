@@ -111,7 +111,7 @@ class Scheduler {
   void CloseWorkerSessions();
 
   // Store-failure bookkeeping (tests and logs): how often the state was rebuilt from the
-  // database after a failed write, and how many worker results wait for the store to take them.
+  // database after a failed write, and how many worker results are queued, not yet committed.
   int64_t StoreReloads();
   int PendingResults();
 
@@ -241,11 +241,21 @@ class Scheduler {
   // state in a loop; the next successful commit ends the backoff.
   void ReloadAfterFailure(bool back_off) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool StoreBackingOff() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Applies worker results that a failed store could not take yet (one transaction).
-  void ApplyPendingResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Group commit: takes every result queued in incoming_ (by this thread and by those that
-  // arrived while the previous commit held mu_) and ends their attempts in one transaction.
-  void DrainIncomingResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Group commit of worker results (results_): applies every queued result (unless the store is
+  // backing off) and dispatches what they freed. Called by each thread that queued one and by
+  // the timer pass; a thread whose result another thread's batch committed finds nothing to do.
+  void DrainResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the attempts of the queued results in one transaction and dequeues them once it
+  // commits. When the store fails (disk full, I/O) they all stay queued. When one result's own
+  // step fails (a bug, a row that does not decode), that one alone is dropped, loudly (its
+  // attempt ends by lease, as a lost report), and the others are applied again without it.
+  // Returns whether there was anything to apply.
+  bool ApplyResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks newly queued results against their session and running attempt (dropping late or
+  // fenced ones, renewing the lease of the others) and returns every accepted result.
+  std::vector<v1::TaskResult> AcceptQueuedResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the result's attempt with its outcome (no-op when the attempt already ended).
+  absl::Status ApplyResult(const v1::TaskResult& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Assigns ready tasks to workers with free slots (one transaction for the batch).
   void Dispatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Assignment> MakeAssignment(ActiveRun& run, int task, int64_t attempt_id)
@@ -333,9 +343,6 @@ class Scheduler {
   std::vector<EventListener*> listeners_ ABSL_GUARDED_BY(mu_);
   SchedulerObserver* observer_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::vector<Event> pending_events_ ABSL_GUARDED_BY(mu_);   // emitted in the open transaction
-  // Results received but not yet committed (store failing), by attempt id, with their worker:
-  // their attempts are neither lost nor re-run while they wait.
-  std::map<int64_t, std::pair<std::string, v1::TaskResult>> pending_results_ ABSL_GUARDED_BY(mu_);
   absl::Time store_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration store_backoff_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
   int64_t store_reloads_ ABSL_GUARDED_BY(mu_) = 0;
@@ -351,14 +358,19 @@ class Scheduler {
   // The read connection, opened on first use.
   absl::StatusOr<store::Store*> ReadStore() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
-  // Results waiting for mu_ (queued without it, so they batch while a commit is in flight).
-  struct IncomingResult {
+  // Worker results, each from its arrival until the transaction that records it commits: one
+  // queue for the group commit and for a failing store. A session's thread queues its result
+  // without mu_ (so results batch while another thread commits); whichever thread holds mu_
+  // next applies them all (DrainResults). While its result is queued an attempt is neither lost
+  // (lease) nor re-run, however long the store fails.
+  struct QueuedResult {
     std::string worker;
-    uint64_t session_id;
+    uint64_t session_id = 0;
     v1::TaskResult result;
+    bool accepted = false;   // matched to its session and running attempt (under mu_)
   };
-  absl::Mutex incoming_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  std::vector<IncomingResult> incoming_ ABSL_GUARDED_BY(incoming_mu_);
+  absl::Mutex results_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::map<int64_t, QueuedResult> results_ ABSL_GUARDED_BY(results_mu_);   // by attempt id
 
   absl::Mutex log_mu_;
   std::map<int64_t, int> log_fds_ ABSL_GUARDED_BY(log_mu_);

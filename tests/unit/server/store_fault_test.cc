@@ -199,6 +199,50 @@ TEST_F(StoreFaultTest, DiskFullKeepsTheResultDoesNotReloadInALoopAndResumes) {
   EXPECT_EQ(IntegrityCheck(), "ok");
 }
 
+constexpr char kTrio[] = R"(
+dag: trio
+tasks:
+  - id: a
+    type: noop
+  - id: b
+    type: noop
+  - id: c
+    type: noop
+)";
+
+TEST_F(StoreFaultTest, OneResultThatCannotBeRecordedDoesNotDropTheOthersOfItsBatch) {
+  Submit(kTrio);
+  ASSERT_OK(Connect("w1", 3).status());
+  const std::string id = Trigger("trio");
+  auto as = Channel("w1").TakeAssignments();
+  ASSERT_EQ(as.size(), 3u);
+  // Disk full: the three results queue up, to be committed as one batch once it passes.
+  store::fault::FailWrites(SQLITE_FULL);
+  for (const auto& a : as) Succeed("w1", a);
+  EXPECT_EQ(sched_->PendingResults(), 3);
+  store::fault::Clear();
+  // The middle result's own write fails, not for the store's sake (as a bug would).
+  const int64_t bad = as[1].attempt_id();
+  ASSERT_OK(View()->db()->Exec(absl::StrCat(
+      "CREATE TRIGGER inject BEFORE UPDATE ON attempts WHEN OLD.attempt_id = ", bad,
+      " BEGIN SELECT RAISE(ABORT, 'injected bug'); END")));
+  Advance(absl::Seconds(1));   // past the backoff: the timer pass applies the batch
+  EXPECT_EQ(sched_->PendingResults(), 0);
+  EXPECT_EQ(Attempt(as[0].attempt_id()).state, "success");
+  EXPECT_EQ(Attempt(as[2].attempt_id()).state, "success");
+  EXPECT_EQ(Attempt(bad).state, "running") << "dropped alone: it ends by lease";
+  ASSERT_OK(View()->db()->Exec("DROP TRIGGER inject"));
+  // Its lease runs out: lost, and its task runs again.
+  Advance(absl::Seconds(11));
+  EXPECT_EQ(Attempt(bad).state, "lost");
+  Heartbeat("w1", {});   // heard from again: no longer suspect
+  auto again = Channel("w1").TakeAssignments();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].task_id(), as[1].task_id());
+  Succeed("w1", again[0]);
+  EXPECT_EQ(Run(id).state, "success");
+}
+
 TEST_F(StoreFaultTest, FailedRegisterCommitIsAnError) {
   Submit(kSingle);
   store::fault::FailWrites(SQLITE_FULL);
