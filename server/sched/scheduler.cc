@@ -152,20 +152,7 @@ absl::Status Scheduler::LoadRun(const store::RunRow& row) {
 
 absl::Status Scheduler::Recover() {
   absl::MutexLock lock(&mu_);
-  runs_.clear();
-  inflight_.clear();
-  ready_.clear();
-  retry_due_.clear();
-  for (auto& [name, w] : workers_) w.attempts.clear();
-  DE_ASSIGN_OR_RETURN(auto rows, store_->ListUnfinishedRuns());
-  for (const auto& row : rows) {
-    absl::Status st = LoadRun(row);
-    if (!st.ok()) {
-      spdlog::error("run={} cannot be resumed: {}", row.run_id, st.ToString());
-      runs_.erase(row.run_id);
-    }
-  }
-  DE_RETURN_IF_ERROR(LoadSchedulesAndBackfills());
+  DE_RETURN_IF_ERROR(LoadState());
   std::set<std::string> dags;
   for (const auto& [id, run] : runs_) dags.insert(run->row.dag_id);
   store::Transaction tx(store_->db());
@@ -190,22 +177,50 @@ void Scheduler::ReloadAfterFailure(bool back_off) {
   }
   outbox_.clear();
   pending_events_.clear();   // their transaction rolled back
+  absl::Status st = LoadState();
+  if (!st.ok()) spdlog::critical("cannot reload the state from the database: {}", st.ToString());
+}
+
+absl::Status Scheduler::LoadState() {
   runs_.clear();
   inflight_.clear();
   ready_.clear();
   retry_due_.clear();
   for (auto& [name, w] : workers_) w.attempts.clear();
-  auto rows = store_->ListUnfinishedRuns();
-  if (!rows.ok()) {
-    spdlog::critical("cannot read the database: {}", rows.status().ToString());
-    return;
-  }
-  for (const auto& row : *rows) {
+  std::vector<store::UnreadableRun> unloadable;
+  DE_ASSIGN_OR_RETURN(auto rows, store_->ListUnfinishedRuns(&unloadable));
+  for (const auto& row : rows) {
     absl::Status st = LoadRun(row);
-    if (!st.ok()) runs_.erase(row.run_id);
+    if (st.ok()) continue;
+    runs_.erase(row.run_id);
+    if (st.code() == absl::StatusCode::kDataLoss) {
+      unloadable.push_back({row.run_id, st});
+    } else {
+      spdlog::error("run={} cannot be resumed now: {}", row.run_id, st.ToString());
+    }
   }
-  absl::Status st = LoadSchedulesAndBackfills();
-  if (!st.ok()) spdlog::critical("cannot reload schedules: {}", st.ToString());
+  FailUnloadableRuns(unloadable);
+  return LoadSchedulesAndBackfills();
+}
+
+void Scheduler::FailUnloadableRuns(const std::vector<store::UnreadableRun>& runs) {
+  if (runs.empty()) return;
+  const int64_t now = ToMillis(clock_->Now());
+  store::Transaction tx(store_->db());
+  absl::Status st = tx.status();
+  for (const auto& u : runs) {
+    spdlog::critical("run={} cannot be loaded and is marked failed; every other run goes on: {}",
+                     u.run_id, u.error.ToString());
+    if (st.ok()) {
+      st = store_->FailUnloadableRun(u.run_id, absl::StrCat("data_loss: ", u.error.message()),
+                                     now);
+    }
+  }
+  if (st.ok()) st = tx.Commit();
+  if (!st.ok()) {
+    spdlog::error("cannot mark {} unloadable runs failed (tried again at the next load): {}",
+                  runs.size(), st.ToString());
+  }
 }
 
 Scheduler::ActiveRun* Scheduler::FindRun(const std::string& run_id) {

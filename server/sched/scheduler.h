@@ -191,6 +191,14 @@ class Scheduler {
                                                                      int version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadRun(const store::RunRow& row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Rebuilds the in-memory state (runs, attempts in flight, schedules, backfills) from the
+  // database: at startup (Recover) and after a failed step. A run that cannot be loaded because
+  // its stored data is corrupt (DataLoss) is failed with reason "data_loss: ..." and logged;
+  // every other run is loaded as usual, so one bad row never keeps the scheduler down.
+  absl::Status LoadState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fails each of `runs` in the store (Store::FailUnloadableRun), in one transaction.
+  void FailUnloadableRuns(const std::vector<store::UnreadableRun>& runs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   ActiveRun* FindRun(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Run> RunToProto(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The run's proto from a snapshot of `rows` (read elsewhere), plus the DAG and waits from memory.

@@ -102,6 +102,12 @@ struct BackfillRow {
   int64_t ended_at = 0;
 };
 
+// A run whose stored rows do not decode (DataLoss): its id and why.
+struct UnreadableRun {
+  std::string run_id;
+  absl::Status error;
+};
+
 struct WorkerRow {
   std::string name;
   int slots = 0;
@@ -140,7 +146,16 @@ class Store {
   // Newest first (by logical date, then creation).
   absl::StatusOr<std::vector<RunRow>> ListRuns(const std::string& dag_id, const std::string& state,
                                                int limit);
+  // Oldest first; fails on the first row that does not decode.
   absl::StatusOr<std::vector<RunRow>> ListUnfinishedRuns();
+  // The same, but a run whose row does not decode is left out and listed in `unreadable`, so one
+  // corrupt row does not hide the others.
+  absl::StatusOr<std::vector<RunRow>> ListUnfinishedRuns(std::vector<UnreadableRun>* unreadable);
+  // Ends a run that cannot be loaded as failed at `now` with `reason`: its unfinished task
+  // instances failed, its running attempts lost. A conf that does not decode is cleared (the
+  // reason says what it was), so the run can be read and shown again.
+  absl::Status FailUnloadableRun(const std::string& run_id, const std::string& reason,
+                                 int64_t now);
   // Per DAG: when its latest successful run ended (ms).
   absl::StatusOr<std::map<std::string, int64_t>> LastSuccessTimes();
 

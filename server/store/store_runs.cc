@@ -8,6 +8,7 @@
 namespace de::store {
 
 using internal::CollectRows;
+using internal::ConfFromJson;
 using internal::ConfToJson;
 using internal::FirstRow;
 using internal::ReadRun;
@@ -72,11 +73,59 @@ absl::StatusOr<std::vector<RunRow>> Store::ListRuns(const std::string& dag_id,
 }
 
 absl::StatusOr<std::vector<RunRow>> Store::ListUnfinishedRuns() {
+  std::vector<UnreadableRun> unreadable;
+  DE_ASSIGN_OR_RETURN(auto rows, ListUnfinishedRuns(&unreadable));
+  if (!unreadable.empty()) return unreadable.front().error;
+  return rows;
+}
+
+absl::StatusOr<std::vector<RunRow>> Store::ListUnfinishedRuns(
+    std::vector<UnreadableRun>* unreadable) {
   Stmt& s = db_->Cached(absl::StrCat(
       "SELECT ", kRunCols,
       " FROM runs WHERE state IN ('waiting', 'queued', 'running') ORDER BY logical_date, "
       "created_at"));
-  return CollectRows(s, ReadRun);
+  ResetOnExit reset(s);
+  std::vector<RunRow> out;
+  while (true) {
+    DE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    absl::StatusOr<RunRow> run = ReadRun(s);
+    if (run.ok()) {
+      out.push_back(*std::move(run));
+    } else {
+      unreadable->push_back({s.Text(0), run.status()});
+    }
+  }
+  return out;
+}
+
+absl::Status Store::FailUnloadableRun(const std::string& run_id, const std::string& reason,
+                                      int64_t now) {
+  Stmt& conf = db_->Cached("SELECT conf FROM runs WHERE run_id = ?");
+  conf.Bind(1, run_id);
+  DE_ASSIGN_OR_RETURN(auto stored, FirstRow(conf, [](const Stmt& st) { return st.Text(0); }));
+  const bool drop_conf = stored && !ConfFromJson(*stored, run_id).ok();
+  DE_RETURN_IF_ERROR(db_->Cached("UPDATE runs SET state = 'failed', reason = ?, ended_at = ?, "
+                                 "conf = CASE WHEN ? THEN '' ELSE conf END WHERE run_id = ?")
+                         .Bind(1, reason)
+                         .Bind(2, now)
+                         .Bind(3, drop_conf ? 1 : 0)
+                         .Bind(4, run_id)
+                         .Run());
+  DE_RETURN_IF_ERROR(db_->Cached("UPDATE task_instances SET state = 'failed', error = ?, "
+                                 "ended_at = ? WHERE run_id = ? AND state IN ('scheduled', "
+                                 "'queued', 'running', 'up_for_retry')")
+                         .Bind(1, reason)
+                         .Bind(2, now)
+                         .Bind(3, run_id)
+                         .Run());
+  return db_->Cached("UPDATE attempts SET state = 'lost', ended_at = ?, error = ? "
+                     "WHERE run_id = ? AND state = 'running'")
+      .Bind(1, now)
+      .Bind(2, reason)
+      .Bind(3, run_id)
+      .Run();
 }
 
 absl::StatusOr<std::map<std::string, int64_t>> Store::LastSuccessTimes() {

@@ -294,5 +294,35 @@ TEST_F(StoreFaultTest, CorruptStoredConfIsAnErrorNotAnEmptyMap) {
   EXPECT_FALSE(list.ok());
 }
 
+// A corrupt conf (a bit flip, a torn write) of one unfinished run does not keep the scheduler
+// down: that run is failed with a reason `dectl runs show` prints; the others run.
+TEST_F(StoreFaultTest, ACorruptRunIsFailedAtStartupAndEveryOtherRunGoesOn) {
+  Submit(kSingle);
+  Submit(kPair);
+  const std::string bad = Trigger("single");
+  const std::string good = Trigger("pair");
+  ASSERT_OK(View()->db()->Exec("UPDATE runs SET conf = '{\"conf\": {\"k\": ' WHERE run_id = '" +
+                               bad + "'"));
+  sched_ = NewScheduler();
+  ASSERT_OK(sched_->Recover());
+  const store::RunRow row = Run(bad);
+  EXPECT_EQ(row.state, "failed");
+  EXPECT_THAT(row.reason, HasSubstr("data_loss: run " + bad + ": stored conf is not valid JSON"));
+  EXPECT_EQ(TaskStates(bad)["only"], "failed");
+  auto shown = sched_->GetRun(bad);   // what dectl runs show prints
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  EXPECT_EQ(shown->state(), "failed");
+  EXPECT_THAT(shown->reason(), HasSubstr("data_loss"));
+  ASSERT_OK(Connect("w1", 2).status());
+  auto as = Channel("w1").TakeAssignments();
+  EXPECT_THAT(TaskIds(as), UnorderedElementsAre("a", "b"));
+  for (const auto& a : as) Succeed("w1", a);
+  EXPECT_EQ(Run(good).state, "success");
+  // And a later restart finds nothing left to fail.
+  sched_ = NewScheduler();
+  ASSERT_OK(sched_->Recover());
+  EXPECT_EQ(Run(bad).state, "failed");
+}
+
 }  // namespace
 }  // namespace de::sched
