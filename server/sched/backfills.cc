@@ -139,15 +139,10 @@ absl::StatusOr<v1::Backfill> Scheduler::CreateBackfill(const v1::CreateBackfillR
   state.dates = std::move(dates);
   state.spec = spec;
   state.schedule = std::make_shared<const dag::Schedule>(std::move(schedule));
-  absl::Status st = ProgressBackfill(state);
-  if (!st.ok()) {
-    ReloadAfterStoreFailure();
-    return st;
-  }
   const std::string id = row.backfill_id;
+  DE_RETURN_IF_ERROR(FinishStep(tx, ProgressBackfill(state), "backfill"));
   spdlog::info("dag={} backfill={} created: {} intervals, rerun {}, max_active {}", req.dag_id(),
                id, row.total, rerun, row.max_active);
-  CommitAndFlush(tx, "backfill");
   Dispatch();
   DE_ASSIGN_OR_RETURN(auto stored, store_->GetBackfill(id));
   return BackfillToProto(*stored);
@@ -275,12 +270,8 @@ absl::StatusOr<v1::Backfill> Scheduler::CancelBackfill(const std::string& backfi
       st = CancelActiveRun(*r, "backfill cancelled");
     }
   }
-  if (!st.ok()) {
-    ReloadAfterStoreFailure();
-    return st;
-  }
   store::BackfillRow row = b.row;
-  CommitAndFlush(tx, "cancel backfill");
+  DE_RETURN_IF_ERROR(FinishStep(tx, st, "cancel backfill"));
   Dispatch();
   return BackfillToProto(row);
 }

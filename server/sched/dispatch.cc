@@ -185,13 +185,8 @@ void Scheduler::Dispatch() {
     outbox_.push_back({best->w->channel, std::move(m)});
     ++dispatched;
   }
-  if (!st.ok()) {
-    spdlog::error("dispatch failed: {}", st.ToString());
-    ReloadAfterStoreFailure();
-    return;
-  }
-  if (dispatched > 0 || wrote || !outbox_.empty() || !pending_events_.empty()) {
-    CommitAndFlush(tx, "dispatch");
+  if (!st.ok() || dispatched > 0 || wrote || !outbox_.empty() || !pending_events_.empty()) {
+    (void)FinishStep(tx, st, "dispatch");
   }
 }
 

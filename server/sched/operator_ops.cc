@@ -251,12 +251,8 @@ absl::StatusOr<v1::Run> Scheduler::Trigger(const std::string& dag_id,
   DE_RETURN_IF_ERROR(tx.status());
   auto run =
       CreateRun(dag_id, d->latest_version, "manual", logical, start, end, checked_conf, "");
-  if (!run.ok()) {
-    ReloadAfterStoreFailure();
-    return run.status();
-  }
-  const std::string run_id = (*run)->row.run_id;
-  DE_RETURN_IF_ERROR(CommitOrReload(tx, "trigger"));
+  const std::string run_id = run.ok() ? (*run)->row.run_id : "";
+  DE_RETURN_IF_ERROR(FinishStep(tx, run.status(), "trigger"));
   spdlog::info("dag={} run={} triggered by hand", dag_id, run_id);
   Dispatch();
   return RunToProto(run_id);
@@ -361,11 +357,7 @@ absl::StatusOr<v1::Run> Scheduler::CancelRun(const std::string& run_id) {
   store::Transaction tx(store_->db());
   absl::Status st = tx.status();
   if (st.ok()) st = CancelActiveRun(*run, "cancelled by operator");
-  if (!st.ok()) {
-    ReloadAfterStoreFailure();
-    return st;
-  }
-  DE_RETURN_IF_ERROR(CommitOrReload(tx, "cancel"));
+  DE_RETURN_IF_ERROR(FinishStep(tx, st, "cancel"));
   Dispatch();
   return RunToProto(run_id);
 }

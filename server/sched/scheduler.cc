@@ -20,6 +20,21 @@ namespace {
 using common::FromMillis;
 using common::ToMillis;
 
+// The request itself was refused (its own error, told to the caller as is), as opposed to a
+// failure of the store or of the scheduler that a retry would meet again.
+bool IsRefusal(const absl::Status& st) {
+  switch (st.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kOutOfRange:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 Scheduler::Scheduler(std::unique_ptr<store::Store> store, const common::Clock* clock,
@@ -137,20 +152,7 @@ absl::Status Scheduler::LoadRun(const store::RunRow& row) {
 
 absl::Status Scheduler::Recover() {
   absl::MutexLock lock(&mu_);
-  runs_.clear();
-  inflight_.clear();
-  ready_.clear();
-  retry_due_.clear();
-  for (auto& [name, w] : workers_) w.attempts.clear();
-  DE_ASSIGN_OR_RETURN(auto rows, store_->ListUnfinishedRuns());
-  for (const auto& row : rows) {
-    absl::Status st = LoadRun(row);
-    if (!st.ok()) {
-      spdlog::error("run={} cannot be resumed: {}", row.run_id, st.ToString());
-      runs_.erase(row.run_id);
-    }
-  }
-  DE_RETURN_IF_ERROR(LoadSchedulesAndBackfills());
+  DE_RETURN_IF_ERROR(LoadState());
   std::set<std::string> dags;
   for (const auto& [id, run] : runs_) dags.insert(run->row.dag_id);
   store::Transaction tx(store_->db());
@@ -164,34 +166,61 @@ absl::Status Scheduler::Recover() {
   return absl::OkStatus();
 }
 
-void Scheduler::ReloadAfterStoreFailure() {
+void Scheduler::ReloadAfterFailure(bool back_off) {
   ++store_reloads_;
-  store_backoff_ = std::clamp(store_backoff_ * 2, absl::Milliseconds(250), absl::Seconds(30));
-  store_retry_at_ = clock_->Now() + store_backoff_;
-  spdlog::error("store write failed; reloading scheduler state from the database (background "
-                "writes resume in {}ms, {} results kept)",
-                absl::ToInt64Milliseconds(store_backoff_), pending_results_.size());
-  // Roll back first: the failed step's transaction is still open in the caller, and reading
-  // through it would reload the very writes that are about to be undone.
-  if (sqlite3_get_autocommit(store_->db()->raw()) == 0) (void)store_->db()->Exec("ROLLBACK");
+  if (back_off) {
+    store_backoff_ = std::clamp(store_backoff_ * 2, absl::Milliseconds(250), absl::Seconds(30));
+    store_retry_at_ = clock_->Now() + store_backoff_;
+    spdlog::error("reloading scheduler state from the database; background writes resume in "
+                  "{}ms, {} worker results kept until then",
+                  absl::ToInt64Milliseconds(store_backoff_), PendingResults());
+  }
   outbox_.clear();
   pending_events_.clear();   // their transaction rolled back
+  absl::Status st = LoadState();
+  if (!st.ok()) spdlog::critical("cannot reload the state from the database: {}", st.ToString());
+}
+
+absl::Status Scheduler::LoadState() {
   runs_.clear();
   inflight_.clear();
   ready_.clear();
   retry_due_.clear();
   for (auto& [name, w] : workers_) w.attempts.clear();
-  auto rows = store_->ListUnfinishedRuns();
-  if (!rows.ok()) {
-    spdlog::critical("cannot read the database: {}", rows.status().ToString());
-    return;
-  }
-  for (const auto& row : *rows) {
+  std::vector<store::UnreadableRun> unloadable;
+  DE_ASSIGN_OR_RETURN(auto rows, store_->ListUnfinishedRuns(&unloadable));
+  for (const auto& row : rows) {
     absl::Status st = LoadRun(row);
-    if (!st.ok()) runs_.erase(row.run_id);
+    if (st.ok()) continue;
+    runs_.erase(row.run_id);
+    if (st.code() == absl::StatusCode::kDataLoss) {
+      unloadable.push_back({row.run_id, st});
+    } else {
+      spdlog::error("run={} cannot be resumed now: {}", row.run_id, st.ToString());
+    }
   }
-  absl::Status st = LoadSchedulesAndBackfills();
-  if (!st.ok()) spdlog::critical("cannot reload schedules: {}", st.ToString());
+  FailUnloadableRuns(unloadable);
+  return LoadSchedulesAndBackfills();
+}
+
+void Scheduler::FailUnloadableRuns(const std::vector<store::UnreadableRun>& runs) {
+  if (runs.empty()) return;
+  const int64_t now = ToMillis(clock_->Now());
+  store::Transaction tx(store_->db());
+  absl::Status st = tx.status();
+  for (const auto& u : runs) {
+    spdlog::critical("run={} cannot be loaded and is marked failed; every other run goes on: {}",
+                     u.run_id, u.error.ToString());
+    if (st.ok()) {
+      st = store_->FailUnloadableRun(u.run_id, absl::StrCat("data_loss: ", u.error.message()),
+                                     now);
+    }
+  }
+  if (st.ok()) st = tx.Commit();
+  if (!st.ok()) {
+    spdlog::error("cannot mark {} unloadable runs failed (tried again at the next load): {}",
+                  runs.size(), st.ToString());
+  }
 }
 
 Scheduler::ActiveRun* Scheduler::FindRun(const std::string& run_id) {
@@ -231,21 +260,28 @@ int64_t Scheduler::StoreReloads() {
 }
 
 int Scheduler::PendingResults() {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(pending_results_.size());
+  absl::MutexLock lock(&results_mu_);
+  return static_cast<int>(results_.size());
 }
 
-void Scheduler::CommitAndFlush(store::Transaction& tx, const char* what) {
-  (void)CommitOrReload(tx, what);
-}
-
-absl::Status Scheduler::CommitOrReload(store::Transaction& tx, const char* what) {
-  absl::Status st = CommitEvents(tx);
+absl::Status Scheduler::FinishStep(store::Transaction& tx, const absl::Status& step,
+                                    const char* what) {
+  const absl::Status st = step.ok() ? CommitEvents(tx) : step;
   if (!st.ok()) {
-    spdlog::error("commit failed ({}): {}", what, st.ToString());
-    ReloadAfterStoreFailure();   // tx rolled back in Commit(): the reload sees committed state
+    // A refused request (not found, a running task, ...) says so as it is. Anything else (the
+    // store failed, a row did not decode, a bug) would likely fail again at once: back off.
+    const bool refused = !step.ok() && IsRefusal(step);
+    if (refused) {
+      spdlog::warn("{} refused, nothing of it kept: {}", what, st.ToString());
+    } else {
+      spdlog::error("cannot commit {}: {}", what, st.ToString());
+    }
+    tx.Rollback();   // before the reload: reading through the open transaction would see its writes
+    ReloadAfterFailure(/*back_off=*/!refused);
+    if (refused) return step;
     return absl::Status(st.code(), absl::StrCat("cannot commit ", what, ": ", st.message()));
   }
+  store_retry_at_ = absl::InfinitePast();   // the store takes writes again
   store_backoff_ = absl::ZeroDuration();
   for (auto& o : outbox_) o.channel->Send(o.msg);
   outbox_.clear();

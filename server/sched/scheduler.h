@@ -111,7 +111,7 @@ class Scheduler {
   void CloseWorkerSessions();
 
   // Store-failure bookkeeping (tests and logs): how often the state was rebuilt from the
-  // database after a failed write, and how many worker results wait for the store to take them.
+  // database after a failed write, and how many worker results are queued, not yet committed.
   int64_t StoreReloads();
   int PendingResults();
 
@@ -191,6 +191,14 @@ class Scheduler {
                                                                      int version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadRun(const store::RunRow& row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Rebuilds the in-memory state (runs, attempts in flight, schedules, backfills) from the
+  // database: at startup (Recover) and after a failed step. A run that cannot be loaded because
+  // its stored data is corrupt (DataLoss) is failed with reason "data_loss: ..." and logged;
+  // every other run is loaded as usual, so one bad row never keeps the scheduler down.
+  absl::Status LoadState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fails each of `runs` in the store (Store::FailUnloadableRun), in one transaction.
+  void FailUnloadableRuns(const std::vector<store::UnreadableRun>& runs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   ActiveRun* FindRun(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Run> RunToProto(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The run's proto from a snapshot of `rows` (read elsewhere), plus the DAG and waits from memory.
@@ -227,24 +235,39 @@ class Scheduler {
   // Runs queued runs of `dag_id` while max_active_runs allows.
   absl::Status PromoteQueuedRuns(const std::string& dag_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Commits the open transaction and sends `outbox_`; on a failed commit reloads from the store.
-  void CommitAndFlush(store::Transaction& tx, const char* what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The same, returning the failed commit ("cannot commit WHAT: disk full: ...") to the caller.
-  absl::Status CommitOrReload(store::Transaction& tx, const char* what)
+  // Every write step ends here, `step` being what its writes returned. When the step and the
+  // commit succeed, sends `outbox_` and returns OK. Otherwise nothing of the step is kept: rolls
+  // back, rebuilds the in-memory state from the database (ReloadAfterFailure) and returns the
+  // failure: a refused request (not found, a running task, ...) as the step said it; anything
+  // else as "cannot commit WHAT: disk full: ..." (or I/O error, database busy, ...) with its code,
+  // and background writes back off.
+  absl::Status FinishStep(store::Transaction& tx, const absl::Status& step, const char* what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // After a store failure, background writes (timers, dispatch) wait until store_retry_at_
-  // (backoff doubling from 250 ms to 30 s), so a full disk does not rebuild state in a loop.
+  // After a failed step (FinishStep only; the step's transaction has been rolled back): rebuilds
+  // the state from the database. With `back_off`, background writes (timers, dispatch) wait until
+  // store_retry_at_ (backoff doubling from 250 ms to 30 s), so a full disk does not rebuild the
+  // state in a loop; the next successful commit ends the backoff.
+  void ReloadAfterFailure(bool back_off) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool StoreBackingOff() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Applies worker results that a failed store could not take yet (one transaction).
-  void ApplyPendingResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Group commit: takes every result queued in incoming_ (by this thread and by those that
-  // arrived while the previous commit held mu_) and ends their attempts in one transaction.
-  void DrainIncomingResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Group commit of worker results (results_): applies every queued result (unless the store is
+  // backing off) and dispatches what they freed. Called by each thread that queued one and by
+  // the timer pass; a thread whose result another thread's batch committed finds nothing to do.
+  void DrainResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the attempts of the queued results in one transaction and dequeues them once it
+  // commits. When the store fails (disk full, I/O) they all stay queued. When one result's own
+  // step fails (a bug, a row that does not decode), that one alone is dropped, loudly (its
+  // attempt ends by lease, as a lost report), and the others are applied again without it.
+  // Returns whether there was anything to apply.
+  bool ApplyResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks newly queued results against their session and running attempt (dropping late or
+  // fenced ones, renewing the lease of the others) and returns every accepted result.
+  std::vector<v1::TaskResult> AcceptQueuedResults() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the result's attempt with its outcome (no-op when the attempt already ended).
+  absl::Status ApplyResult(const v1::TaskResult& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Assigns ready tasks to workers with free slots (one transaction for the batch).
   void Dispatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<v1::Assignment> MakeAssignment(ActiveRun& run, int task, int64_t attempt_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ReloadAfterStoreFailure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Commits `tx`, timing it for the observer; on success hands the pending events to the
   // listeners' OnCommitted; on failure drops them.
   absl::Status CommitEvents(store::Transaction& tx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -328,9 +351,6 @@ class Scheduler {
   std::vector<EventListener*> listeners_ ABSL_GUARDED_BY(mu_);
   SchedulerObserver* observer_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::vector<Event> pending_events_ ABSL_GUARDED_BY(mu_);   // emitted in the open transaction
-  // Results received but not yet committed (store failing), by attempt id, with their worker:
-  // their attempts are neither lost nor re-run while they wait.
-  std::map<int64_t, std::pair<std::string, v1::TaskResult>> pending_results_ ABSL_GUARDED_BY(mu_);
   absl::Time store_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration store_backoff_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
   int64_t store_reloads_ ABSL_GUARDED_BY(mu_) = 0;
@@ -346,14 +366,19 @@ class Scheduler {
   // The read connection, opened on first use.
   absl::StatusOr<store::Store*> ReadStore() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
-  // Results waiting for mu_ (queued without it, so they batch while a commit is in flight).
-  struct IncomingResult {
+  // Worker results, each from its arrival until the transaction that records it commits: one
+  // queue for the group commit and for a failing store. A session's thread queues its result
+  // without mu_ (so results batch while another thread commits); whichever thread holds mu_
+  // next applies them all (DrainResults). While its result is queued an attempt is neither lost
+  // (lease) nor re-run, however long the store fails.
+  struct QueuedResult {
     std::string worker;
-    uint64_t session_id;
+    uint64_t session_id = 0;
     v1::TaskResult result;
+    bool accepted = false;   // matched to its session and running attempt (under mu_)
   };
-  absl::Mutex incoming_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  std::vector<IncomingResult> incoming_ ABSL_GUARDED_BY(incoming_mu_);
+  absl::Mutex results_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::map<int64_t, QueuedResult> results_ ABSL_GUARDED_BY(results_mu_);   // by attempt id
 
   absl::Mutex log_mu_;
   std::map<int64_t, int> log_fds_ ABSL_GUARDED_BY(log_mu_);

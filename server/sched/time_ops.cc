@@ -399,12 +399,7 @@ absl::StatusOr<v1::Run> Scheduler::ClearRun(const v1::ClearRunRequest& req) {
   }
   store::Transaction tx(store_->db());
   DE_RETURN_IF_ERROR(tx.status());
-  absl::Status st = ClearTasks(req.run_id(), chosen);
-  if (!st.ok()) {
-    ReloadAfterStoreFailure();
-    return st;
-  }
-  DE_RETURN_IF_ERROR(CommitOrReload(tx, "clear"));
+  DE_RETURN_IF_ERROR(FinishStep(tx, ClearTasks(req.run_id(), chosen), "clear"));
   Dispatch();
   return RunToProto(req.run_id());
 }

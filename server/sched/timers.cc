@@ -66,16 +66,19 @@ void Scheduler::ProcessTimers() {
 
 void Scheduler::ProcessTimersLocked() {
   if (StoreBackingOff()) return;   // the store failed a moment ago: no writes until the retry
-  ApplyPendingResults();
+  ApplyResults();
   if (StoreBackingOff()) return;
   const absl::Time now = clock_->Now();
   std::vector<int64_t> lost, timed_out;
-  for (const auto& [id, fl] : inflight_) {
-    if (pending_results_.count(id)) continue;   // reported; waits for the store, not lost
-    if (fl.deadline <= now) {
-      timed_out.push_back(id);
-    } else if (fl.lease_expires <= now) {
-      lost.push_back(id);
+  {
+    absl::MutexLock results_lock(&results_mu_);
+    for (const auto& [id, fl] : inflight_) {
+      if (results_.count(id)) continue;   // reported; its result waits for the store, not lost
+      if (fl.deadline <= now) {
+        timed_out.push_back(id);
+      } else if (fl.lease_expires <= now) {
+        lost.push_back(id);
+      }
     }
   }
   std::vector<std::pair<std::string, int>> retries;
@@ -131,13 +134,7 @@ void Scheduler::ProcessTimersLocked() {
     st = TransitionTask(*run, task, TiState::kQueued);
     if (st.ok()) Enqueue(*run, task);
   }
-  if (!st.ok()) {
-    spdlog::error("timer step failed: {}", st.ToString());
-    ReloadAfterStoreFailure();
-    return;
-  }
-  CommitAndFlush(tx, "timers");
-  Dispatch();
+  if (FinishStep(tx, st, "timers").ok()) Dispatch();
 }
 
 absl::Status Scheduler::TimeOutWaits(const std::vector<std::string>& run_ids) {

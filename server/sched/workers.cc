@@ -61,10 +61,11 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
     w.attempts.insert(id);
   }
   std::vector<int64_t> missing;
-  for (const auto& [id, fl] : inflight_) {
-    // An attempt whose result waits for the store is finished, not lost.
-    if (fl.worker == reg.name() && !held.count(id) && !pending_results_.count(id)) {
-      missing.push_back(id);
+  {
+    absl::MutexLock results_lock(&results_mu_);
+    for (const auto& [id, fl] : inflight_) {
+      // An attempt whose result is queued is finished, not lost.
+      if (fl.worker == reg.name() && !held.count(id) && !results_.count(id)) missing.push_back(id);
     }
   }
   store::Transaction tx(store_->db());
@@ -85,16 +86,14 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
     row.state = "connected";
     st = store_->UpsertWorker(row);
   }
-  if (!st.ok()) {
-    ReloadAfterStoreFailure();
-    return st;
+  if (st.ok()) {
+    // The ack goes first on the stream, before any assignment, and only once the lost attempts
+    // it implies are committed.
+    v1::SchedulerMessage m;
+    *m.mutable_ack() = ack;
+    outbox_.insert(outbox_.begin(), Outgoing{channel, std::move(m)});
   }
-  // The ack goes first on the stream, before any assignment, and only once the lost attempts it
-  // implies are committed.
-  v1::SchedulerMessage m;
-  *m.mutable_ack() = ack;
-  outbox_.insert(outbox_.begin(), Outgoing{channel, std::move(m)});
-  DE_RETURN_IF_ERROR(CommitOrReload(tx, "register"));
+  DE_RETURN_IF_ERROR(FinishStep(tx, st, "register"));
   spdlog::info("worker {} connected: {} slots, pools [{}], {} attempts kept", w.name, w.slots,
                absl::StrJoin(w.pools, ","), w.attempts.size());
   Dispatch();
@@ -109,12 +108,14 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
   }
   if (msg.has_result()) {
     {
-      absl::MutexLock lock(&incoming_mu_);
-      incoming_.push_back({worker, session_id, msg.result()});
+      absl::MutexLock lock(&results_mu_);
+      // A second report of a queued result is the same report: the first one stays.
+      results_.try_emplace(msg.result().attempt_id(),
+                           QueuedResult{worker, session_id, msg.result()});
     }
     const absl::Time now_real = absl::Now();
     absl::MutexLock lock(&mu_);
-    DrainIncomingResults();   // ours may already be committed by another thread's batch
+    DrainResults();   // ours may already be committed by another thread's batch
     if (observer_ != nullptr) observer_->OnLoop(absl::Now() - now_real);
     return;
   }
@@ -142,61 +143,81 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
   }
 }
 
-void Scheduler::DrainIncomingResults() {
-  std::vector<IncomingResult> batch;
-  {
-    absl::MutexLock lock(&incoming_mu_);
-    batch.swap(incoming_);
-  }
-  if (batch.empty()) return;
-  const absl::Time now = clock_->Now();
-  for (const IncomingResult& in : batch) {
-    auto wit = workers_.find(in.worker);
-    if (wit == workers_.end() || wit->second.session_id != in.session_id) continue;
-    wit->second.last_seen = now;
-    wit->second.suspect = false;
-    const v1::TaskResult& r = in.result;
-    auto it = inflight_.find(r.attempt_id());
-    if (it == inflight_.end() || it->second.worker != in.worker) {
-      spdlog::warn("ignoring late report from worker {} for fenced attempt={} ({})", in.worker,
-                   r.attempt_id(), r.success() ? "success" : "failure");
-      continue;
-    }
-    it->second.lease_expires = now + options_.lease;
-    pending_results_[r.attempt_id()] = {in.worker, r};
-  }
-  if (StoreBackingOff()) return;   // kept; the timer pass applies them once the store is back
-  ApplyPendingResults();
-  Dispatch();
+void Scheduler::DrainResults() {
+  if (StoreBackingOff()) return;   // they stay queued; the timer pass applies them after it
+  if (ApplyResults()) Dispatch();
 }
 
-void Scheduler::ApplyPendingResults() {
-  if (pending_results_.empty()) return;
-  store::Transaction tx(store_->db());
-  absl::Status st = tx.status();
-  for (auto it = pending_results_.begin(); st.ok() && it != pending_results_.end(); ++it) {
-    const auto& [worker, r] = it->second;
-    auto fit = inflight_.find(r.attempt_id());
-    if (fit == inflight_.end() || fit->second.worker != worker) continue;   // ended meanwhile
-    std::string state = r.success()     ? "success"
-                        : r.timed_out() ? "timed_out"
-                        : r.cancelled() ? "cancelled"
-                                        : "failed";
-    std::map<std::string, int64_t> counters(r.counters().begin(), r.counters().end());
-    st = EndAttempt(r.attempt_id(), state, r.exit_code(), r.error(), counters, !r.non_retryable());
-  }
-  if (!st.ok()) {
-    spdlog::error("cannot record {} results: {}", pending_results_.size(), st.ToString());
-    // A full disk or an I/O error passes: keep the results. Anything else is not the store's
-    // fault and would fail again; drop them (their attempts end by lease, as a lost report).
-    if (st.code() != absl::StatusCode::kResourceExhausted &&
-        st.code() != absl::StatusCode::kUnavailable) {
-      pending_results_.clear();
+std::vector<v1::TaskResult> Scheduler::AcceptQueuedResults() {
+  const absl::Time now = clock_->Now();
+  std::vector<v1::TaskResult> accepted;
+  absl::MutexLock lock(&results_mu_);
+  for (auto it = results_.begin(); it != results_.end();) {
+    QueuedResult& q = it->second;
+    if (!q.accepted) {
+      auto wit = workers_.find(q.worker);
+      if (wit == workers_.end() || wit->second.session_id != q.session_id) {
+        it = results_.erase(it);   // from a session that has been replaced
+        continue;
+      }
+      wit->second.last_seen = now;
+      wit->second.suspect = false;
+      auto fit = inflight_.find(it->first);
+      if (fit == inflight_.end() || fit->second.worker != q.worker) {
+        spdlog::warn("ignoring late report from worker {} for fenced attempt={} ({})", q.worker,
+                     it->first, q.result.success() ? "success" : "failure");
+        it = results_.erase(it);
+        continue;
+      }
+      fit->second.lease_expires = now + options_.lease;
+      q.accepted = true;
     }
-    ReloadAfterStoreFailure();
-    return;
+    accepted.push_back(q.result);
+    ++it;
   }
-  if (CommitOrReload(tx, "result").ok()) pending_results_.clear();
+  return accepted;
+}
+
+absl::Status Scheduler::ApplyResult(const v1::TaskResult& r) {
+  if (!inflight_.count(r.attempt_id())) return absl::OkStatus();   // ended meanwhile (cancel)
+  const std::string state = r.success()     ? "success"
+                            : r.timed_out() ? "timed_out"
+                            : r.cancelled() ? "cancelled"
+                                            : "failed";
+  std::map<std::string, int64_t> counters(r.counters().begin(), r.counters().end());
+  return EndAttempt(r.attempt_id(), state, r.exit_code(), r.error(), counters,
+                    !r.non_retryable());
+}
+
+bool Scheduler::ApplyResults() {
+  // Each pass commits the batch, keeps it (the store failed), or drops the one result whose own
+  // step failed and tries the others again: at most one pass per result.
+  for (bool any = false;; any = true) {
+    std::vector<v1::TaskResult> batch = AcceptQueuedResults();
+    if (batch.empty()) return any;
+    store::Transaction tx(store_->db());
+    absl::Status st = tx.status();
+    size_t failed = batch.size();   // the result whose step failed, if one did
+    for (size_t i = 0; st.ok() && i < batch.size(); ++i) {
+      st = ApplyResult(batch[i]);
+      if (!st.ok()) failed = i;
+    }
+    const bool own_error = failed < batch.size() && !store::IsStoreFailure(st);
+    const absl::Status done = FinishStep(tx, st, "worker results");
+    absl::MutexLock lock(&results_mu_);
+    if (done.ok()) {
+      for (const auto& r : batch) results_.erase(r.attempt_id());
+      return true;
+    }
+    if (!own_error) return true;   // the store failed: all stay queued until the backoff ends
+    const v1::TaskResult& bad = batch[failed];
+    spdlog::error("the result of attempt={} ({}) cannot be recorded and is dropped; the attempt "
+                  "ends by lease, as a lost report; the other {} results are applied without it: "
+                  "{}",
+                  bad.attempt_id(), bad.success() ? "success" : "failure", batch.size() - 1,
+                  done.ToString());
+    results_.erase(bad.attempt_id());
+  }
 }
 
 void Scheduler::CloseWorkerSessions() {

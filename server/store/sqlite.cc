@@ -18,16 +18,25 @@ absl::Status SqliteStatus(int rc, std::string_view msg) {
     case SQLITE_FULL:
       return absl::ResourceExhaustedError(absl::StrCat("disk full: ", std::string(msg)));
     case SQLITE_IOERR:
+      return absl::UnavailableError(absl::StrCat("I/O error: ", std::string(msg)));
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
+      return absl::UnavailableError(
+          absl::StrCat("database busy (another connection holds its lock): ", std::string(msg)));
     case SQLITE_CANTOPEN:
-      return absl::UnavailableError(absl::StrCat("sqlite: ", std::string(msg)));
+      return absl::UnavailableError(
+          absl::StrCat("cannot open the database file: ", std::string(msg)));
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      return absl::DataLossError(absl::StrCat("sqlite: database is corrupt: ", std::string(msg)));
+      return absl::DataLossError(absl::StrCat("database is corrupt: ", std::string(msg)));
     default:
       return absl::InternalError(absl::StrCat("sqlite: ", std::string(msg)));
   }
+}
+
+bool IsStoreFailure(const absl::Status& st) {
+  return st.code() == absl::StatusCode::kResourceExhausted ||
+         st.code() == absl::StatusCode::kUnavailable;
 }
 
 Stmt::~Stmt() { sqlite3_finalize(stmt_); }

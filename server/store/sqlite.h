@@ -17,9 +17,13 @@ namespace de::store {
 
 class Db;
 
-// The status for SQLite result code `rc`: SQLITE_FULL is ResourceExhausted and says "disk full",
-// I/O and locking errors are Unavailable, corruption is DataLoss, anything else Internal.
+// The status for SQLite result code `rc`, its message saying why first: SQLITE_FULL is
+// ResourceExhausted ("disk full: ..."), I/O errors ("I/O error: ...") and a lock held too long
+// ("database busy ...") are Unavailable, corruption is DataLoss, anything else Internal.
 absl::Status SqliteStatus(int rc, std::string_view msg);
+// Whether `st` says the store itself failed (disk full, I/O error, busy): the same write may
+// succeed later, unlike a bug or a bad row, which would fail again.
+bool IsStoreFailure(const absl::Status& st);
 
 // A prepared statement. Bind parameters are 1-based; columns 0-based.
 class Stmt {

@@ -1,6 +1,9 @@
 // The scheduler's persistent history: DAG versions, runs, task instances, attempts, workers, in
 // SQLite (WAL). Typed rows in, typed rows out. Not thread-safe: the scheduler calls it under its
 // lock. Callers group writes with Transaction(db()) so a state change commits as one unit.
+// Implementation, one concept per file: store.cc (open, DAGs, workers), store_runs.cc (runs and
+// interval queries), store_tasks.cc (task instances, attempts), store_backfills.cc, and rows.h
+// (decoding rows; corrupt stored JSON is DataLoss).
 #pragma once
 
 #include <map>
@@ -99,6 +102,12 @@ struct BackfillRow {
   int64_t ended_at = 0;
 };
 
+// A run whose stored rows do not decode (DataLoss): its id and why.
+struct UnreadableRun {
+  std::string run_id;
+  absl::Status error;
+};
+
 struct WorkerRow {
   std::string name;
   int slots = 0;
@@ -137,7 +146,16 @@ class Store {
   // Newest first (by logical date, then creation).
   absl::StatusOr<std::vector<RunRow>> ListRuns(const std::string& dag_id, const std::string& state,
                                                int limit);
+  // Oldest first; fails on the first row that does not decode.
   absl::StatusOr<std::vector<RunRow>> ListUnfinishedRuns();
+  // The same, but a run whose row does not decode is left out and listed in `unreadable`, so one
+  // corrupt row does not hide the others.
+  absl::StatusOr<std::vector<RunRow>> ListUnfinishedRuns(std::vector<UnreadableRun>* unreadable);
+  // Ends a run that cannot be loaded as failed at `now` with `reason`: its unfinished task
+  // instances failed, its running attempts lost. A conf that does not decode is cleared (the
+  // reason says what it was), so the run can be read and shown again.
+  absl::Status FailUnloadableRun(const std::string& run_id, const std::string& reason,
+                                 int64_t now);
   // Per DAG: when its latest successful run ended (ms).
   absl::StatusOr<std::map<std::string, int64_t>> LastSuccessTimes();
 

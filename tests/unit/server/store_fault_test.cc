@@ -11,6 +11,7 @@ namespace de::sched {
 namespace {
 
 using ::de::testing_util::QueryInt;
+using ::testing::Not;
 
 constexpr char kPair[] = R"(
 dag: pair
@@ -94,6 +95,51 @@ TEST_F(StoreFaultTest, FailedCancelAndClearCommitsAreErrors) {
   EXPECT_EQ(Run(id).state, "failed");
 }
 
+TEST_F(StoreFaultTest, FailedBackfillCommitsAreErrorsNotSuccesses) {
+  Submit("dag: daily\nschedule: \"@daily\"\nstart_date: 2023-12-01\ncatchup: false\n"
+         "tasks:\n  - { id: t, type: noop }\n");
+  v1::CreateBackfillRequest req;
+  req.set_dag_id("daily");
+  req.set_from_ms(Ms(start_ - absl::Hours(24 * 5)));
+  req.set_to_ms(Ms(start_ - absl::Hours(24 * 2)));
+  store::fault::FailWrites(SQLITE_FULL);
+  auto created = sched_->CreateBackfill(req);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(created.status().message(), HasSubstr("cannot commit backfill: disk full"));
+  store::fault::Clear();
+  EXPECT_EQ(Count("SELECT count(*) FROM backfills"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM runs"), 0);
+
+  clock_.Advance(absl::Seconds(1));
+  created = sched_->CreateBackfill(req);
+  ASSERT_TRUE(created.ok()) << created.status();
+  store::fault::FailWrites(SQLITE_IOERR_WRITE);
+  auto cancelled = sched_->CancelBackfill(created->backfill_id());
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(cancelled.status().message(), HasSubstr("cannot commit cancel backfill: I/O error"));
+  store::fault::Clear();
+  EXPECT_EQ(Count("SELECT count(*) FROM backfills WHERE state = 'running'"), 1);
+}
+
+TEST_F(StoreFaultTest, ARefusedRequestIsToldAsItIsAndDoesNotHoldBackgroundWritesBack) {
+  Submit(kSingle);
+  const std::string id = Trigger("single");
+  ASSERT_OK(Connect("w1").status());
+  ASSERT_EQ(Channel("w1").TakeAssignments().size(), 1u);
+  v1::ClearRunRequest req;
+  req.set_run_id(id);
+  auto cleared = sched_->ClearRun(req);
+  ASSERT_FALSE(cleared.ok());
+  EXPECT_EQ(cleared.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(cleared.status().message(), Not(HasSubstr("cannot commit")));
+  // No backoff: a trigger right away is dispatched in the same call.
+  ASSERT_OK(Connect("w2").status());
+  Trigger("single");
+  EXPECT_EQ(Channel("w2").TakeAssignments().size(), 1u);
+}
+
 TEST_F(StoreFaultTest, StatementFailingMidTransactionIsRolledBackBeforeTheReload) {
   Submit(kPair);
   // The second attempt insert of a dispatch batch fails after the first task's rows were written
@@ -153,6 +199,50 @@ TEST_F(StoreFaultTest, DiskFullKeepsTheResultDoesNotReloadInALoopAndResumes) {
   EXPECT_EQ(IntegrityCheck(), "ok");
 }
 
+constexpr char kTrio[] = R"(
+dag: trio
+tasks:
+  - id: a
+    type: noop
+  - id: b
+    type: noop
+  - id: c
+    type: noop
+)";
+
+TEST_F(StoreFaultTest, OneResultThatCannotBeRecordedDoesNotDropTheOthersOfItsBatch) {
+  Submit(kTrio);
+  ASSERT_OK(Connect("w1", 3).status());
+  const std::string id = Trigger("trio");
+  auto as = Channel("w1").TakeAssignments();
+  ASSERT_EQ(as.size(), 3u);
+  // Disk full: the three results queue up, to be committed as one batch once it passes.
+  store::fault::FailWrites(SQLITE_FULL);
+  for (const auto& a : as) Succeed("w1", a);
+  EXPECT_EQ(sched_->PendingResults(), 3);
+  store::fault::Clear();
+  // The middle result's own write fails, not for the store's sake (as a bug would).
+  const int64_t bad = as[1].attempt_id();
+  ASSERT_OK(View()->db()->Exec(absl::StrCat(
+      "CREATE TRIGGER inject BEFORE UPDATE ON attempts WHEN OLD.attempt_id = ", bad,
+      " BEGIN SELECT RAISE(ABORT, 'injected bug'); END")));
+  Advance(absl::Seconds(1));   // past the backoff: the timer pass applies the batch
+  EXPECT_EQ(sched_->PendingResults(), 0);
+  EXPECT_EQ(Attempt(as[0].attempt_id()).state, "success");
+  EXPECT_EQ(Attempt(as[2].attempt_id()).state, "success");
+  EXPECT_EQ(Attempt(bad).state, "running") << "dropped alone: it ends by lease";
+  ASSERT_OK(View()->db()->Exec("DROP TRIGGER inject"));
+  // Its lease runs out: lost, and its task runs again.
+  Advance(absl::Seconds(11));
+  EXPECT_EQ(Attempt(bad).state, "lost");
+  Heartbeat("w1", {});   // heard from again: no longer suspect
+  auto again = Channel("w1").TakeAssignments();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].task_id(), as[1].task_id());
+  Succeed("w1", again[0]);
+  EXPECT_EQ(Run(id).state, "success");
+}
+
 TEST_F(StoreFaultTest, FailedRegisterCommitIsAnError) {
   Submit(kSingle);
   store::fault::FailWrites(SQLITE_FULL);
@@ -202,6 +292,36 @@ TEST_F(StoreFaultTest, CorruptStoredConfIsAnErrorNotAnEmptyMap) {
   EXPECT_THAT(row.status().message(), HasSubstr("run " + id + ": stored conf is not valid JSON"));
   auto list = View()->ListUnfinishedRuns();
   EXPECT_FALSE(list.ok());
+}
+
+// A corrupt conf (a bit flip, a torn write) of one unfinished run does not keep the scheduler
+// down: that run is failed with a reason `dectl runs show` prints; the others run.
+TEST_F(StoreFaultTest, ACorruptRunIsFailedAtStartupAndEveryOtherRunGoesOn) {
+  Submit(kSingle);
+  Submit(kPair);
+  const std::string bad = Trigger("single");
+  const std::string good = Trigger("pair");
+  ASSERT_OK(View()->db()->Exec("UPDATE runs SET conf = '{\"conf\": {\"k\": ' WHERE run_id = '" +
+                               bad + "'"));
+  sched_ = NewScheduler();
+  ASSERT_OK(sched_->Recover());
+  const store::RunRow row = Run(bad);
+  EXPECT_EQ(row.state, "failed");
+  EXPECT_THAT(row.reason, HasSubstr("data_loss: run " + bad + ": stored conf is not valid JSON"));
+  EXPECT_EQ(TaskStates(bad)["only"], "failed");
+  auto shown = sched_->GetRun(bad);   // what dectl runs show prints
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  EXPECT_EQ(shown->state(), "failed");
+  EXPECT_THAT(shown->reason(), HasSubstr("data_loss"));
+  ASSERT_OK(Connect("w1", 2).status());
+  auto as = Channel("w1").TakeAssignments();
+  EXPECT_THAT(TaskIds(as), UnorderedElementsAre("a", "b"));
+  for (const auto& a : as) Succeed("w1", a);
+  EXPECT_EQ(Run(good).state, "success");
+  // And a later restart finds nothing left to fail.
+  sched_ = NewScheduler();
+  ASSERT_OK(sched_->Recover());
+  EXPECT_EQ(Run(bad).state, "failed");
 }
 
 }  // namespace
