@@ -120,6 +120,7 @@ void Loader::Validate(const YAML::Node& root) {
   ReadTimezone(root);  // the zone first: dates and the schedule are read in it
   ReadIdentity(root);
   ReadScheduleAndDates(root);
+  ReadCatchup(root);
   ReadLimits(root);
   ReadParams(root);
   TaskDefaults defaults;

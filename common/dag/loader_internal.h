@@ -94,7 +94,9 @@ class Loader {
 
   // loader_time.cc
   void ReadTimezone(const YAML::Node& root);
+  // schedule, start_date, end_date (one Schedule::Parse, once the dates are known).
   void ReadScheduleAndDates(const YAML::Node& root);
+  void ReadCatchup(const YAML::Node& root);
   std::optional<absl::Time> Date(const YAML::Node& n, absl::string_view name);
 
   // loader_tasks.cc

@@ -28,14 +28,7 @@ void Loader::ReadTimezone(const YAML::Node& root) {
 void Loader::ReadScheduleAndDates(const YAML::Node& root) {
   YAML::Node schedule = root["schedule"];
   if (schedule && !schedule.IsNull()) {
-    if (auto s = String(schedule, "schedule"); s && !s->empty()) {
-      // The syntax only: a missing start_date (which @every counts from) is reported below.
-      auto parsed = Schedule::Parse(*s, dag_.timezone, absl::UnixEpoch());
-      if (!parsed.ok()) {
-        Error(schedule, absl::StrCat("invalid schedule '", *s, "': ", parsed.status().message()));
-      }
-      dag_.schedule = *s;
-    }
+    if (auto s = String(schedule, "schedule"); s && !s->empty()) dag_.schedule = *s;
   }
   YAML::Node start = root["start_date"];
   if (start && !start.IsNull()) dag_.start_date = Date(start, "start_date");
@@ -44,19 +37,28 @@ void Loader::ReadScheduleAndDates(const YAML::Node& root) {
   if (dag_.start_date && dag_.end_date && *dag_.end_date < *dag_.start_date) {
     Error(end, absl::StrCat("end_date ", end.Scalar(), " is before start_date ", start.Scalar()));
   }
-  if (!dag_.schedule.empty() && !(start && !start.IsNull())) {
+  if (dag_.schedule.empty()) return;
+  // Parsed once, after the dates: a missing start_date (which @every counts from) is its own
+  // error below, so without one the syntax is checked from any anchor.
+  auto parsed =
+      Schedule::Parse(dag_.schedule, dag_.timezone, dag_.start_date.value_or(absl::UnixEpoch()));
+  if (!parsed.ok()) {
+    Error(schedule,
+          absl::StrCat("invalid schedule '", dag_.schedule, "': ", parsed.status().message()));
+  }
+  if (!(start && !start.IsNull())) {
     Error(schedule,
           absl::StartsWithIgnoreCase(dag_.schedule, "@every")
               ? "a scheduled DAG needs start_date (@every intervals are counted from it)"
               : "a scheduled DAG needs start_date (the first data interval starts there)");
   }
-  if (!dag_.schedule.empty()) {
-    auto parsed = Schedule::Parse(dag_.schedule, dag_.timezone, dag_.start_date);
-    absl::Time from = std::max(dag_.start_date.value_or(absl::InfinitePast()), absl::Now());
-    if (parsed.ok()) {
-      if (auto w = parsed->EitherRuleWarning(from - absl::Nanoseconds(1))) Warning(schedule, *w);
-    }
+  if (parsed.ok()) {
+    const absl::Time from = std::max(dag_.start_date.value_or(absl::InfinitePast()), absl::Now());
+    if (auto w = parsed->EitherRuleWarning(from - absl::Nanoseconds(1))) Warning(schedule, *w);
   }
+}
+
+void Loader::ReadCatchup(const YAML::Node& root) {
   if (YAML::Node c = root["catchup"]; c && !c.IsNull()) {
     if (auto b = Bool(c, "catchup")) dag_.catchup = *b;
   }
