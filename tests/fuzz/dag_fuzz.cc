@@ -4,7 +4,7 @@
 // Checks that nothing crashes or hangs, that a load either succeeds with a DAG or fails with at
 // least one error, that every shell task of a loaded DAG renders or fails cleanly, and that a
 // command without templates renders to itself.
-// Build as tests/fuzz/run_fuzz.sh does (DE_BUILD_FUZZ=ON, clang), target dag_fuzz.
+// Run with tests/fuzz/run_fuzz.sh dag [SECONDS] (DE_BUILD_FUZZ=ON, clang), target dag_fuzz.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
