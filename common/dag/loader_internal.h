@@ -78,6 +78,9 @@ class Loader {
   // The position of column `column` (1-based) of expression `expr` whose value starts at
   // `value`: exact when the value is a plain or simply quoted scalar on one line, else `value`.
   YAML::Mark ExprMark(const YAML::Mark& value, const std::string& expr, int column) const;
+  // The position of offset `offset` of the text of `scalar` when it is on a later line of a
+  // literal block scalar (`|`) and the file there shows a template ("{{"); else `scalar`'s own.
+  YAML::Mark BlockOffsetMark(const YAML::Node& scalar, size_t offset) const;
   // Reports unknown and duplicate keys of `map`; `what` names the block in messages.
   void CheckKeys(const YAML::Node& map, const std::vector<std::string>& allowed,
                  absl::string_view what);

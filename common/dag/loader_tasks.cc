@@ -130,7 +130,11 @@ YAML::Node Loader::ReadWith(const YAML::Node& t, TaskSpec* spec) {
   CheckTemplates(with);
   if (spec->type == "shell") {
     for (auto& p : CheckShellWith(with, param_names_)) {
-      p.warning ? Warning(p.node, std::move(p.message)) : Error(p.node, std::move(p.message));
+      if (p.warning) {
+        Warning(p.node, std::move(p.message));
+      } else {
+        Error(BlockOffsetMark(p.node, p.offset), std::move(p.message));
+      }
     }
   }
   return with;

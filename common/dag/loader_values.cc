@@ -122,6 +122,30 @@ YAML::Mark Loader::ExprMark(const YAML::Mark& value, const std::string& expr, in
   return m;
 }
 
+YAML::Mark Loader::BlockOffsetMark(const YAML::Node& scalar, size_t offset) const {
+  const YAML::Mark m = scalar.Mark();
+  const std::string& v = scalar.Scalar();
+  if (m.line < 0 || offset >= v.size()) return m;
+  const size_t nl = offset == 0 ? std::string::npos : v.rfind('\n', offset - 1);
+  if (nl == std::string::npos) return m;  // on the value's first line: its start says where
+  // A block scalar's text starts on the line after its indicator, each line indented as the
+  // first one is.
+  const int lines_before = static_cast<int>(std::count(v.begin(), v.begin() + offset, '\n'));
+  std::optional<absl::string_view> first = TextLine(m.line + 1);
+  std::optional<absl::string_view> line = TextLine(m.line + 1 + lines_before);
+  if (!first || !line) return m;
+  const size_t indent = first->find_first_not_of(' ');
+  const size_t column = indent + (offset - nl - 1);
+  if (indent == absl::string_view::npos ||
+      line->substr(std::min(column, line->size()), 2) != "{{") {
+    return m;  // folded or quoted over several lines: the file does not show the text as is
+  }
+  YAML::Mark out = m;
+  out.line = m.line + 1 + lines_before;
+  out.column = static_cast<int>(column);
+  return out;
+}
+
 void Loader::CheckKeys(const YAML::Node& map, const std::vector<std::string>& allowed,
                        absl::string_view what) {
   std::map<std::string, int> seen;
