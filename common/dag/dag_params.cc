@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/dag/param_check.h"
 #include "common/dag/suggest.h"
 
 namespace de::dag {
@@ -124,10 +125,9 @@ absl::StatusOr<std::string> NormalizeParamValue(ParamType type, std::string_view
       return v;
     }
     case ParamType::kBool: {
-      std::string l = absl::AsciiStrToLower(v);
-      if (l == "true" || l == "yes" || l == "on" || l == "1") return std::string("true");
-      if (l == "false" || l == "no" || l == "off" || l == "0") return std::string("false");
-      return bad("a bool (true or false)");
+      bool b = v == "1";  // 1 and 0 too, as scripts write them
+      if (v != "1" && v != "0" && !ParseBoolWord(v, &b)) return bad("a bool (true or false)");
+      return std::string(b ? "true" : "false");
     }
     case ParamType::kDate: {
       absl::Time t;

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/dag/loader_internal.h"
+#include "common/dag/param_check.h"
 #include "common/dag/suggest.h"
 #include "common/dag/template.h"
 
@@ -184,11 +185,8 @@ std::optional<int> Loader::Int(const YAML::Node& n, absl::string_view name, int 
 }
 
 std::optional<bool> Loader::Bool(const YAML::Node& n, absl::string_view name) {
-  if (n.IsScalar()) {
-    std::string s = absl::AsciiStrToLower(n.Scalar());
-    if (s == "true" || s == "yes" || s == "on") return true;
-    if (s == "false" || s == "no" || s == "off") return false;
-  }
+  bool b = false;
+  if (n.IsScalar() && ParseBoolWord(n.Scalar(), &b)) return b;
   Error(n, absl::StrCat(name, " must be true or false"));
   return std::nullopt;
 }

@@ -64,6 +64,10 @@ TEST(DagParamsTest, NormalizeValues) {
   EXPECT_EQ(*NormalizeParamValue(ParamType::kFloat, "1.5e3"), "1.5e3");
   EXPECT_FALSE(NormalizeParamValue(ParamType::kFloat, "nan").ok());
   EXPECT_EQ(*NormalizeParamValue(ParamType::kBool, "Off"), "false");
+  EXPECT_EQ(*NormalizeParamValue(ParamType::kBool, " YES "), "true");
+  EXPECT_EQ(*NormalizeParamValue(ParamType::kBool, "1"), "true");
+  EXPECT_EQ(*NormalizeParamValue(ParamType::kBool, "0"), "false");
+  EXPECT_FALSE(NormalizeParamValue(ParamType::kBool, "01").ok());
   EXPECT_FALSE(NormalizeParamValue(ParamType::kBool, "maybe").ok());
   EXPECT_EQ(*NormalizeParamValue(ParamType::kDate, "2024-02-29"), "2024-02-29");
   EXPECT_FALSE(NormalizeParamValue(ParamType::kDate, "2023-02-29").ok());
