@@ -1,6 +1,7 @@
 #include "common/dag/dag_params.h"
 
 #include <cmath>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -150,6 +151,7 @@ std::vector<DagParamProblem> ReadDagParams(const YAML::Node& params, bool schedu
       out.push_back({params, "params must be a mapping of name: value"});
       return out;
     }
+    std::map<std::string, std::string> env_names;  // DE_PARAM_<NAME> -> the param it is
     for (const auto& kv : params) {
       if (!kv.first.IsScalar()) {
         out.push_back({kv.first, "params names must be plain names"});
@@ -157,6 +159,12 @@ std::vector<DagParamProblem> ReadDagParams(const YAML::Node& params, bool schedu
       }
       const std::string& name = kv.first.Scalar();
       names->insert(name);
+      auto [env, fresh] = env_names.emplace(ParamEnvName(name), name);
+      if (!fresh) {
+        out.push_back(
+            {kv.first, absl::StrCat("params.", name, " and params.", env->second,
+                                    " both reach tasks as ", env->first, ": rename one")});
+      }
       ParamDecl decl;
       decl.loc = ToLocation(kv.first);
       const YAML::Node& v = kv.second;

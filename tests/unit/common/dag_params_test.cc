@@ -100,6 +100,13 @@ TEST(DagParamsTest, EnvNames) {
   EXPECT_EQ(ParamEnvName("a-b.c"), "DE_PARAM_A_B_C");
 }
 
+// Two params whose environment variables would be the same are refused (one value would be lost).
+TEST(DagParamsTest, ParamsSharingAnEnvNameAreRefused) {
+  EXPECT_THAT(Errors("dag: p\nparams:\n  raw_dir: a\n  Raw-Dir: b\ntasks: [{ id: a, type: noop }]\n"),
+              ElementsAre("p.yaml:4:3: params.Raw-Dir and params.raw_dir both reach tasks as "
+                          "DE_PARAM_RAW_DIR: rename one"));
+}
+
 TEST(DagParamsTest, ShellCommandPlacesAreCheckedAtSubmit) {
   EXPECT_THAT(Errors("dag: p\nparams: { x: a }\ntasks:\n"
                      "  - { id: a, type: shell, with: { command: 'echo `echo {{ params.x }}`' } }\n"),
