@@ -17,7 +17,7 @@ std::vector<ShellProblem> CheckShellWith(const YAML::Node& with,
     if (!CheckTemplate(command.Scalar(), param_names).ok()) return out;
     std::vector<std::string> raw;
     size_t at = std::string::npos;
-    absl::Status st = CheckShellCommand(command.Scalar(), param_names, &raw, &at);
+    absl::Status st = CheckShellCommand(command.Scalar(), &raw, &at);
     if (!st.ok()) {
       out.push_back({command, absl::StrCat("command: ", st.message()), false, at});
     }

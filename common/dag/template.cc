@@ -265,9 +265,8 @@ absl::StatusOr<std::string> RenderShellCommand(std::string_view text, const Temp
   return out;
 }
 
-absl::Status CheckShellCommand(std::string_view text, const std::set<std::string>& param_names,
-                               std::vector<std::string>* raw_names, size_t* error_offset) {
-  (void)param_names;  // names are CheckTemplate's business
+absl::Status CheckShellCommand(std::string_view text, std::vector<std::string>* raw_names,
+                               size_t* error_offset) {
   ShellLexer lexer;
   size_t at = std::string_view::npos;
   absl::Status st = ScanTemplate(

@@ -77,7 +77,7 @@ absl::StatusOr<std::string> RenderShellCommand(std::string_view text, const Temp
 // with `| raw` are appended to `raw_names` (for a warning). On an error, `error_offset` (when
 // given) is set to the offset in `text` of the "{{" of the template at fault, or npos when the
 // fault is the command's literal text after it.
-absl::Status CheckShellCommand(std::string_view text, const std::set<std::string>& param_names,
-                               std::vector<std::string>* raw_names, size_t* error_offset = nullptr);
+absl::Status CheckShellCommand(std::string_view text, std::vector<std::string>* raw_names,
+                               size_t* error_offset = nullptr);
 
 }  // namespace de::dag

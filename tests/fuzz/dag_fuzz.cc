@@ -42,7 +42,7 @@ void FuzzShell(std::string_view data) {
   std::string value(nul == std::string_view::npos ? "" : data.substr(nul + 1));
   auto quoted = de::dag::RenderShellCommand(command, Ctx(value));
   std::vector<std::string> raw;
-  (void)de::dag::CheckShellCommand(command, {"x", "who"}, &raw);
+  (void)de::dag::CheckShellCommand(command, &raw);
   if (command.find("{{") == std::string::npos) {
     Check(quoted.ok() && *quoted == command);
   }
