@@ -1,11 +1,13 @@
 // The DAG loader's working state, shared by its parts (private to common/dag/loader*.cc; callers
 // use loader.h). One Loader reads one file: it walks the YAML document and collects every
 // problem as a Diagnostic with file:line:column. The parts, one concept per file:
-//   loader.cc           the entry points and the walk of the top-level document
+//   loader.cc           the entry points and the walk of the top-level document (with the
+//                       small keys: dag, description, max_active_*, sla, params, defaults)
 //   loader_values.cc    diagnostics, key checks, scalar readers (string, int, bool, duration),
 //                       template checks and positions inside a value
-//   loader_time.cc      timezone, schedule, start_date/end_date, the schedule's warnings
-//   loader_tasks.cc     tasks, `defaults:`, typed `with:` checks, `needs`, order and cycles
+//   loader_time.cc      timezone, schedule, start_date/end_date, catchup, the schedule's warning
+//   loader_tasks.cc     tasks and the fields `defaults:` can set, typed `with:` checks (task
+//                       parameters, shell template places), `needs`, order and cycles
 //   loader_alerts.cc    alerts, wait_for, sla/deadline
 // Not thread-safe (one Loader per load); yaml-cpp exceptions are caught in Run().
 #pragma once
