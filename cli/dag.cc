@@ -208,13 +208,19 @@ int Show(Context& ctx, const std::string& dag_id, int version, bool yaml_only, i
   }
   tasks.Print(out);
   if (next > 0 && !s.schedule().empty()) {
+    // The intervals need start_date and end_date, which only the YAML holds.
     de::dag::LoadResult loaded = de::dag::LoadDag(dag.yaml(), dag.source());
-    if (loaded.ok()) {
-      std::optional<absl::Time> first;
-      if (s.next_run_logical_date_ms() != 0) first = absl::FromUnixMillis(s.next_run_logical_date_ms());
-      out << "\n";
-      PrintNextIntervals(*loaded.dag, absl::Now(), first, next, out);
+    out << "\n";
+    if (!loaded.ok()) {
+      out << "next runs: not shown: this dectl does not load the stored YAML ("
+          << loaded.errors.front().ToString() << ")\n";
+      return kExitOk;
     }
+    std::optional<absl::Time> first;
+    if (s.next_run_logical_date_ms() != 0) {
+      first = absl::FromUnixMillis(s.next_run_logical_date_ms());
+    }
+    PrintNextIntervals(*loaded.dag, absl::Now(), first, next, out);
   }
   return kExitOk;
 }

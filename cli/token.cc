@@ -68,6 +68,7 @@ int Revoke(Context& ctx, const std::string& name) {
   grpc::Status status = ctx.client().CallAuth(
       [&](auto* stub, auto* c) { return stub->RevokeToken(c, request, &response); });
   if (!status.ok()) return ctx.client().Report(status, ctx.err());
+  if (ctx.json()) return ctx.PrintJson(response);
   ctx.out() << "revoked token '" << name << "'\n";
   return kExitOk;
 }

@@ -1,12 +1,14 @@
 #include "common/dag/dag_params.h"
 
 #include <cmath>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/dag/param_check.h"
 #include "common/dag/suggest.h"
 
 namespace de::dag {
@@ -124,10 +126,9 @@ absl::StatusOr<std::string> NormalizeParamValue(ParamType type, std::string_view
       return v;
     }
     case ParamType::kBool: {
-      std::string l = absl::AsciiStrToLower(v);
-      if (l == "true" || l == "yes" || l == "on" || l == "1") return std::string("true");
-      if (l == "false" || l == "no" || l == "off" || l == "0") return std::string("false");
-      return bad("a bool (true or false)");
+      bool b = v == "1";  // 1 and 0 too, as scripts write them
+      if (v != "1" && v != "0" && !ParseBoolWord(v, &b)) return bad("a bool (true or false)");
+      return std::string(b ? "true" : "false");
     }
     case ParamType::kDate: {
       absl::Time t;
@@ -150,6 +151,7 @@ std::vector<DagParamProblem> ReadDagParams(const YAML::Node& params, bool schedu
       out.push_back({params, "params must be a mapping of name: value"});
       return out;
     }
+    std::map<std::string, std::string> env_names;  // DE_PARAM_<NAME> -> the param it is
     for (const auto& kv : params) {
       if (!kv.first.IsScalar()) {
         out.push_back({kv.first, "params names must be plain names"});
@@ -157,6 +159,12 @@ std::vector<DagParamProblem> ReadDagParams(const YAML::Node& params, bool schedu
       }
       const std::string& name = kv.first.Scalar();
       names->insert(name);
+      auto [env, fresh] = env_names.emplace(ParamEnvName(name), name);
+      if (!fresh) {
+        out.push_back(
+            {kv.first, absl::StrCat("params.", name, " and params.", env->second,
+                                    " both reach tasks as ", env->first, ": rename one")});
+      }
       ParamDecl decl;
       decl.loc = ToLocation(kv.first);
       const YAML::Node& v = kv.second;

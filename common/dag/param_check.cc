@@ -90,13 +90,6 @@ std::string Quoted(const YAML::Node& n) {
   return "no value";
 }
 
-bool ParseBoolWord(const std::string& s, bool* out) {
-  std::string l = absl::AsciiStrToLower(s);
-  if (l == "true" || l == "yes" || l == "on") return *out = true, true;
-  if (l == "false" || l == "no" || l == "off") return *out = false, true;
-  return false;
-}
-
 class Checker {
  public:
   Checker(const ParamCheckOptions& o, std::vector<ParamProblem>* out) : o_(o), out_(out) {}
@@ -523,6 +516,13 @@ absl::Status ProblemsToStatus(const std::vector<ParamProblem>& problems) {
   std::vector<std::string> lines;
   for (const auto& p : problems) lines.push_back(p.message);
   return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
+bool ParseBoolWord(std::string_view s, bool* out) {
+  std::string l = absl::AsciiStrToLower(absl::string_view(s.data(), s.size()));
+  if (l == "true" || l == "yes" || l == "on") return *out = true, true;
+  if (l == "false" || l == "no" || l == "off") return *out = false, true;
+  return false;
 }
 
 }  // namespace de::dag

@@ -45,6 +45,10 @@ void NormalizeNullEnums(std::string_view type, YAML::Node* with);
 // The problems as one InvalidArgument status (one problem per line), or OK when there are none.
 absl::Status ProblemsToStatus(const std::vector<ParamProblem>& problems);
 
+// The words a DAG file's booleans are written in: true/yes/on, false/no/off, in any case.
+// False (and *out untouched) for anything else.
+bool ParseBoolWord(std::string_view s, bool* out);
+
 // True when the scalar text contains a `{{` template.
 bool HasTemplate(std::string_view text);
 

@@ -218,12 +218,7 @@ absl::StatusOr<Schedule> Schedule::Parse(std::string_view expr_in, std::string_v
   std::string fields_text;
   if (absl::StartsWithIgnoreCase(trimmed, "@every") &&
       (trimmed.size() == 6 || absl::ascii_isspace(trimmed[6]))) {
-    DE_ASSIGN_OR_RETURN(s.every_, ParseEveryInterval(std::string(trimmed.substr(6))));
-    if (!anchor || *anchor == absl::InfinitePast() || *anchor == absl::InfiniteFuture()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "'", trimmed, "' needs start_date: @every intervals are counted from it"));
-    }
-    s.anchor_ = *anchor;
+    DE_RETURN_IF_ERROR(s.SetEvery(std::string_view(trimmed.data(), trimmed.size()), anchor));
     return s;
   }
   if (!trimmed.empty() && trimmed[0] == '@') {
@@ -278,23 +273,21 @@ absl::StatusOr<Schedule> Schedule::Parse(std::string_view expr_in, std::string_v
   // '*' or '*/N' in the hour field (or every hour listed): hourly and sub-hourly schedules.
   s.real_time_ = s.hours_.all() || absl::StartsWith(fields[1], "*");
   // Reject day-of-month/month combinations that can never happen (e.g. "0 0 30 2 *").
-  if (!s.dow_restricted_ || !s.dom_restricted_) {
-    bool possible = false;
-    for (int m = 1; m <= 12 && !possible; ++m) {
-      if (!s.months_[m]) continue;
-      for (int d = 1; d <= DaysInMonth(m); ++d) {
-        if (s.days_of_month_[d] || s.last_dom_) {
-          possible = true;
-          break;
-        }
-      }
-    }
-    if (!possible) {
-      return absl::InvalidArgumentError(
-          "field 3 (day-of-month): no selected day exists in any selected month");
-    }
+  if ((!s.dow_restricted_ || !s.dom_restricted_) && !s.SomeDayOfMonthExists()) {
+    return absl::InvalidArgumentError(
+        "field 3 (day-of-month): no selected day exists in any selected month");
   }
   return s;
+}
+
+bool Schedule::SomeDayOfMonthExists() const {
+  for (int m = 1; m <= 12; ++m) {
+    if (!months_[m]) continue;
+    for (int d = 1; d <= DaysInMonth(m); ++d) {
+      if (days_of_month_[d] || last_dom_) return true;
+    }
+  }
+  return false;
 }
 
 namespace {

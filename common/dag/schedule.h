@@ -95,6 +95,10 @@ class Schedule {
   absl::Duration every_;            // @every: ticks are anchor_ + k * every_ (k >= 0)
   absl::Time anchor_;
 
+  // `expr` is "@every DURATION": sets every_ and anchor_ (schedule_every.cc).
+  absl::Status SetEvery(std::string_view expr, std::optional<absl::Time> anchor);
+  // True when a selected day of the month exists in a selected month (30 in February does not).
+  bool SomeDayOfMonthExists() const;
   absl::Time NextRealTime(absl::Time t) const;
   absl::Time NextEvery(absl::Time t) const;   // schedule_every.cc
   absl::Time PrevEvery(absl::Time t) const;

@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/dag/schedule.h"
+#include "common/status.h"
 
 namespace de::dag {
 
@@ -46,6 +47,17 @@ absl::StatusOr<absl::Duration> ParseEveryInterval(const std::string& text_in) {
     return bad("the interval must be at least 1m (each interval is a run)");
   }
   return total;
+}
+
+absl::Status Schedule::SetEvery(std::string_view expr_in, std::optional<absl::Time> anchor) {
+  absl::string_view expr(expr_in.data(), expr_in.size());
+  DE_ASSIGN_OR_RETURN(every_, ParseEveryInterval(std::string(expr.substr(6))));
+  if (!anchor || *anchor == absl::InfinitePast() || *anchor == absl::InfiniteFuture()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", expr, "' needs start_date: @every intervals are counted from it"));
+  }
+  anchor_ = *anchor;
+  return absl::OkStatus();
 }
 
 // Ticks are anchor_ + k * every_ for k >= 0.

@@ -16,16 +16,17 @@ std::vector<ShellProblem> CheckShellWith(const YAML::Node& with,
     // Unknown names and malformed references are reported by CheckTemplate already.
     if (!CheckTemplate(command.Scalar(), param_names).ok()) return out;
     std::vector<std::string> raw;
-    absl::Status st = CheckShellCommand(command.Scalar(), param_names, &raw);
+    size_t at = std::string::npos;
+    absl::Status st = CheckShellCommand(command.Scalar(), &raw, &at);
     if (!st.ok()) {
-      out.push_back({command, absl::StrCat("command: ", st.message()), false});
+      out.push_back({command, absl::StrCat("command: ", st.message()), false, at});
     }
     if (!raw.empty()) {
       out.push_back({command,
                      absl::StrCat("command: {{ ", absl::StrJoin(raw, " }}, {{ "),
                                   " | raw }} reaches the shell unquoted (its value is shell "
                                   "syntax, so whoever sets it can run commands)"),
-                     true});
+                     true, std::string::npos});
     }
   } catch (const YAML::Exception& e) {
     out.push_back({with, absl::StrCat("YAML error: ", e.msg), false});

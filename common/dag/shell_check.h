@@ -15,6 +15,9 @@ struct ShellProblem {
   YAML::Node node;  // where (its Mark())
   std::string message;
   bool warning = false;
+  // The offset in the command's text of the "{{" of the template at fault; npos when the problem
+  // is the whole command (or its literal text).
+  size_t offset = std::string::npos;
 };
 
 // `with` is the task's raw `with:` mapping (templates not rendered).

@@ -60,10 +60,7 @@ void ShellLexer::Char(char c) {
       } else if (c == '$') {
         dollar_ = true;
       } else if (c == '(' && dollar) {
-        frames_.push_back({Frame::kSubst});
-        fresh_subst_ = true;
-        word_start_ = true;
-        word_.clear();
+        OpenSubst();
       }
       return;
     case Frame::kBacktick:
@@ -75,10 +72,7 @@ void ShellLexer::Char(char c) {
       return;
     case Frame::kArith:
       if (c == '(' && dollar) {
-        frames_.push_back({Frame::kSubst});
-        fresh_subst_ = true;
-        word_start_ = true;
-        word_.clear();
+        OpenSubst();
       } else if (c == '$') {
         dollar_ = true;
       } else if (c == '(') {
@@ -100,10 +94,7 @@ void ShellLexer::Char(char c) {
         return;
       }
       if (dollar && c == '(') {
-        frames_.push_back({Frame::kSubst});
-        fresh_subst_ = true;
-        word_start_ = true;
-        word_.clear();
+        OpenSubst();
         return;
       }
       UnquotedChar(c);
@@ -116,14 +107,7 @@ void ShellLexer::UnquotedChar(char c) {
   if (in_comment_) {
     if (c == '\n') {
       in_comment_ = false;
-      word_start_ = true;
-      if (!pending_.empty()) {
-        in_body_ = true;
-        body_ = pending_.front();
-        pending_.erase(pending_.begin());
-        line_.clear();
-        line_has_value_ = false;
-      }
+      EndLine();
     }
     return;
   }
@@ -160,14 +144,7 @@ void ShellLexer::UnquotedChar(char c) {
       word_ += c;
       return;
     case '\n':
-      word_start_ = true;
-      if (!pending_.empty()) {
-        in_body_ = true;
-        body_ = pending_.front();
-        pending_.erase(pending_.begin());
-        line_.clear();
-        line_has_value_ = false;
-      }
+      EndLine();
       return;
     case '(':
       if (f.kind == Frame::kSubst) ++f.depth;
@@ -205,6 +182,27 @@ void ShellLexer::UnquotedChar(char c) {
       }
       return;
   }
+}
+
+void ShellLexer::OpenSubst() {
+  frames_.push_back({Frame::kSubst});
+  fresh_subst_ = true;
+  word_start_ = true;
+  word_.clear();
+}
+
+void ShellLexer::EndLine() {
+  word_start_ = true;
+  StartPendingBody();
+}
+
+void ShellLexer::StartPendingBody() {
+  if (pending_.empty()) return;
+  in_body_ = true;
+  body_ = pending_.front();
+  pending_.erase(pending_.begin());
+  line_.clear();
+  line_has_value_ = false;
 }
 
 void ShellLexer::EndWord() {
@@ -293,11 +291,7 @@ absl::Status ShellLexer::EndBodyLine() {
     in_body_ = false;
     body_subst_ = 0;
     body_dollar_ = false;
-    if (!pending_.empty()) {  // the next here-document of the same command line
-      in_body_ = true;
-      body_ = pending_.front();
-      pending_.erase(pending_.begin());
-    }
+    StartPendingBody();  // the next here-document of the same command line
   }
   return absl::OkStatus();
 }

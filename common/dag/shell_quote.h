@@ -56,6 +56,9 @@ class ShellLexer {
   void DelimiterChar(char c);
   void BodyChar(char c);
   void EndWord();
+  void OpenSubst();         // after "$(": a command substitution
+  void EndLine();           // an unquoted newline: here-documents waiting for it begin
+  void StartPendingBody();  // the first waiting here-document's body begins, if any
   bool InUnquotedFrame() const {
     return frames_.back().kind == Frame::kTop || frames_.back().kind == Frame::kSubst;
   }

@@ -265,13 +265,18 @@ absl::StatusOr<std::string> RenderShellCommand(std::string_view text, const Temp
   return out;
 }
 
-absl::Status CheckShellCommand(std::string_view text, const std::set<std::string>& param_names,
-                               std::vector<std::string>* raw_names) {
-  (void)param_names;  // names are CheckTemplate's business
+absl::Status CheckShellCommand(std::string_view text, std::vector<std::string>* raw_names,
+                               size_t* error_offset) {
   ShellLexer lexer;
-  return ScanTemplate(
-      text, [&](std::string_view lit) { return lexer.FeedLiteral(lit); },
+  size_t at = std::string_view::npos;
+  absl::Status st = ScanTemplate(
+      text,
+      [&](std::string_view lit) {
+        at = std::string_view::npos;
+        return lexer.FeedLiteral(lit);
+      },
       [&](const TemplateRef& ref) -> absl::Status {
+        at = ref.offset;
         if (ref.raw) {
           if (raw_names != nullptr) raw_names->push_back(std::string(ref.name));
           return absl::OkStatus();
@@ -279,6 +284,8 @@ absl::Status CheckShellCommand(std::string_view text, const std::set<std::string
         // A placeholder that every context accepts: where it is, not what it is, can be checked.
         return lexer.QuoteValue(ref.name, "0").status();
       });
+  if (!st.ok() && error_offset != nullptr) *error_offset = at;
+  return st;
 }
 
 }  // namespace de::dag

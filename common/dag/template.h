@@ -74,8 +74,10 @@ absl::StatusOr<std::string> RenderShellCommand(std::string_view text, const Temp
 
 // Checks the places of the templates in a shell command line (without values): an error for a
 // place no value can stand in. Names are not checked here (CheckTemplate does). The names used
-// with `| raw` are appended to `raw_names` (for a warning).
-absl::Status CheckShellCommand(std::string_view text, const std::set<std::string>& param_names,
-                               std::vector<std::string>* raw_names);
+// with `| raw` are appended to `raw_names` (for a warning). On an error, `error_offset` (when
+// given) is set to the offset in `text` of the "{{" of the template at fault, or npos when the
+// fault is the command's literal text after it.
+absl::Status CheckShellCommand(std::string_view text, std::vector<std::string>* raw_names,
+                               size_t* error_offset = nullptr);
 
 }  // namespace de::dag

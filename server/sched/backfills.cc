@@ -15,10 +15,31 @@ namespace {
 using common::FromMillis;
 using common::ToMillis;
 
-// "2024-01-31 03:00 Europe/Berlin (2024-01-31 02:00 UTC)".
+// "2024-01-31 03:00 Europe/Berlin (2024-01-31 02:00 UTC)"; "2024-01-31 02:00 UTC" in UTC.
 std::string Both(absl::Time t, absl::TimeZone tz) {
-  return absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M", t, tz), " ", tz.name(), " (",
-                      absl::FormatTime("%Y-%m-%d %H:%M", t, absl::UTCTimeZone()), " UTC)");
+  const std::string utc =
+      absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M", t, absl::UTCTimeZone()), " UTC");
+  if (tz.name() == "UTC") return utc;
+  return absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M", t, tz), " ", tz.name(), " (", utc, ")");
+}
+
+// Why the range `range` (from .. to before clamping; `to` itself included when `to_inclusive`)
+// holds no interval: it lies wholly before start_date or after end_date (each named), or between
+// two ticks of the schedule.
+std::string NoIntervalReason(const dag::DagSpec& spec, const std::string& range, absl::Time from,
+                             absl::Time to, bool to_inclusive, absl::TimeZone tz) {
+  std::string out = absl::StrCat("backfill range ", range, " holds no interval of ", spec.id,
+                                 "'s schedule '", spec.schedule, "'");
+  if (spec.start_date && (to < *spec.start_date || (!to_inclusive && to == *spec.start_date))) {
+    absl::StrAppend(&out, ": it ends before start_date ", Both(*spec.start_date, tz),
+                    " (a backfill stays inside start_date..end_date)");
+  } else if (spec.end_date && from > *spec.end_date) {
+    absl::StrAppend(&out, ": it starts after end_date ", Both(*spec.end_date, tz),
+                    " (a backfill stays inside start_date..end_date)");
+  } else if (spec.start_date || spec.end_date) {
+    absl::StrAppend(&out, " inside its start_date..end_date");
+  }
+  return out;
 }
 
 // The logical dates a backfill covers: ticks in [from, to] (a date --from is that day's local
@@ -40,6 +61,8 @@ absl::StatusOr<std::vector<int64_t>> BackfillDates(const v1::CreateBackfillReque
     to = absl::FromCivil(local_day(req.to_ms()) + 1, tz);   // the whole day
     inclusive = false;
   }
+  const absl::Time asked_from = from, asked_to = to;
+  const bool asked_inclusive = inclusive;
   if (spec.start_date && from < *spec.start_date) from = *spec.start_date;
   if (spec.end_date && to > *spec.end_date) {
     to = *spec.end_date;
@@ -52,9 +75,13 @@ absl::StatusOr<std::vector<int64_t>> BackfillDates(const v1::CreateBackfillReque
         absl::StrCat("backfill range has more than ", cap, " intervals; split it"));
   }
   if (dates.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "backfill range holds no interval of ", spec.id, "'s schedule '", spec.schedule, "'",
-        spec.start_date || spec.end_date ? " inside its start_date..end_date" : ""));
+    // As given: a date stays a date (a date --to is that whole day).
+    const std::string range = absl::StrCat(
+        req.from_is_date() ? absl::FormatCivilTime(local_day(req.from_ms())) : Both(asked_from, tz),
+        " .. ",
+        req.to_is_date() ? absl::FormatCivilTime(local_day(req.to_ms())) : Both(asked_to, tz));
+    return absl::InvalidArgumentError(
+        NoIntervalReason(spec, range, asked_from, asked_to, asked_inclusive, tz));
   }
   for (int64_t ms : dates) {
     const dag::DataInterval iv = schedule.IntervalStartingAt(FromMillis(ms));

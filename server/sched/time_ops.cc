@@ -121,9 +121,14 @@ absl::Status Scheduler::LoadSchedulesAndBackfills() {
   for (const auto& b : backfills) {
     if (b.state != "running") continue;
     auto spec = LoadDagVersion(b.dag_id, b.dag_version);
-    if (!spec.ok()) continue;
-    auto schedule = dag::Schedule::Parse((*spec)->schedule, (*spec)->timezone, (*spec)->start_date);
-    if (!schedule.ok()) continue;
+    auto schedule = spec.ok() ? dag::Schedule::Parse((*spec)->schedule, (*spec)->timezone,
+                                                     (*spec)->start_date)
+                              : absl::StatusOr<dag::Schedule>(spec.status());
+    if (!schedule.ok()) {
+      spdlog::error("dag={} backfill={} not resumed: version {}: {}", b.dag_id, b.backfill_id,
+                    b.dag_version, schedule.status().ToString());
+      continue;
+    }
     BackfillState state;
     state.row = b;
     state.spec = *spec;

@@ -4,7 +4,7 @@
 // Checks that nothing crashes or hangs, that a load either succeeds with a DAG or fails with at
 // least one error, that every shell task of a loaded DAG renders or fails cleanly, and that a
 // command without templates renders to itself.
-// Build as tests/fuzz/run_fuzz.sh does (DE_BUILD_FUZZ=ON, clang), target dag_fuzz.
+// Run with tests/fuzz/run_fuzz.sh dag [SECONDS] (DE_BUILD_FUZZ=ON, clang), target dag_fuzz.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -42,7 +42,7 @@ void FuzzShell(std::string_view data) {
   std::string value(nul == std::string_view::npos ? "" : data.substr(nul + 1));
   auto quoted = de::dag::RenderShellCommand(command, Ctx(value));
   std::vector<std::string> raw;
-  (void)de::dag::CheckShellCommand(command, {"x", "who"}, &raw);
+  (void)de::dag::CheckShellCommand(command, &raw);
   if (command.find("{{") == std::string::npos) {
     Check(quoted.ok() && *quoted == command);
   }

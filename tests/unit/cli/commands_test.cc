@@ -527,6 +527,9 @@ TEST_F(CommandsTest, DagListShowPause) {
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_THAT(r.out, HasSubstr("version:      3 (stored: 1, 2, 3, 4)\n"));
   EXPECT_THAT(r.out, HasSubstr("a     shell  -      2        1h00m    default\n"));
+  // Version 3's YAML (no tasks) does not load: the next runs are not shown, and it says why.
+  EXPECT_THAT(r.out, HasSubstr("\nnext runs: not shown: this dectl does not load the stored YAML ("));
+  EXPECT_THAT(r.out, HasSubstr("tasks must be a non-empty list)\n"));
 
   // The next run with its zone and creation time; the next intervals across the spring change.
   r = Cli({"dag", "show", "hello", "--next", "2"});

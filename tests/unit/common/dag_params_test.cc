@@ -64,6 +64,10 @@ TEST(DagParamsTest, NormalizeValues) {
   EXPECT_EQ(*NormalizeParamValue(ParamType::kFloat, "1.5e3"), "1.5e3");
   EXPECT_FALSE(NormalizeParamValue(ParamType::kFloat, "nan").ok());
   EXPECT_EQ(*NormalizeParamValue(ParamType::kBool, "Off"), "false");
+  EXPECT_EQ(*NormalizeParamValue(ParamType::kBool, " YES "), "true");
+  EXPECT_EQ(*NormalizeParamValue(ParamType::kBool, "1"), "true");
+  EXPECT_EQ(*NormalizeParamValue(ParamType::kBool, "0"), "false");
+  EXPECT_FALSE(NormalizeParamValue(ParamType::kBool, "01").ok());
   EXPECT_FALSE(NormalizeParamValue(ParamType::kBool, "maybe").ok());
   EXPECT_EQ(*NormalizeParamValue(ParamType::kDate, "2024-02-29"), "2024-02-29");
   EXPECT_FALSE(NormalizeParamValue(ParamType::kDate, "2023-02-29").ok());
@@ -94,6 +98,13 @@ TEST(DagParamsTest, CheckConf) {
 TEST(DagParamsTest, EnvNames) {
   EXPECT_EQ(ParamEnvName("raw_dir"), "DE_PARAM_RAW_DIR");
   EXPECT_EQ(ParamEnvName("a-b.c"), "DE_PARAM_A_B_C");
+}
+
+// Two params whose environment variables would be the same are refused (one value would be lost).
+TEST(DagParamsTest, ParamsSharingAnEnvNameAreRefused) {
+  EXPECT_THAT(Errors("dag: p\nparams:\n  raw_dir: a\n  Raw-Dir: b\ntasks: [{ id: a, type: noop }]\n"),
+              ElementsAre("p.yaml:4:3: params.Raw-Dir and params.raw_dir both reach tasks as "
+                          "DE_PARAM_RAW_DIR: rename one"));
 }
 
 TEST(DagParamsTest, ShellCommandPlacesAreCheckedAtSubmit) {

@@ -7,23 +7,13 @@
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/common/schedule_test_util.h"
 
 namespace de::dag {
 namespace {
 
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
-
-absl::Time At(const std::string& rfc3339) {
-  absl::Time t;
-  std::string err;
-  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << rfc3339 << ": " << err;
-  return t;
-}
-
-std::string Fmt(absl::Time t, absl::TimeZone tz) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", t, tz);
-}
 
 Schedule MustParse(const std::string& expr, const std::string& tz = "UTC") {
   auto s = Schedule::Parse(expr, tz);
@@ -40,31 +30,6 @@ std::vector<std::string> Ticks(const Schedule& s, absl::Time from, int n) {
     out.push_back(Fmt(t, s.zone()));
   }
   return out;
-}
-
-// Checks Next/Prev/IsTick against an explicit list of consecutive ticks, probing every
-// `step` between the first and the last.
-void CheckConsistent(const Schedule& s, const std::vector<absl::Time>& ticks, absl::Duration step) {
-  for (size_t i = 0; i < ticks.size(); ++i) {
-    EXPECT_TRUE(s.IsTick(ticks[i])) << Fmt(ticks[i], s.zone());
-    if (i + 1 < ticks.size()) {
-      EXPECT_EQ(s.Next(ticks[i]), ticks[i + 1]);
-      EXPECT_EQ(s.Prev(ticks[i + 1]), ticks[i]);
-    }
-  }
-  size_t i = 0;
-  for (absl::Time x = ticks.front() + step; x < ticks.back(); x += step) {
-    while (ticks[i + 1] <= x) ++i;
-    // ticks[i] <= x < ticks[i+1]
-    bool tick = ticks[i] == x;
-    EXPECT_EQ(s.IsTick(x), tick) << Fmt(x, s.zone());
-    EXPECT_EQ(s.Next(x), ticks[i + 1]) << "Next(" << Fmt(x, s.zone()) << ")";
-    absl::Time want_prev = tick ? ticks[i - 1] : ticks[i];
-    EXPECT_EQ(s.Prev(x), want_prev) << "Prev(" << Fmt(x, s.zone()) << ")";
-    if (!tick) {
-      EXPECT_EQ(s.Next(s.Prev(x)), ticks[i + 1]) << Fmt(x, s.zone());
-    }
-  }
 }
 
 struct Case {
@@ -635,83 +600,6 @@ TEST(ScheduleTest, IsTickIgnoresNonMinuteInstants) {
   EXPECT_FALSE(s.IsTick(At("2024-01-01T00:01:00Z") + absl::Milliseconds(1)));
   EXPECT_EQ(s.Next(At("2024-01-01T00:01:00Z") + absl::Milliseconds(1)), At("2024-01-01T00:02:00Z"));
   EXPECT_EQ(s.Prev(At("2024-01-01T00:01:00Z") + absl::Milliseconds(1)), At("2024-01-01T00:01:00Z"));
-}
-
-}  // namespace
-}  // namespace de::dag
-
-namespace de::dag {
-namespace {
-
-// @every: fixed intervals in absolute time from the anchor, the same length across DST.
-TEST(ScheduleEveryTest, TicksAreAnchorPlusMultiples) {
-  const absl::Time anchor = At("2024-10-26T22:00:00Z");   // Berlin 2024-10-27 00:00 +02:00
-  auto s = Schedule::Parse("@every 90m", "Europe/Berlin", anchor);
-  ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->every(), absl::Minutes(90));
-  EXPECT_EQ(s->Next(anchor - absl::Hours(100)), anchor);
-  EXPECT_EQ(s->Prev(anchor), absl::InfinitePast());
-  EXPECT_TRUE(s->IsTick(anchor));
-  // Over the autumn change every interval is 90 real minutes.
-  std::vector<absl::Time> ticks = {anchor};
-  for (int i = 0; i < 20; ++i) ticks.push_back(s->Next(ticks.back()));
-  for (size_t i = 1; i < ticks.size(); ++i) EXPECT_EQ(ticks[i] - ticks[i - 1], absl::Minutes(90));
-  CheckConsistent(*s, ticks, absl::Minutes(7));
-  // 90 real minutes apart, 30 local minutes apart: the clocks went back an hour in between.
-  EXPECT_EQ(Fmt(ticks[1], s->zone()), "2024-10-27T01:30:00+02:00");
-  EXPECT_EQ(Fmt(ticks[2], s->zone()), "2024-10-27T02:00:00+01:00");
-  EXPECT_FALSE(s->UsesEitherDayRule());
-  DataInterval iv = s->FirstIntervalAtOrAfter(anchor + absl::Minutes(1));
-  EXPECT_EQ(iv.start, anchor + absl::Minutes(90));
-  EXPECT_EQ(iv.end, anchor + absl::Minutes(180));
-  auto latest = s->LatestCompleteInterval(anchor + absl::Minutes(200), anchor);
-  ASSERT_TRUE(latest.has_value());
-  EXPECT_EQ(latest->start, anchor + absl::Minutes(90));
-}
-
-TEST(ScheduleEveryTest, DurationForms) {
-  struct Form {
-    std::string text;
-    absl::Duration want;
-  };
-  for (const Form& f : std::vector<Form>{{"15m", absl::Minutes(15)},
-                                         {"1h", absl::Hours(1)},
-                                         {"90m", absl::Minutes(90)},
-                                         {"2h30m", absl::Minutes(150)},
-                                         {"1d", absl::Hours(24)},
-                                         {" 1D ", absl::Hours(24)},
-                                         {"1h30s", absl::Seconds(3630)}}) {
-    auto d = ParseEveryInterval(f.text);
-    ASSERT_TRUE(d.ok()) << f.text << ": " << d.status();
-    EXPECT_EQ(*d, f.want) << f.text;
-    auto s = Schedule::Parse("@every " + f.text, "UTC", At("2024-01-01T00:00:00Z"));
-    ASSERT_TRUE(s.ok()) << f.text << ": " << s.status();
-    EXPECT_EQ(s->Next(At("2024-01-01T00:00:00Z")), At("2024-01-01T00:00:00Z") + f.want);
-  }
-}
-
-TEST(ScheduleEveryTest, RefusedFormsSayWhy) {
-  const absl::Time anchor = At("2024-01-01T00:00:00Z");
-  struct Bad {
-    std::string expr;
-    std::string message;
-  };
-  for (const Bad& b : std::vector<Bad>{
-           {"@every", "needs an interval"},
-           {"@every 15", "expected NUMBER UNIT parts"},
-           {"@every 15w", "unknown unit 'w'"},
-           {"@every 30s", "at least 1m"},
-           {"@every 0m", "at least 1m"},
-           {"@every -5m", "expected NUMBER UNIT parts"},
-           {"@every15m", "unknown macro"},
-       }) {
-    auto s = Schedule::Parse(b.expr, "UTC", anchor);
-    ASSERT_FALSE(s.ok()) << b.expr;
-    EXPECT_THAT(s.status().message(), HasSubstr(b.message)) << b.expr;
-  }
-  auto no_anchor = Schedule::Parse("@every 15m", "UTC");
-  ASSERT_FALSE(no_anchor.ok());
-  EXPECT_THAT(no_anchor.status().message(), HasSubstr("needs start_date"));
 }
 
 }  // namespace

@@ -181,14 +181,45 @@ TEST_F(ShellQuoteTest, PlacesNoValueCanStandAreRefused) {
     EXPECT_FALSE(r.ok()) << cmd;
     EXPECT_THAT(r.status().message(), HasSubstr("{{ params.who }}")) << cmd;
     std::vector<std::string> raw;
-    EXPECT_FALSE(CheckShellCommand(cmd, {"who"}, &raw).ok()) << cmd;
+    EXPECT_FALSE(CheckShellCommand(cmd, &raw).ok()) << cmd;
   }
+}
+
+// At submit, a template in a place no value can stand in is pointed at: on a later line of a
+// multi-line (`|`) command, its own line and column; on the command's first line (or in a
+// folded command, which the file does not show as is) the command's start.
+TEST_F(ShellQuoteTest, SubmitErrorsPointAtTheTemplateInAMultiLineCommand) {
+  auto errors = [](const std::string& command_block) {
+    std::vector<std::string> out;
+    for (const auto& d : LoadDag("dag: p\nparams: { x: a }\ntasks:\n  - id: a\n    type: shell\n"
+                                 "    with:\n      command: " +
+                                     command_block,
+                                 "p.yaml")
+                             .errors) {
+      out.push_back(d.ToString());
+    }
+    return out;
+  };
+  EXPECT_THAT(errors("|\n        echo start\n        x=`echo {{ params.x }}`\n"),
+              ::testing::ElementsAre(::testing::StartsWith(
+                  "p.yaml:9:17: command: {{ params.x }} inside backticks `...`")));
+  EXPECT_THAT(
+      errors("|\n        echo start\n        if true; then\n          cat <<EOF\n"
+             "        $(echo {{ params.x }})\n        EOF\n        fi\n"),
+      ::testing::ElementsAre(::testing::StartsWith(
+          "p.yaml:11:16: command: {{ params.x }} inside $( ) or `...` in a here-document")));
+  EXPECT_THAT(
+      errors("|\n        x=`echo {{ params.x }}`\n"),
+      ::testing::ElementsAre(::testing::StartsWith("p.yaml:7:16: command: {{ params.x }}")));
+  EXPECT_THAT(
+      errors(">\n        echo start\n        x=`echo {{ params.x }}`\n"),
+      ::testing::ElementsAre(::testing::StartsWith("p.yaml:7:16: command: {{ params.x }}")));
 }
 
 TEST_F(ShellQuoteTest, RawIsShellSyntaxByChoice) {
   EXPECT_EQ(Run("echo {{ params.who | raw }}", "a; echo b"), "a\nb\n");
   std::vector<std::string> raw;
-  EXPECT_TRUE(CheckShellCommand("echo {{ params.who | raw }} {{ ds }}", {"who"}, &raw).ok());
+  EXPECT_TRUE(CheckShellCommand("echo {{ params.who | raw }} {{ ds }}", &raw).ok());
   EXPECT_THAT(raw, ::testing::ElementsAre("params.who"));
   // After a raw value the lexer follows what it wrote: here it opened a double quote.
   EXPECT_EQ(Run("printf '%s|' {{ params.who | raw }}{{ ds }}\"", "\"x"), "x1970-01-01|");

@@ -2,7 +2,9 @@
 #include "common/dag/yaml_limits.h"
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/dag/loader.h"
@@ -38,40 +40,47 @@ TEST(YamlLimitsTest, BillionLaughsIsRefusedByTheLoader) {
 }
 
 TEST(YamlLimitsTest, EachLimitSaysWhere) {
-  YamlLimits l;
-  l.max_bytes = 100;
-  auto big = CheckYamlLimits(std::string(101, '#'), l);
-  ASSERT_TRUE(big.has_value());
-  EXPECT_EQ(big->message, "file is 101 bytes; the limit for a DAG is 100 bytes");
-
-  l = YamlLimits();
-  l.max_tasks = 2;
-  auto tasks = CheckYamlLimits("dag: d\ntasks:\n  - { id: a, type: noop }\n  - { id: b, type: noop }\n"
-                               "  - { id: c, type: noop }\n", l);
-  ASSERT_TRUE(tasks.has_value());
-  EXPECT_EQ(tasks->message, "more than 2 tasks in one DAG (split it into several DAGs)");
-  EXPECT_EQ(tasks->line, 5);
-  EXPECT_FALSE(CheckYamlLimits("dag: d\ntasks:\n  - { id: a, type: noop }\n  - { id: b, type: noop }\n", l));
-
-  l = YamlLimits();
-  l.max_params = 2;
-  auto params = CheckYamlLimits("dag: d\nparams:\n  a: 1\n  b: 2\n  c: 3\n", l);
-  ASSERT_TRUE(params.has_value());
-  EXPECT_EQ(params->message, "more than 2 params in one DAG");
-  EXPECT_EQ(params->line, 5);
-  EXPECT_FALSE(CheckYamlLimits("dag: d\nparams:\n  a: 1\n  b: { type: int, default: 2 }\n", l));
-
-  l = YamlLimits();
-  l.max_nodes = 10;
-  auto nodes = CheckYamlLimits("a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n", l);
-  ASSERT_TRUE(nodes.has_value());
-  EXPECT_THAT(nodes->message, HasSubstr("more than 10 YAML nodes"));
-
-  l = YamlLimits();
-  l.max_depth = 5;
-  auto deep = CheckYamlLimits("a: [[[[[[1]]]]]]\n", l);
-  ASSERT_TRUE(deep.has_value());
-  EXPECT_THAT(deep->message, HasSubstr("nested more than 5 levels deep"));
+  struct LimitCase {
+    std::function<void(YamlLimits&)> set;  // lowers one limit
+    std::string over;                      // a text beyond it
+    std::string message;                   // the whole message, or (`substring`) part of it
+    bool substring = false;
+    int line = 0;       // where, checked when > 0
+    std::string under;  // a text within it, checked when not empty
+  };
+  const std::vector<LimitCase> cases = {
+      {[](YamlLimits& l) { l.max_bytes = 100; }, std::string(101, '#'),
+       "file is 101 bytes; the limit for a DAG is 100 bytes", false, 0, ""},
+      {[](YamlLimits& l) { l.max_tasks = 2; },
+       "dag: d\ntasks:\n  - { id: a, type: noop }\n  - { id: b, type: noop }\n"
+       "  - { id: c, type: noop }\n",
+       "more than 2 tasks in one DAG (split it into several DAGs)", false, 5,
+       "dag: d\ntasks:\n  - { id: a, type: noop }\n  - { id: b, type: noop }\n"},
+      {[](YamlLimits& l) { l.max_params = 2; }, "dag: d\nparams:\n  a: 1\n  b: 2\n  c: 3\n",
+       "more than 2 params in one DAG", false, 5,
+       "dag: d\nparams:\n  a: 1\n  b: { type: int, default: 2 }\n"},
+      {[](YamlLimits& l) { l.max_nodes = 10; }, "a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n",
+       "more than 10 YAML nodes", true, 0, ""},
+      {[](YamlLimits& l) { l.max_depth = 5; }, "a: [[[[[[1]]]]]]\n",
+       "nested more than 5 levels deep", true, 0, ""},
+  };
+  for (const LimitCase& c : cases) {
+    YamlLimits l;
+    c.set(l);
+    auto hit = CheckYamlLimits(c.over, l);
+    ASSERT_TRUE(hit.has_value()) << c.message;
+    if (c.substring) {
+      EXPECT_THAT(hit->message, HasSubstr(c.message));
+    } else {
+      EXPECT_EQ(hit->message, c.message);
+    }
+    if (c.line > 0) {
+      EXPECT_EQ(hit->line, c.line) << c.message;
+    }
+    if (!c.under.empty()) {
+      EXPECT_FALSE(CheckYamlLimits(c.under, l)) << c.message;
+    }
+  }
 }
 
 TEST(YamlLimitsTest, OrdinaryFilesAndSyntaxErrorsPass) {

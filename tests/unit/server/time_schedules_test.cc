@@ -169,6 +169,53 @@ TEST_F(TimeSchedulesTest, BackfillKeepsInsideStartAndEndDateAndRefusesOpenInterv
       << after.status();
 }
 
+// A range wholly outside start_date..end_date is refused naming the range as given and the
+// bound it misses, in the DAG's zone (and UTC).
+TEST_F(TimeSchedulesTest, BackfillOutsideStartOrEndDateSaysWhichBound) {
+  clock_.Set(Day(2024, 3, 1));
+  Open();
+  Connect();
+  Submit(Daily("catchup: false\nend_date: 2024-01-20"));
+  Submit("dag: berlin\nschedule: \"0 3 * * *\"\ntimezone: Europe/Berlin\nstart_date: 2024-01-10\n"
+         "catchup: false\ntasks:\n  - { id: t, type: noop }\n");
+  v1::CreateBackfillRequest req;
+  req.set_dag_id("daily");
+  req.set_from_ms(absl::ToUnixMillis(Day(2023, 12, 1)));
+  req.set_to_ms(absl::ToUnixMillis(Day(2023, 12, 31)));   // the whole day: up to 2024-01-01 00:00
+  req.set_from_is_date(true);
+  req.set_to_is_date(true);
+  req.set_dry_run(true);
+  auto before = scheduler_->CreateBackfill(req);
+  ASSERT_FALSE(before.ok());
+  EXPECT_EQ(before.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(before.status().message(),
+            "backfill range 2023-12-01 .. 2023-12-31 holds no interval of daily's schedule "
+            "'@daily': it ends before start_date 2024-01-01 00:00 UTC (a backfill stays inside "
+            "start_date..end_date)");
+
+  req.set_from_ms(absl::ToUnixMillis(Day(2024, 2, 1)));
+  req.set_to_ms(absl::ToUnixMillis(Day(2024, 2, 5)));
+  auto after = scheduler_->CreateBackfill(req);
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.status().message(),
+            "backfill range 2024-02-01 .. 2024-02-05 holds no interval of daily's schedule "
+            "'@daily': it starts after end_date 2024-01-20 00:00 UTC (a backfill stays inside "
+            "start_date..end_date)");
+
+  req.set_dag_id("berlin");
+  req.set_from_is_date(false);
+  req.set_to_is_date(false);
+  req.set_from_ms(absl::ToUnixMillis(Day(2024, 1, 1)));
+  req.set_to_ms(absl::ToUnixMillis(Day(2024, 1, 9, 12)));
+  auto berlin = scheduler_->CreateBackfill(req);
+  ASSERT_FALSE(berlin.ok());
+  EXPECT_EQ(berlin.status().message(),
+            "backfill range 2024-01-01 01:00 Europe/Berlin (2024-01-01 00:00 UTC) .. 2024-01-09 "
+            "13:00 Europe/Berlin (2024-01-09 12:00 UTC) holds no interval of berlin's schedule "
+            "'0 3 * * *': it ends before start_date 2024-01-10 00:00 Europe/Berlin (2024-01-09 "
+            "23:00 UTC) (a backfill stays inside start_date..end_date)");
+}
+
 TEST_F(TimeSchedulesTest, DryRunSeparatesCreateKeepRerunAndCancelledCountsAddUp) {
   clock_.Set(Day(2024, 1, 6, 1));
   Open();
