@@ -105,5 +105,39 @@ TEST(TlsE2E, TlsClientCertsAndReloadOnSighup) {
   })) << out << c.Logs();
 }
 
+// TLS with a server certificate only (no --tls-client-ca, the common setup): dectl and a worker
+// without client certificates connect and a task runs. gRPC aborted the scheduler on the first
+// handshake here when the fetched config carried no root certificates.
+TEST(TlsE2E, ServerCertificateOnly) {
+  TempDir pki;
+  ASSERT_TRUE(MakeCa(pki.path(), "ca1") && MakeCert(pki.path(), "ca1", "server1"));
+  WriteFile(pki / "admin.token", "tls-admin");
+  Cluster c({"--lease", "3s", "--heartbeat", "200ms", "--init-admin-token", pki / "admin.token",
+             "--tls-cert", pki / "server1.pem", "--tls-key", pki / "server1.key"});
+  c.StartScheduler();
+  const std::string admin = "tls-admin";
+  const std::vector<std::string> ca1 = {"--tls-ca", pki / "ca1.pem"};
+  std::string out;
+  auto dectl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), ca1.begin(), ca1.end());
+    return c.Dectl(args, &out);
+  };
+  ASSERT_EQ(dectl({"--token", admin, "dag", "list"}), 0) << out << c.Logs();
+  const std::string worker_token = CreateToken(c, admin, "w", "worker", "", ca1);
+  ASSERT_FALSE(worker_token.empty());
+  std::vector<std::unique_ptr<Process>> workers;
+  StartWorkerWith(c, "plain", {"--token", worker_token, "--tls-ca", pki / "ca1.pem"}, &workers);
+  ASSERT_TRUE(WaitWorkerConnected(c, admin, "plain", ca1)) << c.Logs();
+  WriteFile(c.data("one.yaml"), "dag: one\ntasks:\n  - id: t\n    type: shell\n    with: "
+                                "{ command: \"true\" }\n");
+  ASSERT_EQ(dectl({"--token", admin, "dag", "submit", c.data("one.yaml")}), 0) << out;
+  ASSERT_EQ(dectl({"--token", admin, "-o", "json", "trigger", "one"}), 0) << out;
+  const std::string run = JsonString(out, "run_id");
+  ASSERT_TRUE(WaitUntil([&] {
+    return dectl({"--token", admin, "-o", "json", "runs", "show", run}) == 0 &&
+           absl::StrContains(out, "\"state\": \"success\"");
+  })) << out << c.Logs();
+}
+
 }  // namespace
 }  // namespace de::testing
