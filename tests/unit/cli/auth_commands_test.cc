@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "cli/cli.h"
+#include "tests/unit/cli/cli_fixture.h"
 #include "de/v1/auth.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -56,37 +57,7 @@ class FakeAuth final : public de::v1::Auth::Service {
   de::v1::ListAuditRequest last_audit_ ABSL_GUARDED_BY(mu_);
 };
 
-class AuthCommandsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ::unsetenv("DE_TOKEN");
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&fake_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    address_ = absl::StrCat("127.0.0.1:", port);
-  }
-  void TearDown() override { server_->Shutdown(); }
-
-  struct Result {
-    int code;
-    std::string out;
-    std::string err;
-  };
-  Result Cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", address_});
-    std::ostringstream out, err;
-    Io io{out, err};
-    int code = ::de::cli::Run(args, io);
-    return {code, out.str(), err.str()};
-  }
-
-  FakeAuth fake_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string address_;
-};
+using AuthCommandsTest = CliFixture<FakeAuth>;
 
 TEST_F(AuthCommandsTest, TokenCreateListRevoke) {
   Result r = Cli({"token", "create", "ci", "--role", "operator", "--expires", "90d"});

@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "cli/cli.h"
+#include "tests/unit/cli/cli_fixture.h"
 #include "de/v1/operator.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -279,38 +280,7 @@ class FakeOperator final : public de::v1::Operator::Service {
   size_t available_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-class CommandsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ::unsetenv("DE_TOKEN");
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&fake_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    address_ = absl::StrCat("127.0.0.1:", port);
-  }
-  void TearDown() override { server_->Shutdown(); }
-
-  struct Result {
-    int code;
-    std::string out;
-    std::string err;
-  };
-  Result Cli(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", address_});
-    std::ostringstream out, err;
-    Io io{out, err};
-    io.poll_interval = absl::Milliseconds(1);
-    int code = ::de::cli::Run(args, io);
-    return {code, out.str(), err.str()};
-  }
-
-  FakeOperator fake_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string address_;
-};
+using CommandsTest = CliFixture<FakeOperator>;
 
 TEST_F(CommandsTest, SubmitPrintsVersionOrDiagnostics) {
   char new_file[] = "/tmp/de-cli-new-XXXXXX";
