@@ -77,6 +77,7 @@ int Run(const std::vector<std::string>& args, Io& io) {
   AddBackfillCommands(app, ctx);
   AddAlertCommands(app, ctx);
   AddTokenCommands(app, ctx);
+  AddVaultCommands(app, ctx);
   AddAuditCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -27,6 +27,7 @@ Client::Client(const GlobalOptions& options) : options_(options) {
   channel_ = grpc::CreateCustomChannel(options_.server, creds, args);
   stub_ = de::v1::Operator::NewStub(channel_);
   auth_stub_ = de::v1::Auth::NewStub(channel_);
+  vault_stub_ = de::v1::Vault::NewStub(channel_);
 }
 
 void Client::Prepare(grpc::ClientContext* context) const {

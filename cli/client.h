@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "de/v1/auth.grpc.pb.h"
 #include "de/v1/operator.grpc.pb.h"
+#include "de/v1/vault.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
 namespace de::cli {
@@ -42,6 +43,13 @@ class Client {
     Prepare(&context);
     return fn(auth_stub_.get(), &context);
   }
+  // The same for the Vault service (variables, secrets).
+  template <typename Fn>
+  grpc::Status CallVault(Fn fn) {
+    grpc::ClientContext context;
+    Prepare(&context);
+    return fn(vault_stub_.get(), &context);
+  }
 
   // Prints `status` as dectl reports errors ("dectl: ..."; "cannot reach de-scheduler at ..."
   // when the server is unreachable) and returns the exit code for it.
@@ -58,6 +66,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<de::v1::Operator::Stub> stub_;
   std::unique_ptr<de::v1::Auth::Stub> auth_stub_;
+  std::unique_ptr<de::v1::Vault::Stub> vault_stub_;
 };
 
 }  // namespace de::cli

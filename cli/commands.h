@@ -49,6 +49,7 @@ void AddLogCommands(CLI::App& app, Context& ctx);       // logs                 
 void AddWorkerCommands(CLI::App& app, Context& ctx);    // workers                 (workers.cc)
 void AddBackfillCommands(CLI::App& app, Context& ctx);  // backfill ...            (backfill.cc)
 void AddAlertCommands(CLI::App& app, Context& ctx);     // alerts list|test        (alerts.cc)
+void AddVaultCommands(CLI::App& app, Context& ctx);     // var ..., secret ... (vault.cc)
 void AddTokenCommands(CLI::App& app, Context& ctx);     // token create|list|revoke (token.cc)
 void AddAuditCommands(CLI::App& app, Context& ctx);     // audit                   (audit.cc)
 

@@ -28,6 +28,8 @@
 #include "server/metrics/metrics.h"
 #include "server/sched/scheduler.h"
 #include "server/store/store.h"
+#include "server/vault/vault.h"
+#include "server/vault/vault_service.h"
 #include "spdlog/spdlog.h"
 
 namespace de::server {
@@ -46,6 +48,8 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
                        last transactions)
   --pool NAME=SLOTS    cap a pool at SLOTS running tasks (repeatable; unlisted pools are uncapped)
   --alerts-file FILE   alert hooks for every DAG (a YAML list, like a DAG's alerts:)
+  --secrets-key FILE   the key that seals secrets (64 hex characters; default DIR/secrets.key,
+                       made with a random key when absent: back it up, secrets need it)
   --alert-max-attempts N  tries per alert delivery before it is marked failed (default 10)
   --alert-timeout DURATION  timeout of one delivery attempt (default 10s)
   --alert-link-base URL  alerts link to URL/runs/RUN (default http://127.0.0.1:9464)
@@ -60,6 +64,19 @@ the HTTP address to DIR/http.addr. SIGHUP re-reads the TLS certificate and key.
 int Fail(const std::string& msg) {
   std::cerr << "de-scheduler: " << msg << "\n";
   return 1;
+}
+
+// The variables and secrets, with the key at `key_path` (made when absent).
+absl::StatusOr<std::unique_ptr<vault::Vault>> OpenVault(const std::string& key_path,
+                                                        const std::string& db_path) {
+  bool created = false;
+  auto box = vault::SecretBox::OpenKeyFile(key_path, &created);
+  if (!box.ok()) return box.status();
+  if (created) {
+    spdlog::warn("made a new secrets key in {} (key {}): back it up; secrets set with it cannot "
+                 "be read without it", key_path, box->key_id());
+  }
+  return vault::Vault::Open(db_path, *std::move(box), common::SystemClock::Get());
 }
 
 // The sender's outcome names (sent, retry, failed) as the metric's (delivered, failed, dropped).
@@ -124,6 +141,7 @@ int Main(int argc, char** argv) {
   alerts::OutboxOptions alert_opts;
   alerts::SenderOptions sender_opts;
   std::string alerts_file;
+  std::string secrets_key;
   auth::SecurityOptions security_opts;
   std::string flag_error;
   for (int i = 1; i < argc; ++i) {
@@ -145,6 +163,7 @@ int Main(int argc, char** argv) {
     } else if (a == "--home" && value(&home)) {
     } else if (a == "--listen" && value(&listen)) {
     } else if (a == "--alerts-file" && value(&alerts_file)) {
+    } else if (a == "--secrets-key" && value(&secrets_key)) {
     } else if (a == "--alert-link-base" && value(&alert_opts.link_base)) {
     } else if (a == "--alert-max-attempts" && value(&v)) {
       sender_opts.max_attempts = std::atoi(v.c_str());
@@ -230,7 +249,10 @@ int Main(int argc, char** argv) {
   alerts::AlertOutbox outbox(alert_opts, common::SystemClock::Get(),
                              [s = sender->get()] { s->Wake(); });
   alerts::AlertService alert_service(db_path, &outbox);
+  auto vault = OpenVault(secrets_key.empty() ? home + "/secrets.key" : secrets_key, db_path);
+  if (!vault.ok()) return Fail(std::string(vault.status().message()));
   sched::Scheduler scheduler(std::move(*store), common::SystemClock::Get(), opts);
+  scheduler.SetVault(vault->get());
   scheduler.AddEventListener(&outbox);
   if (m != nullptr) {
     scheduler.AddEventListener(m);
@@ -248,6 +270,7 @@ int Main(int argc, char** argv) {
 
   api::OperatorService operator_service(&scheduler, &alert_service);
   api::WorkerSessionService worker_service(&scheduler);
+  vault::VaultService vault_service(vault->get());
   // The JSON API and the page, on the same listener as /metrics (stopped before they go).
   http::Api http_api(&scheduler, &alert_service, (*security)->audit(), db_path);
   if (!http_listen.empty()) {
@@ -260,6 +283,7 @@ int Main(int argc, char** argv) {
   (*security)->Install(&builder);
   builder.RegisterService(&operator_service);
   builder.RegisterService(&worker_service);
+  builder.RegisterService(&vault_service);
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);  // RESOURCE_EXHAUSTED beyond
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) return Fail(absl::StrCat("cannot listen on ", listen));

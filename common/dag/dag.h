@@ -95,6 +95,15 @@ struct TaskSpec {
   bool depends_on_past = false;
   std::optional<Deadline> deadline;
   Location loc;
+  // "var.NAME" / "secret.NAME" its `with:` uses (sorted, unique): resolved for each attempt.
+  std::vector<std::string> external_refs;
+};
+
+// A {{ var.NAME }} or {{ secret.NAME }} in a DAG, with where it is (checked at submit time).
+struct ExternalRef {
+  std::string name;   // "var.region", "secret.api_key"
+  int line = 0;       // 1-based
+  int column = 0;
 };
 
 struct DagSpec {
@@ -114,6 +123,7 @@ struct DagSpec {
   std::vector<AlertSpec> alerts;
   std::vector<WaitFor> wait_for;
   std::vector<TaskSpec> tasks;        // in a topological order (every task after its needs)
+  std::vector<ExternalRef> external_refs;   // every var./secret. reference, in file order
   std::string source;                 // file name it was loaded from
   std::string yaml;                   // the exact text it was loaded from
 

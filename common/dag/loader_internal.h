@@ -95,7 +95,9 @@ class Loader {
   std::optional<absl::Duration> Duration(const YAML::Node& n, absl::string_view name,
                                          bool positive);
   // Checks every string scalar under `n` (map values and sequence items) as a template.
-  void CheckTemplates(const YAML::Node& n);
+  // Checks every template under `n`; var./secret. references go to dag_.external_refs and to
+  // `refs` (a task's); where `refs` is null (params, alert hooks) they are an error.
+  void CheckTemplates(const YAML::Node& n, std::vector<std::string>* refs = nullptr);
 
   // loader_time.cc
   void ReadTimezone(const YAML::Node& root);

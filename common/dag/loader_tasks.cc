@@ -127,7 +127,8 @@ YAML::Node Loader::ReadWith(const YAML::Node& t, TaskSpec* spec) {
     return YAML::Node();
   }
   spec->with = YAML::Clone(with);
-  CheckTemplates(with);
+  CheckTemplates(with, &spec->external_refs);
+  std::sort(spec->external_refs.begin(), spec->external_refs.end());
   if (spec->type == "shell") {
     for (auto& p : CheckShellWith(with, param_names_)) {
       if (p.warning) {

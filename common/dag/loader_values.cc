@@ -213,14 +213,26 @@ std::optional<absl::Duration> Loader::Duration(const YAML::Node& n, absl::string
   return *d;
 }
 
-void Loader::CheckTemplates(const YAML::Node& n) {
+void Loader::CheckTemplates(const YAML::Node& n, std::vector<std::string>* refs) {
   if (n.IsScalar()) {
-    absl::Status st = CheckTemplate(n.Scalar(), param_names_);
+    std::vector<std::string> external;
+    absl::Status st = CheckTemplate(n.Scalar(), param_names_, &external);
     if (!st.ok()) Error(n, std::string(st.message()));
+    for (auto& name : external) {
+      if (refs == nullptr) {   // params and alert hooks: their values are stored or logged
+        Error(n, absl::StrCat("'{{ ", name, " }}': variables and secrets are for a task's "
+                              "`with:` only"));
+        continue;
+      }
+      dag_.external_refs.push_back({name, n.Mark().line + 1, n.Mark().column + 1});
+      if (std::find(refs->begin(), refs->end(), name) == refs->end()) {
+        refs->push_back(std::move(name));
+      }
+    }
   } else if (n.IsSequence()) {
-    for (const auto& item : n) CheckTemplates(item);
+    for (const auto& item : n) CheckTemplates(item, refs);
   } else if (n.IsMap()) {
-    for (const auto& kv : n) CheckTemplates(kv.second);
+    for (const auto& kv : n) CheckTemplates(kv.second, refs);
   }
 }
 

@@ -1,6 +1,8 @@
 #include "common/dag/template.h"
 
+#include <algorithm>
 #include <functional>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -15,6 +17,8 @@ namespace de::dag {
 namespace {
 
 constexpr absl::string_view kParamsPrefix = "params.";
+constexpr absl::string_view kVar(kVarPrefix.data(), kVarPrefix.size());
+constexpr absl::string_view kSecret(kSecretPrefix.data(), kSecretPrefix.size());
 
 bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-'; }
 
@@ -124,8 +128,9 @@ absl::Status ScanTemplate(std::string_view text_in,
     }
     for (char c : name) {
       if (!IsNameChar(c)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "'{{ ", name, " }}' is not a variable name (only {{ name }} and {{ params.NAME }})"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("'{{ ", name, " }}' is not a variable name (only {{ name }}, ",
+                         "{{ params.NAME }}, {{ var.NAME }} and {{ secret.NAME }})"));
       }
     }
     TemplateRef ref;
@@ -175,6 +180,15 @@ TemplateContext MakeTemplateContext(const std::string& dag_id, const std::string
 absl::StatusOr<std::string> LookupTemplateValue(std::string_view name_in,
                                                 const TemplateContext& ctx) {
   absl::string_view name(name_in.data(), name_in.size());
+  for (auto [prefix, values, kind] :
+       {std::tuple{kVar, &ctx.variables, "variable"},
+        std::tuple{kSecret, &ctx.secrets, "secret"}}) {
+    if (!absl::StartsWith(name, prefix)) continue;
+    auto it = values->find(std::string(name.substr(prefix.size())));
+    if (it != values->end()) return it->second;
+    return absl::FailedPreconditionError(
+        absl::StrCat("'{{ ", name, " }}': the ", kind, " was not resolved for this task"));
+  }
   if (absl::StartsWith(name, kParamsPrefix)) {
     auto it = ctx.params.find(std::string(name.substr(kParamsPrefix.size())));
     if (it != ctx.params.end()) return it->second;
@@ -204,11 +218,27 @@ absl::StatusOr<std::string> RenderTemplate(std::string_view text, const Template
   return out;
 }
 
-absl::Status CheckTemplate(std::string_view text, const std::set<std::string>& param_names) {
+absl::Status CheckTemplate(std::string_view text, const std::set<std::string>& param_names,
+                           std::vector<std::string>* external) {
   return ScanTemplate(
       text, [](std::string_view) { return absl::OkStatus(); },
       [&](const TemplateRef& ref) -> absl::Status {
         absl::string_view name(ref.name.data(), ref.name.size());
+        for (absl::string_view prefix : {kVar, kSecret}) {
+          if (!absl::StartsWith(name, prefix)) continue;
+          absl::string_view rest = name.substr(prefix.size());
+          const bool valid = !rest.empty() && !absl::ascii_isdigit(rest[0]) &&
+                             std::all_of(rest.begin(), rest.end(), [](char c) {
+                               return absl::ascii_isalnum(c) || c == '_';
+                             });
+          if (!valid) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "'{{ ", name, " }}': a ", prefix == kVar ? "variable" : "secret",
+                " name is letters, digits and _"));
+          }
+          if (external != nullptr) external->emplace_back(name);
+          return absl::OkStatus();
+        }
         if (absl::StartsWith(name, kParamsPrefix)) {
           if (param_names.count(std::string(name.substr(kParamsPrefix.size())))) {
             return absl::OkStatus();

@@ -17,10 +17,18 @@ namespace de::dag {
 // Values for one task attempt. `vars` holds the standard names (ds, ds_nodash, ts,
 // data_interval_start, data_interval_end, logical_date, run_id, dag, task, attempt);
 // `params` the DAG params merged with the run's conf.
+// `variables` and `secrets` hold the values of the {{ var.NAME }} and {{ secret.NAME }} the
+// task uses (resolved by the scheduler for that attempt only).
 struct TemplateContext {
   std::map<std::string, std::string> vars;
   std::map<std::string, std::string> params;
+  std::map<std::string, std::string> variables;
+  std::map<std::string, std::string> secrets;
 };
+
+// The names a DAG takes from outside it: {{ var.NAME }} and {{ secret.NAME }}.
+inline constexpr std::string_view kVarPrefix = "var.";
+inline constexpr std::string_view kSecretPrefix = "secret.";
 
 // The standard variable names (without params.*).
 const std::set<std::string>& StandardTemplateVars();
@@ -56,7 +64,11 @@ absl::StatusOr<std::string> RenderTemplate(std::string_view text, const Template
 
 // Checks a template without values: every name must be a standard var or params.<p> with p in
 // `param_names`. On error the message names the variable (and suggests the nearest known one).
-absl::Status CheckTemplate(std::string_view text, const std::set<std::string>& param_names);
+// `var.NAME` and `secret.NAME` are accepted when NAME is a valid name (letters, digits, _); their
+// existence is checked by the scheduler at submit time. When `external` is given, each such
+// reference's full name ("var.region") is appended to it.
+absl::Status CheckTemplate(std::string_view text, const std::set<std::string>& param_names,
+                           std::vector<std::string>* external = nullptr);
 
 // Renders every scalar string in a YAML tree (keys untouched) and returns the result as YAML text.
 absl::StatusOr<std::string> RenderYaml(const YAML::Node& node, const TemplateContext& ctx);

@@ -35,6 +35,14 @@ const absl::flat_hash_map<std::string, MethodRule>& Table() {
       {"/de.v1.Operator/CancelBackfill", kOperate},
       {"/de.v1.Operator/ListAlerts", kRead},
       {"/de.v1.Operator/TestAlert", kOperate},
+      // Variables and secrets (a secret's value is never returned).
+      {"/de.v1.Vault/SetVariable", kOperate},
+      {"/de.v1.Vault/GetVariable", kRead},
+      {"/de.v1.Vault/ListVariables", kRead},
+      {"/de.v1.Vault/DeleteVariable", kOperate},
+      {"/de.v1.Vault/SetSecret", kOperate},
+      {"/de.v1.Vault/ListSecrets", kRead},
+      {"/de.v1.Vault/DeleteSecret", kOperate},
       // Worker session.
       {"/de.v1.WorkerService/Session", {Role::kWorker, false}},
       // Security administration.

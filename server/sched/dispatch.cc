@@ -2,6 +2,7 @@
 // limits, one transaction per batch; and the cancels that follow commits.
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/dag/dag_params.h"
 #include "common/dag/template.h"
@@ -27,6 +28,22 @@ void Scheduler::QueueCancel(const std::string& worker, int64_t attempt_id,
   outbox_.push_back({it->second.channel, std::move(m)});
 }
 
+absl::Status Scheduler::ResolveExternalRefs(const std::vector<std::string>& refs,
+                                            dag::TemplateContext* ctx) {
+  if (refs.empty()) return absl::OkStatus();
+  std::vector<std::string> vars, secrets;
+  for (const std::string& r : refs) {
+    if (r.starts_with(dag::kVarPrefix)) vars.push_back(r.substr(dag::kVarPrefix.size()));
+    if (r.starts_with(dag::kSecretPrefix)) {
+      secrets.push_back(r.substr(dag::kSecretPrefix.size()));
+    }
+  }
+  if (vault_ == nullptr) {
+    return absl::FailedPreconditionError("this scheduler has no variables or secrets");
+  }
+  return vault_->Resolve(vars, secrets, &ctx->variables, &ctx->secrets);
+}
+
 absl::StatusOr<v1::Assignment> Scheduler::MakeAssignment(ActiveRun& run, int task,
                                                          int64_t attempt_id) {
   const TaskState& ts = run.tasks[task];
@@ -39,6 +56,7 @@ absl::StatusOr<v1::Assignment> Scheduler::MakeAssignment(ActiveRun& run, int tas
   dag::TemplateContext ctx = dag::MakeTemplateContext(
       spec.id, run.row.run_id, ts.spec->id, attempt, FromMillis(run.row.logical_date),
       FromMillis(run.row.interval_start), FromMillis(run.row.interval_end), tz, params);
+  DE_RETURN_IF_ERROR(ResolveExternalRefs(ts.spec->external_refs, &ctx));
   v1::Assignment a;
   a.set_attempt_id(attempt_id);
   a.set_run_id(run.row.run_id);
@@ -60,6 +78,8 @@ absl::StatusOr<v1::Assignment> Scheduler::MakeAssignment(ActiveRun& run, int tas
   env["DE_DS"] = ctx.vars["ds"];
   env["DE_LOGICAL_DATE"] = ctx.vars["logical_date"];
   for (const auto& [name, value] : params) env[dag::ParamEnvName(name)] = value;
+  // Only this attempt's own secrets travel, inside its assignment; the worker masks them.
+  for (const auto& [name, value] : ctx.secrets) a.add_mask(value);
   return a;
 }
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/dag/dag_params.h"
 #include "common/dag/loader.h"
@@ -27,6 +28,25 @@ void FillDiagnostics(const std::vector<dag::Diagnostic>& errors,
     d->set_line(e.line);
     d->set_column(e.column);
     d->set_message(e.message);
+  }
+}
+
+// Every {{ var.X }} / {{ secret.X }} of `spec` must exist when the DAG is submitted (a typo is
+// an error at submit, not a failed task at 3 a.m.).
+void CheckExternalRefs(const dag::DagSpec& spec, const std::string& source, vault::Vault* vault,
+                       std::vector<dag::Diagnostic>* errors) {
+  for (const dag::ExternalRef& r : spec.external_refs) {
+    const bool secret = r.name.starts_with(dag::kSecretPrefix);
+    const std::string name =
+        r.name.substr(secret ? dag::kSecretPrefix.size() : dag::kVarPrefix.size());
+    if (vault != nullptr && (secret ? vault->HasSecret(name) : vault->HasVariable(name))) continue;
+    errors->push_back(
+        {source, r.line, r.column,
+         vault == nullptr
+             ? absl::StrCat("'{{ ", r.name, " }}': this scheduler has no variables or secrets")
+             : absl::StrCat("unknown ", secret ? "secret" : "variable", " '", name, "' in '{{ ",
+                            r.name, " }}' (set it first: dectl ", secret ? "secret" : "var",
+                            " set ", name, secret ? "" : " VALUE", ")")});
   }
 }
 
@@ -71,6 +91,7 @@ absl::StatusOr<store::Store*> Scheduler::ReadStore() {
 v1::ValidateDagResponse Scheduler::ValidateDag(const std::string& yaml, const std::string& source) {
   v1::ValidateDagResponse resp;
   dag::LoadResult loaded = dag::LoadDag(yaml, source);
+  if (loaded.ok()) CheckExternalRefs(*loaded.dag, source, vault_, &loaded.errors);
   resp.set_ok(loaded.ok());
   if (loaded.ok()) resp.set_dag_id(loaded.dag->id);
   FillDiagnostics(loaded.errors, resp.mutable_errors());
@@ -81,6 +102,7 @@ absl::StatusOr<v1::SubmitDagResponse> Scheduler::SubmitDag(const std::string& ya
                                                            const std::string& source) {
   v1::SubmitDagResponse resp;
   dag::LoadResult loaded = dag::LoadDag(yaml, source);
+  if (loaded.ok()) CheckExternalRefs(*loaded.dag, source, vault_, &loaded.errors);
   if (!loaded.ok()) {
     FillDiagnostics(loaded.errors, resp.mutable_errors());
     return resp;   // nothing stored

@@ -234,6 +234,8 @@ void Scheduler::AddEventListener(EventListener* listener) {
   listeners_.push_back(listener);
 }
 
+void Scheduler::SetVault(vault::Vault* vault) { vault_ = vault; }
+
 void Scheduler::SetObserver(SchedulerObserver* observer) {
   absl::MutexLock lock(&mu_);
   observer_ = observer;

@@ -25,12 +25,14 @@
 #include "common/clock.h"
 #include "common/dag/dag.h"
 #include "common/dag/schedule.h"
+#include "common/dag/template.h"
 #include "de/v1/operator.pb.h"
 #include "de/v1/worker.pb.h"
 #include "server/sched/events.h"
 #include "server/sched/observer.h"
 #include "server/sched/states.h"
 #include "server/store/store.h"
+#include "server/vault/vault.h"
 
 namespace de::sched {
 
@@ -65,6 +67,10 @@ class Scheduler {
   void AddEventListener(EventListener* listener);
   // Registers the consumer of timings and state samples (metrics). Same rules as listeners.
   void SetObserver(SchedulerObserver* observer);
+  // The variables and secrets that templates reach ({{ var.X }}, {{ secret.X }}): checked at
+  // submit and validate, resolved per attempt. Same rules as listeners; without one, a DAG that
+  // uses any is refused.
+  void SetVault(vault::Vault* vault);
   // Samples queue/pool/worker/DAG gauges into the observer (the timer thread does this about
   // once a second; tests call it directly). Takes the lock briefly; no store access.
   void SampleState();
@@ -266,6 +272,9 @@ class Scheduler {
   absl::Status ApplyResult(const v1::TaskResult& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Assigns ready tasks to workers with free slots (one transaction for the batch).
   void Dispatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fills ctx->variables / ctx->secrets with the values of `refs` ("var.X", "secret.Y").
+  absl::Status ResolveExternalRefs(const std::vector<std::string>& refs,
+                                   dag::TemplateContext* ctx);
   absl::StatusOr<v1::Assignment> MakeAssignment(ActiveRun& run, int task, int64_t attempt_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Commits `tx`, timing it for the observer; on success hands the pending events to the
@@ -350,6 +359,7 @@ class Scheduler {
   uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<EventListener*> listeners_ ABSL_GUARDED_BY(mu_);
   SchedulerObserver* observer_ ABSL_GUARDED_BY(mu_) = nullptr;
+  vault::Vault* vault_ = nullptr;   // set before Recover, constant after (thread-safe itself)
   std::vector<Event> pending_events_ ABSL_GUARDED_BY(mu_);   // emitted in the open transaction
   absl::Time store_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Duration store_backoff_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();

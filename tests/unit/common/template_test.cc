@@ -81,7 +81,8 @@ TEST(TemplateTest, RenderErrors) {
   auto bad = RenderTemplate("{{ ds; rm }}", ctx);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
-            "'{{ ds; rm }}' is not a variable name (only {{ name }} and {{ params.NAME }})");
+            "'{{ ds; rm }}' is not a variable name (only {{ name }}, {{ params.NAME }}, "
+            "{{ var.NAME }} and {{ secret.NAME }})");
 }
 
 TEST(TemplateTest, Check) {
