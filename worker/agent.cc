@@ -282,6 +282,7 @@ void Agent::StartAttempt(const v1::Assignment& a) {
   if (attempts_.count(a.attempt_id())) return;   // duplicate delivery
   auto at = std::make_unique<Attempt>();
   at->assignment = a;
+  at->mask = LogMask(std::vector<std::string>(a.mask().begin(), a.mask().end()));
   Attempt* raw = at.get();
   attempts_[a.attempt_id()] = std::move(at);
   spdlog::info("dag={} run={} task={} attempt={} try={} starting ({})", a.dag_id(), a.run_id(),
@@ -291,6 +292,10 @@ void Agent::StartAttempt(const v1::Assignment& a) {
 
 void Agent::RunAttempt(Attempt* at) {
   v1::TaskResult result = Execute(at);
+  // The log's held-back tail goes out before the result, which counts it in log_bytes.
+  SendLog(at, at->mask.Flush());
+  result.set_error(at->mask.MaskAll(result.error()));
+  result.set_summary(at->mask.MaskAll(result.summary()));
   result.set_attempt_id(at->assignment.attempt_id());
   result.set_log_bytes(at->log_offset);
   spdlog::info("dag={} run={} task={} attempt={} {}{}", at->assignment.dag_id(),
@@ -310,20 +315,27 @@ void Agent::Finish(int64_t attempt_id, v1::TaskResult result) {
   outbox_.push_back(std::move(m));
 }
 
+void Agent::SendLog(Attempt* at, std::string data) {
+  if (data.empty()) return;
+  v1::WorkerMessage m;
+  m.mutable_log()->set_attempt_id(at->assignment.attempt_id());
+  m.mutable_log()->set_offset(at->log_offset);
+  at->log_offset += static_cast<int64_t>(data.size());
+  m.mutable_log()->set_data(std::move(data));
+  Push(std::move(m));
+}
+
 v1::TaskResult Agent::Execute(Attempt* at) {
   const v1::Assignment& a = at->assignment;
   v1::TaskResult r;
   auto fail = [&](const std::string& error) {
+    const std::string masked = at->mask.MaskAll(error);
     r.set_success(false);
     r.set_exit_code(-1);
-    r.set_error(error);
+    r.set_error(masked);
     // The error also goes to the task log, where an operator looks first.
-    v1::WorkerMessage m;
-    m.mutable_log()->set_attempt_id(a.attempt_id());
-    m.mutable_log()->set_offset(at->log_offset);
-    m.mutable_log()->set_data(absl::StrCat("[de-worker] ", error, "\n"));
-    at->log_offset += static_cast<int64_t>(m.log().data().size());
-    Push(std::move(m));
+    SendLog(at, at->mask.Flush());
+    SendLog(at, absl::StrCat("[de-worker] ", masked, "\n"));
     return r;
   };
   if (a.type() == "noop") {
@@ -369,14 +381,8 @@ v1::TaskResult Agent::Execute(Attempt* at) {
   if (a.timeout_ms() > 0) spec.timeout = absl::Milliseconds(a.timeout_ms());
 
   const int64_t attempt_id = a.attempt_id();
-  auto on_output = [this, at, attempt_id](std::string_view chunk) {
-    v1::WorkerMessage m;
-    m.mutable_log()->set_attempt_id(attempt_id);
-    m.mutable_log()->set_offset(at->log_offset);
-    m.mutable_log()->set_data(std::string(chunk));
-    at->log_offset += static_cast<int64_t>(chunk.size());
-    Push(std::move(m));
-  };
+  // Runs on this thread (inside Wait()); offsets count the masked bytes actually sent.
+  auto on_output = [this, at](std::string_view chunk) { SendLog(at, at->mask.Feed(chunk)); };
   auto child = ChildProcess::Start(spec, on_output);
   if (!child.ok()) return fail(std::string(child.status().message()));
   ChildProcess* proc = child->get();

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "de/v1/worker.grpc.pb.h"
+#include "worker/log_mask.h"
 #include "worker/runner.h"
 
 namespace de::worker {
@@ -51,6 +52,7 @@ class Agent {
     bool finished = false;                 // result queued
     std::thread thread;
     int64_t log_offset = 0;                // only the attempt's thread touches it
+    LogMask mask;                          // the assignment's secrets; the attempt's thread only
   };
 
   bool RunSession();
@@ -58,6 +60,8 @@ class Agent {
   void StartAttempt(const v1::Assignment& a);
   void RunAttempt(Attempt* at);
   v1::TaskResult Execute(Attempt* at);
+  // Queues `data` (already masked) as the attempt's next log chunk; nothing when empty.
+  void SendLog(Attempt* at, std::string data);
   void Push(v1::WorkerMessage msg);
   void Finish(int64_t attempt_id, v1::TaskResult result);
   std::vector<int64_t> HeldAttempts() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
