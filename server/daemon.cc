@@ -269,7 +269,8 @@ int Main(int argc, char** argv) {
   }
 
   api::OperatorService operator_service(&scheduler, &alert_service);
-  api::WorkerSessionService worker_service(&scheduler);
+  // A silent stream is closed after a lease: a worker registers at once.
+  api::WorkerSessionService worker_service(&scheduler, std::max(opts.lease, absl::Seconds(1)));
   vault::VaultService vault_service(vault->get());
   // The JSON API and the page, on the same listener as /metrics (stopped before they go).
   http::Api http_api(&scheduler, &alert_service, (*security)->audit(), db_path);
@@ -285,6 +286,11 @@ int Main(int argc, char** argv) {
   builder.RegisterService(&worker_service);
   builder.RegisterService(&vault_service);
   builder.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);  // RESOURCE_EXHAUSTED beyond
+  // Each call (a worker session for its whole life) holds a server thread: bound them, so a
+  // flood of connections cannot grow the process without limit.
+  grpc::ResourceQuota quota("de-scheduler");
+  quota.SetMaxThreads(kMaxGrpcThreads);
+  builder.SetResourceQuota(quota);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) return Fail(absl::StrCat("cannot listen on ", listen));
   std::string host = listen.substr(0, listen.rfind(':'));

@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "server/api/grpc_status.h"
 #include "spdlog/spdlog.h"
 
@@ -146,7 +148,23 @@ grpc::Status WorkerSessionService::Session(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::SchedulerMessage, v1::WorkerMessage>* stream) {
   v1::WorkerMessage first;
-  if (!stream->Read(&first)) return grpc::Status::OK;
+  bool got_first = false;
+  {
+    absl::Notification read_done;
+    std::thread watchdog([&] {
+      if (!read_done.WaitForNotificationWithTimeout(register_timeout_)) ctx->TryCancel();
+    });
+    got_first = stream->Read(&first);
+    read_done.Notify();
+    watchdog.join();
+  }
+  if (!got_first) {
+    if (ctx->IsCancelled()) {
+      spdlog::warn("worker session from {} sent no Register within {}; closed", ctx->peer(),
+                   absl::FormatDuration(register_timeout_));
+    }
+    return grpc::Status::OK;
+  }
   if (!first.has_register_()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "the first message of a worker session must be Register");

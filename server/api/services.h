@@ -5,6 +5,8 @@
 #include <atomic>
 #include <memory>
 
+#include "absl/time/time.h"
+
 #include "de/v1/operator.grpc.pb.h"
 #include "de/v1/worker.grpc.pb.h"
 #include "server/alerts/service.h"
@@ -58,13 +60,17 @@ class OperatorService final : public v1::Operator::Service {
 
 class WorkerSessionService final : public v1::WorkerService::Service {
  public:
-  explicit WorkerSessionService(sched::Scheduler* s) : s_(s) {}
+  // A session that sends no Register within `register_timeout` is cancelled, so a client that
+  // opens streams and stays silent cannot pin the server's threads.
+  WorkerSessionService(sched::Scheduler* s, absl::Duration register_timeout)
+      : s_(s), register_timeout_(register_timeout) {}
   grpc::Status Session(
       grpc::ServerContext* ctx,
       grpc::ServerReaderWriter<v1::SchedulerMessage, v1::WorkerMessage>* stream) override;
 
  private:
   sched::Scheduler* s_;
+  const absl::Duration register_timeout_;
   std::atomic<uint64_t> next_session_{1};
 };
 
