@@ -11,6 +11,9 @@ inline constexpr int kMaxGrpcMessageBytes = 16 << 20;
 // The largest page GetTaskLog returns, whatever the request's max_bytes.
 inline constexpr int kMaxLogPageBytes = 8 << 20;
 
+// The most rows one list call (runs, audit) returns; a larger `limit` is an error.
+inline constexpr int kMaxListRows = 10'000;
+
 // The scheduler's gRPC server threads (its resource quota). A worker session holds one for its
 // whole life, so this also bounds the workers of one scheduler (about 1,000).
 inline constexpr int kMaxGrpcThreads = 1024;

@@ -1,5 +1,7 @@
 #include "server/auth/audit_log.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/limits.h"
 #include "common/status.h"
 
 namespace de::auth {
@@ -34,6 +36,10 @@ absl::Status AuditLog::Finish(int64_t id, const std::string& dag_id, const std::
 
 absl::StatusOr<std::vector<AuditRow>> AuditLog::List(int64_t since_ms, const std::string& dag_id,
                                                      int limit) {
+  if (limit > kMaxListRows) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit ", limit, " is more than ", kMaxListRows, " audit rows (use --since)"));
+  }
   absl::MutexLock lock(&mu_);
   store::Stmt& s = db_->Cached(
       "SELECT id, at, who, role, peer, method, dag_id, args, outcome, error FROM audit_log "

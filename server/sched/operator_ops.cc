@@ -341,6 +341,10 @@ v1::Run Scheduler::RunProtoFromRows(const store::RunRow& row,
 absl::StatusOr<v1::ListRunsResponse> Scheduler::ListRuns(const std::string& dag_id,
                                                          const std::string& state, int limit) {
   v1::ListRunsResponse resp;
+  if (limit > kMaxListRows) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit ", limit, " is more than ", kMaxListRows, " runs (filter by DAG or state)"));
+  }
   absl::MutexLock lock(&read_mu_);
   DE_ASSIGN_OR_RETURN(store::Store * reader, ReadStore());
   DE_ASSIGN_OR_RETURN(auto rows, reader->ListRuns(dag_id, state, limit > 0 ? limit : 50));

@@ -234,6 +234,7 @@ TEST_F(TokenTest, AuditRowsRoundTrip) {
   auto later = (*log)->List(absl::ToUnixMillis(clock_.Now()) + 1, "", 0);
   ASSERT_TRUE(later.ok());
   EXPECT_TRUE(later->empty());
+  EXPECT_EQ((*log)->List(0, "", 10'001).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(AuditArgs, ShortAndWithoutSecrets) {

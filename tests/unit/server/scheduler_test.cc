@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/limits.h"
 #include "server/store/store.h"
 #include "tests/unit/server/scheduler_fixture.h"
 #include "tests/unit/server/test_util.h"
@@ -29,6 +30,14 @@ using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
 // ---- Worker registration ----------------------------------------------------------------------
+
+// A client cannot make one list call materialise the whole history.
+TEST_F(SchedulerTest, ListRunsRefusesALimitBeyondTheCap) {
+  auto runs = sched_->ListRuns("", "", kMaxListRows + 1);
+  EXPECT_EQ(runs.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(runs.status().message(), HasSubstr("is more than 10000 runs"));
+  EXPECT_TRUE(sched_->ListRuns("", "", kMaxListRows).ok());
+}
 
 TEST_F(SchedulerTest, RegisterAnswersWithAnAckFirst) {
   ASSERT_OK_AND_ASSIGN(v1::RegisterAck ack, Connect("w1", 2));
