@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/limits.h"
 #include "server/sched/scheduler.h"
 #include "server/store/store.h"
 
@@ -121,7 +122,7 @@ class TimeSemanticsTest : public ::testing::Test {
   }
 
   std::vector<v1::Run> Runs(const std::string& dag) {
-    auto r = scheduler_->ListRuns(dag, "", 100000);
+    auto r = scheduler_->ListRuns(dag, "", kMaxListRows);
     EXPECT_TRUE(r.ok());
     std::vector<v1::Run> runs(r->runs().begin(), r->runs().end());
     std::sort(runs.begin(), runs.end(), [](const v1::Run& a, const v1::Run& b) {
