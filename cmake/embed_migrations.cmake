@@ -1,4 +1,4 @@
-# Writes OUT: a C++ file defining de::store::EmbeddedMigrations() from DIR/NNNN_name.sql files.
+# Writes OUT: a C++ file defining de::store::FUNC() from DIR/NNNN_name.sql files.
 file(GLOB files ${DIR}/*.sql)
 list(SORT files)
 set(body "")
@@ -7,10 +7,10 @@ foreach(f ${files})
   file(READ ${f} sql)
   string(APPEND body "    {\"${name}\", R\"de_sql(${sql})de_sql\"},\n")
 endforeach()
-file(WRITE ${OUT}.tmp "// Generated from migrations/*.sql by cmake/embed_migrations.cmake. Do not edit.
+file(WRITE ${OUT}.tmp "// Generated from ${DIR}/*.sql by cmake/embed_migrations.cmake. Do not edit.
 #include \"server/store/migrations.h\"
 namespace de::store {
-const std::vector<Migration>& EmbeddedMigrations() {
+const std::vector<Migration>& ${FUNC}() {
   static const std::vector<Migration> kMigrations = {
 ${body}  };
   return kMigrations;

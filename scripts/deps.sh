@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libcli11-dev
-  libabsl-dev libsqlite3-dev sqlite3 libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
+  libabsl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
   libsnappy-dev libzstd-dev zlib1g-dev liblz4-dev libisal-dev libcurl4-openssl-dev nlohmann-json3-dev libcpp-httplib-dev libre2-dev
   prometheus
   openssl libssl-dev

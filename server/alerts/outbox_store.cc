@@ -47,13 +47,12 @@ absl::StatusOr<int64_t> InsertOutboxRow(store::Db* db, const OutboxRow& row) {
   store::Stmt& s = db->Cached(
       "INSERT INTO alert_outbox (delivery_id, dag_id, run_id, task_id, event, channel, target, "
       "body, state, attempts, next_attempt_at, last_error, created_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
   s.Bind(1, row.delivery_id).Bind(2, row.dag_id).Bind(3, row.run_id).Bind(4, row.task_id);
   s.Bind(5, row.event).Bind(6, row.channel).Bind(7, row.target).Bind(8, row.body);
   s.Bind(9, row.state).Bind(10, row.attempts).Bind(11, row.next_attempt_at);
   s.Bind(12, row.last_error).Bind(13, row.created_at);
-  DE_RETURN_IF_ERROR(s.Run());
-  return db->LastInsertId();
+  return store::InsertReturningId(s);
 }
 
 absl::StatusOr<std::vector<OutboxRow>> DueOutboxRows(store::Db* db, int64_t now_ms, int limit) {

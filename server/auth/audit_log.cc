@@ -16,12 +16,11 @@ absl::StatusOr<int64_t> AuditLog::Begin(AuditRow row) {
   absl::MutexLock lock(&mu_);
   store::Stmt& s = db_->Cached(
       "INSERT INTO audit_log (at, who, role, peer, method, dag_id, args, outcome, error) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
   s.Bind(1, absl::ToUnixMillis(clock_->Now())).Bind(2, row.who).Bind(3, row.role);
   s.Bind(4, row.peer).Bind(5, row.method).Bind(6, row.dag_id).Bind(7, row.args);
   s.Bind(8, row.outcome).Bind(9, row.error);
-  DE_RETURN_IF_ERROR(s.Run());
-  return db_->LastInsertId();
+  return store::InsertReturningId(s);
 }
 
 absl::Status AuditLog::Finish(int64_t id, const std::string& dag_id, const std::string& outcome,

@@ -128,8 +128,8 @@ absl::Status TokenStore::EnsureAdmin(const std::string& name, const std::string&
   store::Stmt& s = db_->Cached(
       "INSERT INTO auth_tokens (name, role, token_sha256, created_at) VALUES (?, 'admin', ?, ?) "
       "ON CONFLICT(name) DO UPDATE SET role = 'admin', token_sha256 = excluded.token_sha256, "
-      "expires_at = 0 WHERE token_sha256 != excluded.token_sha256 OR role != 'admin' OR "
-      "expires_at != 0");
+      "expires_at = 0 WHERE auth_tokens.token_sha256 != excluded.token_sha256 OR "
+      "auth_tokens.role != 'admin' OR auth_tokens.expires_at != 0");
   s.Bind(1, name).Bind(2, Hash(secret)).Bind(3, NowMs());
   DE_RETURN_IF_ERROR(s.Run());
   return LoadLocked();

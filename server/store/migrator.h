@@ -1,13 +1,15 @@
-// Applies embedded schema migrations. `PRAGMA user_version` is the schema version (the number of
-// migrations applied); each migration runs in its own transaction together with the version bump.
-// A database newer than this binary is refused.
+// Applies embedded schema migrations. The schema version is the number of migrations applied
+// (SQLite: `PRAGMA user_version`; PostgreSQL: the table de_schema_version); each migration runs
+// in its own write transaction together with the version bump, so schedulers starting at once
+// on one PostgreSQL apply each migration exactly once. A database newer than this binary is
+// refused.
 #pragma once
 
 #include <vector>
 
 #include "absl/status/status.h"
+#include "server/store/db.h"
 #include "server/store/migrations.h"
-#include "server/store/sqlite.h"
 
 namespace de::store {
 

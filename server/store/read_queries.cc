@@ -9,8 +9,8 @@ namespace {
 // Header columns of a run, read by ReadRunHeader (conf is left out: the lists do not show it).
 constexpr char kHeaderCols[] =
     "run_id, dag_id, dag_version, run_type, state, logical_date, interval_start, interval_end, "
-    "reason, ifnull(backfill_id, ''), created_at, ifnull(started_at, 0), ifnull(ended_at, 0), "
-    "ifnull(deadline_at, 0), ifnull(deadline_missed_at, 0)";
+    "reason, coalesce(backfill_id, ''), created_at, coalesce(started_at, 0), coalesce(ended_at, 0), "
+    "coalesce(deadline_at, 0), coalesce(deadline_missed_at, 0)";
 
 void ReadRunHeader(const Stmt& s, v1::Run* r) {
   r->set_run_id(s.Text(0));
@@ -48,7 +48,7 @@ absl::StatusOr<std::map<std::string, DagRecent>> ReadQueries::RecentRuns(int per
     Stmt& s = reader->db()->Cached(absl::StrCat(
         "SELECT ", kHeaderCols,
         " FROM (SELECT *, row_number() OVER (PARTITION BY dag_id ORDER BY logical_date DESC, "
-        "created_at DESC) AS n FROM runs) WHERE n <= ?1 ORDER BY dag_id, n"));
+        "created_at DESC) AS n FROM runs) AS ranked WHERE n <= ?1 ORDER BY dag_id, n"));
     ResetOnExit reset(s);
     s.Bind(1, per_dag);
     while (true) {
@@ -90,8 +90,8 @@ absl::StatusOr<std::vector<v1::Run>> ReadQueries::RunsWithTasks(const std::strin
   if (runs.empty()) return runs;
   // One pass over the task instances of those runs (the primary key starts with run_id).
   Stmt& s = reader->db()->Cached(
-      "SELECT t.run_id, t.task_id, t.state, t.try_number, t.max_tries, ifnull(t.queued_at, 0), "
-      "ifnull(t.started_at, 0), ifnull(t.ended_at, 0), t.worker, ifnull(t.next_retry_at, 0) "
+      "SELECT t.run_id, t.task_id, t.state, t.try_number, t.max_tries, coalesce(t.queued_at, 0), "
+      "coalesce(t.started_at, 0), coalesce(t.ended_at, 0), t.worker, coalesce(t.next_retry_at, 0) "
       "FROM task_instances t JOIN (SELECT run_id FROM runs WHERE dag_id = ?1 AND "
       "(?2 = '' OR state = ?2) ORDER BY logical_date DESC, created_at DESC LIMIT ?3) r "
       "ON t.run_id = r.run_id");

@@ -1,17 +1,10 @@
 #include "server/store/sqlite.h"
 
-#include <atomic>
-
 #include "absl/strings/str_cat.h"
+#include "common/status.h"
 #include "spdlog/spdlog.h"
 
 namespace de::store {
-
-namespace {
-std::atomic<SyncMode> g_sync_mode{SyncMode::kFull};
-}  // namespace
-
-void SetSyncMode(SyncMode mode) { g_sync_mode.store(mode); }
 
 absl::Status SqliteStatus(int rc, std::string_view msg) {
   switch (rc & 0xff) {
@@ -34,31 +27,26 @@ absl::Status SqliteStatus(int rc, std::string_view msg) {
   }
 }
 
-bool IsStoreFailure(const absl::Status& st) {
-  return st.code() == absl::StatusCode::kResourceExhausted ||
-         st.code() == absl::StatusCode::kUnavailable;
-}
+SqliteStmt::~SqliteStmt() { sqlite3_finalize(stmt_); }
 
-Stmt::~Stmt() { sqlite3_finalize(stmt_); }
-
-Stmt& Stmt::Bind(int i, int64_t v) {
+Stmt& SqliteStmt::Bind(int i, int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);
   return *this;
 }
-Stmt& Stmt::Bind(int i, double v) {
+Stmt& SqliteStmt::Bind(int i, double v) {
   sqlite3_bind_double(stmt_, i, v);
   return *this;
 }
-Stmt& Stmt::Bind(int i, std::string_view v) {
+Stmt& SqliteStmt::Bind(int i, std::string_view v) {
   sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
 }
-Stmt& Stmt::BindNull(int i) {
+Stmt& SqliteStmt::BindNull(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;
 }
 
-absl::StatusOr<bool> Stmt::Step() {
+absl::StatusOr<bool> SqliteStmt::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -68,7 +56,7 @@ absl::StatusOr<bool> Stmt::Step() {
   return st;
 }
 
-absl::Status Stmt::Run() {
+absl::Status SqliteStmt::Run() {
   while (true) {
     auto row = Step();
     if (!row.ok()) return row.status();
@@ -78,18 +66,18 @@ absl::Status Stmt::Run() {
   return absl::OkStatus();
 }
 
-void Stmt::Reset() {
+void SqliteStmt::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
 
-std::string Stmt::Text(int col) const {
+std::string SqliteStmt::Text(int col) const {
   const unsigned char* p = sqlite3_column_text(stmt_, col);
   if (p == nullptr) return "";
   return std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
 }
 
-absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -99,9 +87,9 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
     sqlite3_close(raw);
     return absl::UnavailableError(absl::StrCat("cannot open database ", path, ": ", msg));
   }
-  std::unique_ptr<Db> db(new Db(raw, path));
+  std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path));
   sqlite3_busy_timeout(raw, 5000);
-  const char* sync = g_sync_mode.load() == SyncMode::kFull ? "PRAGMA synchronous=FULL"
+  const char* sync = GetSyncMode() == SyncMode::kFull ? "PRAGMA synchronous=FULL"
                                                             : "PRAGMA synchronous=NORMAL";
   for (const char* pragma : {"PRAGMA journal_mode=WAL", sync,
                              "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
@@ -111,17 +99,17 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   return db;
 }
 
-Db::~Db() {
+SqliteDb::~SqliteDb() {
   cache_.clear();
   sqlite3_close(db_);
 }
 
-absl::Status Db::Error(std::string_view what) const {
+absl::Status SqliteDb::Error(std::string_view what) const {
   return SqliteStatus(sqlite3_extended_errcode(db_),
                       absl::StrCat(std::string(what), ": ", sqlite3_errmsg(db_)));
 }
 
-absl::Status Db::Exec(std::string_view sql) {
+absl::Status SqliteDb::Exec(std::string_view sql) {
   std::string s(sql);
   char* err = nullptr;
   int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
@@ -133,52 +121,46 @@ absl::Status Db::Exec(std::string_view sql) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Stmt>> Db::Prepare(std::string_view sql) {
+absl::StatusOr<std::unique_ptr<Stmt>> SqliteDb::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) {
     return absl::InternalError(
         absl::StrCat("sqlite: ", sqlite3_errmsg(db_), " preparing: ", std::string(sql)));
   }
-  return std::make_unique<Stmt>(this, stmt);
+  return std::unique_ptr<Stmt>(new SqliteStmt(this, stmt));
 }
 
-Stmt& Db::Cached(const std::string& sql) {
+Stmt& SqliteDb::Cached(const std::string& sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
-    auto stmt = Prepare(sql);
-    if (!stmt.ok()) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+    if (rc != SQLITE_OK) {
       // Cached statements are compile-time constants of this program: a failure is a bug.
-      spdlog::critical("{}", stmt.status().ToString());
+      spdlog::critical("sqlite: {} preparing: {}", sqlite3_errmsg(db_), sql);
       std::abort();
     }
-    it = cache_.emplace(sql, std::move(*stmt)).first;
+    it = cache_.emplace(sql, std::make_unique<SqliteStmt>(this, stmt)).first;
   }
   it->second->Reset();
   return *it->second;
 }
 
-Transaction::Transaction(Db* db) : db_(db) { begin_status_ = db_->Exec("BEGIN IMMEDIATE"); }
-
-Transaction::~Transaction() { Rollback(); }
-
-void Transaction::Rollback() {
-  if (done_ || !begin_status_.ok()) return;
-  done_ = true;
-  // SQLite may already have rolled back by itself (after SQLITE_FULL, SQLITE_IOERR, ...).
-  if (sqlite3_get_autocommit(db_->raw()) == 0) (void)db_->Exec("ROLLBACK");
+absl::StatusOr<int> SqliteDb::SchemaVersion() {
+  DE_ASSIGN_OR_RETURN(auto stmt, Prepare("PRAGMA user_version"));
+  DE_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return Error("reading user_version");
+  return static_cast<int>(stmt->Int(0));
 }
 
-absl::Status Transaction::Commit() {
-  if (!begin_status_.ok()) return begin_status_;
-  if (done_) return absl::FailedPreconditionError("transaction already ended");
-  absl::Status st = db_->Exec("COMMIT");
-  if (st.ok()) {
-    done_ = true;
-    return st;
-  }
-  Rollback();   // a failed COMMIT can leave the transaction open: nothing of it stays
-  return st;
+absl::Status SqliteDb::SetSchemaVersion(int version) {
+  return Exec(absl::StrCat("PRAGMA user_version = ", version));
+}
+
+void SqliteDb::RollbackTx() {
+  // SQLite may already have rolled back by itself (after SQLITE_FULL, SQLITE_IOERR, ...).
+  if (sqlite3_get_autocommit(db_) == 0) (void)Exec("ROLLBACK");
 }
 
 }  // namespace de::store

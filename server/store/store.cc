@@ -18,7 +18,7 @@ using internal::kWorkerCols;
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   DE_ASSIGN_OR_RETURN(auto db, Db::Open(path));
-  DE_RETURN_IF_ERROR(Migrate(db.get(), EmbeddedMigrations()));
+  DE_RETURN_IF_ERROR(Migrate(db.get(), EmbeddedMigrations(db->dialect())));
   return std::unique_ptr<Store>(new Store(std::move(db)));
 }
 

@@ -76,16 +76,15 @@ absl::StatusOr<std::optional<TaskInstanceRow>> Store::GetTaskInstance(const std:
 }
 
 absl::StatusOr<int64_t> Store::InsertAttempt(const AttemptRow& a) {
-  DE_RETURN_IF_ERROR(db_->Cached("INSERT INTO attempts(run_id, task_id, try_number, worker, "
-                                 "state, started_at) VALUES (?, ?, ?, ?, ?, ?)")
-                         .Bind(1, a.run_id)
-                         .Bind(2, a.task_id)
-                         .Bind(3, a.try_number)
-                         .Bind(4, a.worker)
-                         .Bind(5, a.state)
-                         .Bind(6, a.started_at)
-                         .Run());
-  return db_->LastInsertId();
+  return InsertReturningId(db_->Cached("INSERT INTO attempts(run_id, task_id, try_number, worker, "
+                                       "state, started_at) VALUES (?, ?, ?, ?, ?, ?) "
+                                       "RETURNING attempt_id")
+                               .Bind(1, a.run_id)
+                               .Bind(2, a.task_id)
+                               .Bind(3, a.try_number)
+                               .Bind(4, a.worker)
+                               .Bind(5, a.state)
+                               .Bind(6, a.started_at));
 }
 
 absl::Status Store::UpdateAttempt(const AttemptRow& a) {

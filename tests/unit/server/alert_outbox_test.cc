@@ -16,6 +16,7 @@
 #include "server/alerts/rules.h"
 #include "server/alerts/sender.h"
 #include "server/store/store.h"
+#include "tests/unit/server/store_backend.h"
 #include "tests/unit/server/test_util.h"
 
 namespace de::alerts {
@@ -61,10 +62,13 @@ sched::Event TaskEvent(sched::EventKind kind, const std::string& run, const std:
   return e;
 }
 
-class AlertOutboxTest : public ::testing::Test {
+class AlertOutboxTest : public ::testing::TestWithParam<testing_util::Backend> {
  protected:
   void SetUp() override {
-    auto s = store::Store::Open(dir_.File("de.db"));
+    std::string skip;
+    location_ = testing_util::FreshLocation(GetParam(), dir_, &skip);
+    DE_SKIP_UNLESS_LOCATION(location_, skip);
+    auto s = store::Store::Open(location_);
     ASSERT_TRUE(s.ok()) << s.status();
     store_ = std::move(*s);
     store::DagVersionRow v;
@@ -120,6 +124,7 @@ class AlertOutboxTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::string location_;
   common::FakeClock clock_{absl::FromUnixMillis(1704153600000)};
   std::unique_ptr<store::Store> store_;
   OutboxOptions options_;
@@ -127,7 +132,9 @@ class AlertOutboxTest : public ::testing::Test {
   int wakes_ = 0;
 };
 
-TEST_F(AlertOutboxTest, EventsMapToAlertNames) {
+INSTANTIATE_TEST_SUITE_P(Backends, AlertOutboxTest, DE_BOTH_BACKENDS);
+
+TEST_P(AlertOutboxTest, EventsMapToAlertNames) {
   EXPECT_THAT(AlertEventsOf(RunEvent("r", "failed")), ElementsAre("failure"));
   EXPECT_THAT(AlertEventsOf(RunEvent("r", "success")), ElementsAre("success"));
   EXPECT_THAT(AlertEventsOf(RunEvent("r", "running")), IsEmpty());
@@ -148,7 +155,7 @@ TEST_F(AlertOutboxTest, EventsMapToAlertNames) {
   EXPECT_THAT(AlertEventsOf(dm), ElementsAre("wait_timeout"));
 }
 
-TEST_F(AlertOutboxTest, FailureWritesOneRowPerSubscribedHookInTheTransaction) {
+TEST_P(AlertOutboxTest, FailureWritesOneRowPerSubscribedHookInTheTransaction) {
   AddRun("r1", "failed", 100);
   ASSERT_OK(Fire(RunEvent("r1", "failed")));
   std::vector<OutboxRow> rows = Rows();
@@ -180,7 +187,7 @@ TEST_F(AlertOutboxTest, FailureWritesOneRowPerSubscribedHookInTheTransaction) {
   EXPECT_EQ(Rows().size(), 2u);
 }
 
-TEST_F(AlertOutboxTest, RunFailureNamesTheFailedTaskWithItsLogTail) {
+TEST_P(AlertOutboxTest, RunFailureNamesTheFailedTaskWithItsLogTail) {
   AddRun("r1", "failed", 100);
   store::TaskInstanceRow ti;
   ti.run_id = "r1";
@@ -203,7 +210,7 @@ TEST_F(AlertOutboxTest, RunFailureNamesTheFailedTaskWithItsLogTail) {
   EXPECT_EQ(hook["log_tail"], "starting\nkaboom");
 }
 
-TEST_F(AlertOutboxTest, RetryAndTaskFailureAndLeaseLost) {
+TEST_P(AlertOutboxTest, RetryAndTaskFailureAndLeaseLost) {
   AddRun("r1", "running", 0);
   ASSERT_OK(Fire(TaskEvent(sched::EventKind::kRetry, "r1", "up_for_retry")));
   ASSERT_OK(Fire(TaskEvent(sched::EventKind::kTaskState, "r1", "up_for_retry")));   // nothing
@@ -220,7 +227,7 @@ TEST_F(AlertOutboxTest, RetryAndTaskFailureAndLeaseLost) {
             ":large_orange_circle: de: d run r1: task a attempt 1 failed, will retry (exit code 3)");
 }
 
-TEST_F(AlertOutboxTest, RecoveredResolvesEveryFailedRunSinceTheLastSuccess) {
+TEST_P(AlertOutboxTest, RecoveredResolvesEveryFailedRunSinceTheLastSuccess) {
   AddRun("r0", "failed", 50);    // before the last success: already resolved then
   AddRun("r1", "success", 100);
   AddRun("r2", "failed", 200);
@@ -244,7 +251,7 @@ TEST_F(AlertOutboxTest, RecoveredResolvesEveryFailedRunSinceTheLastSuccess) {
   EXPECT_EQ(Rows().size(), 3u);
 }
 
-TEST_F(AlertOutboxTest, DefaultsApplyToEveryDagAndTestEventsReachEveryHook) {
+TEST_P(AlertOutboxTest, DefaultsApplyToEveryDagAndTestEventsReachEveryHook) {
   OutboxOptions o = options_;
   dag::AlertSpec all;
   all.on = {"success"};
@@ -279,7 +286,7 @@ class ScriptedChannel : public AlertChannel {
   std::vector<DeliveryResult> script_;
 };
 
-TEST_F(AlertOutboxTest, SenderRetriesWithBackoffThenSucceedsOnce) {
+TEST_P(AlertOutboxTest, SenderRetriesWithBackoffThenSucceedsOnce) {
   AddRun("r1", "failed", 100);
   ASSERT_OK(Fire(RunEvent("r1", "failed")));
   ScriptedChannel webhook({ClassifyHttpStatus(500, "oops"), ClassifyHttpStatus(503, ""),
@@ -290,7 +297,7 @@ TEST_F(AlertOutboxTest, SenderRetriesWithBackoffThenSucceedsOnce) {
   so.on_attempt = [&](const std::string& ch, const std::string& o) {
     outcomes.push_back(ch + ":" + o);
   };
-  auto db = store::Db::Open(dir_.File("de.db"));
+  auto db = store::Db::Open(location_);
   ASSERT_TRUE(db.ok());
   AlertSender sender(std::move(*db), &clock_, so, {{"webhook", &webhook}, {"pagerduty", &pd}});
   EXPECT_EQ(*sender.SendDue(), 2);
@@ -321,13 +328,13 @@ TEST_F(AlertOutboxTest, SenderRetriesWithBackoffThenSucceedsOnce) {
   EXPECT_EQ(rows[1].last_error, "HTTP 400: bad routing key");
 }
 
-TEST_F(AlertOutboxTest, SenderGivesUpAfterMaxAttempts) {
+TEST_P(AlertOutboxTest, SenderGivesUpAfterMaxAttempts) {
   AddRun("r1", "running", 0);
   ASSERT_OK(Fire(TaskEvent(sched::EventKind::kRetry, "r1", "up_for_retry")));
   ScriptedChannel slack(std::vector<DeliveryResult>(10, ClassifyHttpStatus(429, "")));
   SenderOptions so;
   so.max_attempts = 4;
-  auto db = store::Db::Open(dir_.File("de.db"));
+  auto db = store::Db::Open(location_);
   AlertSender sender(std::move(*db), &clock_, so, {{"slack", &slack}});
   for (int i = 0; i < 10; ++i) {
     (void)sender.SendDue();

@@ -15,6 +15,7 @@
 #include "server/auth/method_roles.h"
 #include "server/auth/token_store.h"
 #include "server/store/store.h"
+#include "tests/unit/server/store_backend.h"
 #include "tests/unit/server/test_util.h"
 
 namespace de::auth {
@@ -65,10 +66,12 @@ TEST(Roles, WhoMayDoWhat) {
   EXPECT_FALSE(ParseRole("root").has_value());
 }
 
-class TokenTest : public ::testing::Test {
+class TokenTest : public ::testing::TestWithParam<testing_util::Backend> {
  protected:
   void SetUp() override {
-    db_path_ = dir_.File("de.db");
+    std::string skip;
+    db_path_ = testing_util::FreshLocation(GetParam(), dir_, &skip);
+    DE_SKIP_UNLESS_LOCATION(db_path_, skip);
     auto store = store::Store::Open(db_path_);   // applies the migrations
     ASSERT_TRUE(store.ok()) << store.status();
     auto tokens = TokenStore::Open(db_path_, &clock_);
@@ -81,7 +84,9 @@ class TokenTest : public ::testing::Test {
   std::unique_ptr<TokenStore> tokens_;
 };
 
-TEST_F(TokenTest, StoredHashedNeverInClear) {
+INSTANTIATE_TEST_SUITE_P(Backends, TokenTest, DE_BOTH_BACKENDS);
+
+TEST_P(TokenTest, StoredHashedNeverInClear) {
   auto secret = tokens_->Create("ci", Role::kOperator, absl::ZeroDuration());
   ASSERT_TRUE(secret.ok()) << secret.status();
   EXPECT_TRUE(absl::StartsWith(*secret, "de_"));
@@ -101,7 +106,7 @@ TEST_F(TokenTest, StoredHashedNeverInClear) {
   EXPECT_FALSE(tokens_->Create("bad name", Role::kViewer, absl::ZeroDuration()).ok());
 }
 
-TEST_F(TokenTest, RevokedAndExpiredRefusedAtOnce) {
+TEST_P(TokenTest, RevokedAndExpiredRefusedAtOnce) {
   auto a = tokens_->Create("a", Role::kViewer, absl::ZeroDuration());
   auto b = tokens_->Create("b", Role::kViewer, absl::Hours(1));
   ASSERT_TRUE(a.ok() && b.ok());
@@ -114,7 +119,7 @@ TEST_F(TokenTest, RevokedAndExpiredRefusedAtOnce) {
   EXPECT_FALSE(tokens_->Lookup(*b).has_value());
 }
 
-TEST_F(TokenTest, InitAdminIsIdempotentAndSurvivesReopen) {
+TEST_P(TokenTest, InitAdminIsIdempotentAndSurvivesReopen) {
   ASSERT_TRUE(tokens_->EnsureAdmin("admin", "hunter2").ok());
   ASSERT_TRUE(tokens_->EnsureAdmin("admin", "hunter2").ok());
   auto list = tokens_->List();
@@ -132,7 +137,7 @@ TEST_F(TokenTest, InitAdminIsIdempotentAndSurvivesReopen) {
 
 // "Last used" reaches the table from the lookup itself (at most once a minute per token), so a
 // scheduler killed without a flush keeps it to within a minute.
-TEST_F(TokenTest, LastUsedSurvivesAKillWithoutFlush) {
+TEST_P(TokenTest, LastUsedSurvivesAKillWithoutFlush) {
   auto secret = tokens_->Create("ci", Role::kOperator, absl::ZeroDuration());
   ASSERT_TRUE(secret.ok()) << secret.status();
   const int64_t first = absl::ToUnixMillis(clock_.Now());
@@ -156,7 +161,7 @@ TEST_F(TokenTest, LastUsedSurvivesAKillWithoutFlush) {
   EXPECT_EQ((*list)[0].last_used_at, absl::ToUnixMillis(clock_.Now()));
 }
 
-TEST_F(TokenTest, AuthorizerDecisions) {
+TEST_P(TokenTest, AuthorizerDecisions) {
   Authorizer open(tokens_.get(), {});
   EXPECT_TRUE(open.CheckGrpc("/de.v1.Operator/DeleteDag", "", false).status.ok())
       << "without tokens every call is anonymous";
@@ -203,13 +208,13 @@ TEST_F(TokenTest, AuthorizerDecisions) {
             absl::StatusCode::kPermissionDenied);
 }
 
-TEST_F(TokenTest, TokensAlwaysRequiredBeyondLoopback) {
+TEST_P(TokenTest, TokensAlwaysRequiredBeyondLoopback) {
   Authorizer strict(tokens_.get(), {.always_require_tokens = true});
   EXPECT_EQ(strict.CheckGrpc("/de.v1.Operator/ListDags", "", false).status.code(),
             absl::StatusCode::kUnauthenticated);
 }
 
-TEST_F(TokenTest, AuditRowsRoundTrip) {
+TEST_P(TokenTest, AuditRowsRoundTrip) {
   auto log = AuditLog::Open(db_path_, &clock_);
   ASSERT_TRUE(log.ok());
   AuditRow row;

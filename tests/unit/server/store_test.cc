@@ -12,20 +12,27 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/store/sqlite.h"
+#include "tests/unit/server/store_backend.h"
 #include "tests/unit/server/test_util.h"
 
 namespace de::store {
 namespace {
 
+using ::de::testing_util::Backend;
 using ::de::testing_util::QueryInt;
 using ::de::testing_util::TempDir;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-class StoreTest : public ::testing::Test {
+// The store tests run on both backends (StoreTest, parameterised); the few about SQLite's own
+// behaviour (statements left busy, the WAL) on SQLite only (SqliteStoreTest).
+class StoreFixture : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto store = Store::Open(dir_.File("de.db"));
+  void OpenStore(Backend backend) {
+    std::string skip;
+    location_ = testing_util::FreshLocation(backend, dir_, &skip);
+    DE_SKIP_UNLESS_LOCATION(location_, skip);
+    auto store = Store::Open(location_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
   }
@@ -67,12 +74,25 @@ class StoreTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::string location_;
   std::unique_ptr<Store> store_;
 };
 
+class StoreTest : public StoreFixture, public ::testing::WithParamInterface<Backend> {
+ protected:
+  void SetUp() override { OpenStore(GetParam()); }
+};
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, DE_BOTH_BACKENDS);
+
+class SqliteStoreTest : public StoreFixture {
+ protected:
+  void SetUp() override { OpenStore(Backend::kSqlite); }
+};
+
+
 // ---- DAGs ----------------------------------------------------------------------------------
 
-TEST_F(StoreTest, DagVersionRoundTripAndLatestVersion) {
+TEST_P(StoreTest, DagVersionRoundTripAndLatestVersion) {
   ASSERT_OK_AND_ASSIGN(auto missing, store_->GetDag("flights"));
   EXPECT_FALSE(missing.has_value());
 
@@ -123,7 +143,7 @@ TEST_F(StoreTest, DagVersionRoundTripAndLatestVersion) {
   EXPECT_FALSE(store_->InsertDagVersion(v2).ok());
 }
 
-TEST_F(StoreTest, ListDagsIsOrderedByIdAndSetPausedPersists) {
+TEST_P(StoreTest, ListDagsIsOrderedByIdAndSetPausedPersists) {
   AddDag("zeta");
   AddDag("alpha");
   AddDag("mid");
@@ -151,7 +171,7 @@ TEST_F(StoreTest, ListDagsIsOrderedByIdAndSetPausedPersists) {
 
 // ---- Runs ----------------------------------------------------------------------------------
 
-TEST_F(StoreTest, RunRoundTripWithConfAndNullTimestamps) {
+TEST_P(StoreTest, RunRoundTripWithConfAndNullTimestamps) {
   AddDag("d");
   RunRow r = MakeRun("d__manual__1", "d", "queued", 1'704'067'200'000, 1'704'070'000'000);
   r.run_type = "backfill";
@@ -205,7 +225,7 @@ TEST_F(StoreTest, RunRoundTripWithConfAndNullTimestamps) {
   EXPECT_EQ(got->dag_version, 1);
 }
 
-TEST_F(StoreTest, RunWithoutConfOrBackfillReadsBackEmpty) {
+TEST_P(StoreTest, RunWithoutConfOrBackfillReadsBackEmpty) {
   AddDag("d");
   AddRun("r1", "d", "running", 5, 6);
   ASSERT_OK_AND_ASSIGN(auto got, store_->GetRun("r1"));
@@ -216,7 +236,7 @@ TEST_F(StoreTest, RunWithoutConfOrBackfillReadsBackEmpty) {
   EXPECT_FALSE(missing.has_value());
 }
 
-TEST_F(StoreTest, RunExistsAndDuplicateIdsAndForeignKeys) {
+TEST_P(StoreTest, RunExistsAndDuplicateIdsAndForeignKeys) {
   AddDag("d");
   ASSERT_OK_AND_ASSIGN(bool before, store_->RunExists("r1"));
   EXPECT_FALSE(before);
@@ -228,7 +248,7 @@ TEST_F(StoreTest, RunExistsAndDuplicateIdsAndForeignKeys) {
       << "foreign keys are enforced";
 }
 
-TEST_F(StoreTest, ListRunsFiltersOrdersAndLimits) {
+TEST_P(StoreTest, ListRunsFiltersOrdersAndLimits) {
   AddDag("a");
   AddDag("b");
   AddRun("a1", "a", "success", /*logical_date=*/100, /*created_at=*/1);
@@ -262,7 +282,7 @@ TEST_F(StoreTest, ListRunsFiltersOrdersAndLimits) {
   EXPECT_THAT(no_state, IsEmpty());
 }
 
-TEST_F(StoreTest, ListUnfinishedRunsOldestFirst) {
+TEST_P(StoreTest, ListUnfinishedRunsOldestFirst) {
   AddDag("a");
   AddDag("b");
   AddRun("done", "a", "success", 10, 1);
@@ -277,7 +297,7 @@ TEST_F(StoreTest, ListUnfinishedRunsOldestFirst) {
 
 // ---- Task instances ------------------------------------------------------------------------
 
-TEST_F(StoreTest, TaskInstanceRoundTripWithCountersAndNullTimestamps) {
+TEST_P(StoreTest, TaskInstanceRoundTripWithCountersAndNullTimestamps) {
   AddDag("d");
   AddRun("r", "d", "running", 1, 1);
   TaskInstanceRow t;
@@ -361,7 +381,7 @@ TEST_F(StoreTest, TaskInstanceRoundTripWithCountersAndNullTimestamps) {
 
 // ---- Attempts ------------------------------------------------------------------------------
 
-TEST_F(StoreTest, AttemptRoundTripWithOptionalExitCode) {
+TEST_P(StoreTest, AttemptRoundTripWithOptionalExitCode) {
   AddDag("d");
   AddRun("r", "d", "running", 1, 1);
   AttemptRow a;
@@ -435,7 +455,7 @@ TEST_F(StoreTest, AttemptRoundTripWithOptionalExitCode) {
 
 // ---- Workers -------------------------------------------------------------------------------
 
-TEST_F(StoreTest, WorkerUpsertKeepsFirstSeen) {
+TEST_P(StoreTest, WorkerUpsertKeepsFirstSeen) {
   WorkerRow w;
   w.name = "w2";
   w.slots = 4;
@@ -485,7 +505,7 @@ TEST_F(StoreTest, WorkerUpsertKeepsFirstSeen) {
 
 // ---- DeleteDag -----------------------------------------------------------------------------
 
-TEST_F(StoreTest, DeleteDagRemovesEverythingOfThatDagOnly) {
+TEST_P(StoreTest, DeleteDagRemovesEverythingOfThatDagOnly) {
   for (const std::string dag : {"gone", "kept"}) {
     AddDag(dag, 1);
     AddDag(dag, 2);
@@ -538,7 +558,7 @@ TEST_F(StoreTest, DeleteDagRemovesEverythingOfThatDagOnly) {
 
 // ---- Transactions --------------------------------------------------------------------------
 
-TEST_F(StoreTest, TransactionRollsBackWithoutCommit) {
+TEST_P(StoreTest, TransactionRollsBackWithoutCommit) {
   AddDag("d");
   {
     Transaction tx(store_->db());
@@ -563,7 +583,7 @@ TEST_F(StoreTest, TransactionRollsBackWithoutCommit) {
   {
     Transaction tx(store_->db());
     AddRun("pending", "d", "queued", 1, 1);
-    auto other = Store::Open(dir_.File("de.db"));
+    auto other = Store::Open(location_);
     ASSERT_TRUE(other.ok()) << other.status();
     ASSERT_OK_AND_ASSIGN(bool seen, (*other)->RunExists("pending"));
     EXPECT_FALSE(seen);
@@ -573,7 +593,7 @@ TEST_F(StoreTest, TransactionRollsBackWithoutCommit) {
   }
 }
 
-TEST_F(StoreTest, NestedTransactionFailsToBeginAndLeavesTheOuterOneIntact) {
+TEST_P(StoreTest, NestedTransactionFailsToBeginAndLeavesTheOuterOneIntact) {
   AddDag("d");
   Transaction outer(store_->db());
   ASSERT_OK(outer.status());
@@ -591,11 +611,11 @@ TEST_F(StoreTest, NestedTransactionFailsToBeginAndLeavesTheOuterOneIntact) {
   EXPECT_TRUE(r2);
 }
 
-TEST_F(StoreTest, ReopeningTheFileKeepsCommittedRows) {
+TEST_P(StoreTest, ReopeningTheFileKeepsCommittedRows) {
   AddDag("d");
   AddRun("r", "d", "running", 1, 1);
   store_.reset();
-  auto again = Store::Open(dir_.File("de.db"));
+  auto again = Store::Open(location_);
   ASSERT_TRUE(again.ok()) << again.status();
   ASSERT_OK_AND_ASSIGN(auto run, (*again)->GetRun("r"));
   ASSERT_TRUE(run.has_value());
@@ -605,7 +625,8 @@ TEST_F(StoreTest, ReopeningTheFileKeepsCommittedRows) {
 // ---- Statement lifetime ---------------------------------------------------------------------
 
 // Statements of `db` that are mid-step (hold a read transaction open).
-int BusyStatements(Db* db) {
+int BusyStatements(Db* generic) {
+  auto* db = static_cast<SqliteDb*>(generic);
   int n = 0;
   for (sqlite3_stmt* s = sqlite3_next_stmt(db->raw(), nullptr); s != nullptr;
        s = sqlite3_next_stmt(db->raw(), s)) {
@@ -614,7 +635,7 @@ int BusyStatements(Db* db) {
   return n;
 }
 
-TEST_F(StoreTest, ListReadsLeaveNoStatementBusy) {
+TEST_F(SqliteStoreTest, ListReadsLeaveNoStatementBusy) {
   AddDag("d");
   AddRun("r", "d", "running", 1, 1);
   ASSERT_OK(store_->ListDags().status());
@@ -633,7 +654,7 @@ TEST_F(StoreTest, ListReadsLeaveNoStatementBusy) {
 // sees this connection's snapshot as in use and the WAL can never be restarted, and (b) this
 // connection reads a stale snapshot of other connections' writes. Fix: reset (e.g. a scope guard
 // calling Stmt::Reset) before returning from every single-row read.
-TEST_F(StoreTest, SingleRowReadsLeaveNoStatementBusy) {
+TEST_F(SqliteStoreTest, SingleRowReadsLeaveNoStatementBusy) {
   AddDag("d");
   AddRun("r", "d", "running", 1, 1);
   AttemptRow a;
@@ -660,7 +681,7 @@ TEST_F(StoreTest, SingleRowReadsLeaveNoStatementBusy) {
 // this connection appends to the WAL and the WAL is never restarted: 1,500 small commits grow it
 // to ~30 MB instead of staying near the 1,000-page auto-checkpoint size (~4 MB). A scheduler that
 // runs for weeks grows its WAL without bound.
-TEST_F(StoreTest, WalStaysBoundedAfterASingleRowRead) {
+TEST_F(SqliteStoreTest, WalStaysBoundedAfterASingleRowRead) {
   AddDag("d");
   ASSERT_OK_AND_ASSIGN(auto dag, store_->GetDag("d"));
   ASSERT_TRUE(dag.has_value());
@@ -676,7 +697,7 @@ TEST_F(StoreTest, WalStaysBoundedAfterASingleRowRead) {
 
 // The same workload without a pending single-row read keeps the WAL small (the control for the
 // test above).
-TEST_F(StoreTest, WalStaysBoundedWithoutPendingReads) {
+TEST_F(SqliteStoreTest, WalStaysBoundedWithoutPendingReads) {
   AddDag("d");
   for (int i = 0; i < 1500; ++i) {
     Transaction tx(store_->db());

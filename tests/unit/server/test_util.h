@@ -73,6 +73,10 @@ inline int64_t QueryInt(store::Db* db, const std::string& sql) {
 }
 
 inline bool TableExists(store::Db* db, const std::string& table) {
+  if (db->dialect() == store::Dialect::kPostgres) {
+    return QueryInt(db, "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                        "current_schema() AND table_name = '" + table + "'") == 1;
+  }
   return QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '" +
                           table + "'") == 1;
 }

@@ -16,6 +16,7 @@
 #include "server/store/store.h"
 #include "server/vault/secret_box.h"
 #include "server/vault/vault.h"
+#include "tests/unit/server/store_backend.h"
 #include "tests/unit/server/test_util.h"
 
 namespace de::vault {
@@ -79,10 +80,12 @@ TEST(SecretBox, KeyFileIsMadeOnceWithMode600AndABadOneIsNamed) {
   EXPECT_THAT(bad.status().message(), HasSubstr("64 hex characters"));
 }
 
-class VaultTest : public ::testing::Test {
+class VaultTest : public ::testing::TestWithParam<testing_util::Backend> {
  protected:
   void SetUp() override {
-    db_path_ = dir_.File("de.db");
+    std::string skip;
+    db_path_ = testing_util::FreshLocation(GetParam(), dir_, &skip);
+    DE_SKIP_UNLESS_LOCATION(db_path_, skip);
     auto store = store::Store::Open(db_path_);   // applies the migrations
     ASSERT_TRUE(store.ok()) << store.status();
     vault_ = Reopen('k');
@@ -98,7 +101,9 @@ class VaultTest : public ::testing::Test {
   std::unique_ptr<Vault> vault_;
 };
 
-TEST_F(VaultTest, VariablesPersistAndAreReplacedAndDeleted) {
+INSTANTIATE_TEST_SUITE_P(Backends, VaultTest, DE_BOTH_BACKENDS);
+
+TEST_P(VaultTest, VariablesPersistAndAreReplacedAndDeleted) {
   ASSERT_OK(vault_->SetVariable("region", "eu-west-1"));
   ASSERT_OK(vault_->SetVariable("region", "us-east-2"));
   ASSERT_OK(vault_->SetVariable("bucket", "lake"));
@@ -113,7 +118,7 @@ TEST_F(VaultTest, VariablesPersistAndAreReplacedAndDeleted) {
   EXPECT_EQ(Reopen('k')->GetVariable("bucket").status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(VaultTest, NamesAndSizesAreChecked) {
+TEST_P(VaultTest, NamesAndSizesAreChecked) {
   EXPECT_THAT(vault_->SetVariable("a-b", "x").message(),
               HasSubstr("variable name 'a-b': only letters, digits and _ are allowed"));
   EXPECT_THAT(vault_->SetVariable("1st", "x").message(), HasSubstr("must not start with a digit"));
@@ -123,11 +128,20 @@ TEST_F(VaultTest, NamesAndSizesAreChecked) {
               HasSubstr("the most is 65536"));
 }
 
-TEST_F(VaultTest, SecretsAreSealedAtRestAndOnlyResolveReturnsThem) {
+TEST_P(VaultTest, SecretsAreSealedAtRestAndOnlyResolveReturnsThem) {
   ASSERT_OK(vault_->SetSecret("api_key", "hunter2-s3cret"));
   ASSERT_OK(vault_->SetVariable("region", "eu"));
-  // Not in the database file in clear (nor in its WAL).
-  EXPECT_FALSE(absl::StrContains(Slurp(db_path_) + Slurp(db_path_ + "-wal"), "hunter2-s3cret"));
+  // Not in the database in clear: not in the file (nor its WAL), not in any row on PostgreSQL.
+  if (GetParam() == testing_util::Backend::kSqlite) {
+    EXPECT_FALSE(absl::StrContains(Slurp(db_path_) + Slurp(db_path_ + "-wal"), "hunter2-s3cret"));
+  } else {
+    auto db = store::Db::Open(db_path_);
+    ASSERT_TRUE(db.ok()) << db.status();
+    auto s = (*db)->Prepare("SELECT string_agg(t::text, ' ') FROM secrets t");
+    ASSERT_TRUE(s.ok() && *(*s)->Step());
+    EXPECT_THAT((*s)->Text(0), HasSubstr("api_key"));
+    EXPECT_FALSE(absl::StrContains((*s)->Text(0), "hunter2-s3cret")) << (*s)->Text(0);
+  }
   auto list = vault_->ListSecrets();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].name, "api_key");
@@ -146,7 +160,7 @@ TEST_F(VaultTest, SecretsAreSealedAtRestAndOnlyResolveReturnsThem) {
               HasSubstr("{{ var.nope }}: there is no variable 'nope'"));
 }
 
-TEST_F(VaultTest, ASecretSealedByAnotherKeyIsKeptListedWithItsProblemAndRefused) {
+TEST_P(VaultTest, ASecretSealedByAnotherKeyIsKeptListedWithItsProblemAndRefused) {
   ASSERT_OK(vault_->SetSecret("api_key", "hunter2"));
   auto other = Reopen('z');   // the key file was replaced
   auto list = other->ListSecrets();
