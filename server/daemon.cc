@@ -27,6 +27,8 @@
 #include "server/http/web_routes.h"
 #include "server/metrics/metrics.h"
 #include "server/sched/scheduler.h"
+#include "server/store/pg_lock.h"
+#include "server/store/postgres.h"
 #include "server/store/store.h"
 #include "server/vault/vault.h"
 #include "server/vault/vault_service.h"
@@ -38,6 +40,9 @@ namespace {
 constexpr char kUsage[] = R"(usage: de-scheduler [options]
 
   --home DIR           state folder: SQLite database, task logs (env DE_HOME; default ./de-home)
+  --store URL          keep the state in PostgreSQL instead of DIR/de.db: postgresql://USER@HOST/DB
+                       or postgres://... (libpq URL; a password may also come from ~/.pgpass or
+                       PGPASSWORD). Task logs and the secrets key stay in DIR.
   --listen HOST:PORT   gRPC address (default 127.0.0.1:7070; port 0 picks a free port)
   --http HOST:PORT     HTTP address for /metrics, the JSON API and the web page (default
                        127.0.0.1:9464; port 0 picks a free port; '' turns HTTP off)
@@ -142,6 +147,7 @@ int Main(int argc, char** argv) {
   alerts::SenderOptions sender_opts;
   std::string alerts_file;
   std::string secrets_key;
+  std::string store_url;
   auth::SecurityOptions security_opts;
   std::string flag_error;
   for (int i = 1; i < argc; ++i) {
@@ -164,6 +170,11 @@ int Main(int argc, char** argv) {
     } else if (a == "--listen" && value(&listen)) {
     } else if (a == "--alerts-file" && value(&alerts_file)) {
     } else if (a == "--secrets-key" && value(&secrets_key)) {
+    } else if (a == "--store" && value(&store_url)) {
+      if (!store::IsPostgresUrl(store_url)) {
+        return Fail(absl::StrCat("--store: '", store::RedactPgUrl(store_url),
+                                 "' is not a postgresql:// or postgres:// URL"));
+      }
     } else if (a == "--alert-link-base" && value(&alert_opts.link_base)) {
     } else if (a == "--alert-max-attempts" && value(&v)) {
       sender_opts.max_attempts = std::atoi(v.c_str());
@@ -213,6 +224,13 @@ int Main(int argc, char** argv) {
   opts.de_home = home;
   // Before anything touches the database or the address files of a scheduler that may be running.
   if (absl::Status st = LockHome(home); !st.ok()) return Fail(std::string(st.message()));
+  // On PostgreSQL, also one scheduler per database (held until exit).
+  std::unique_ptr<store::Db> store_lock;
+  if (!store_url.empty()) {
+    auto held = store::HoldSchedulerLock(store_url);
+    if (!held.ok()) return Fail(std::string(held.status().message()));
+    store_lock = std::move(*held);
+  }
 
   if (!alerts_file.empty()) {
     auto defaults = LoadAlertsFile(alerts_file);
@@ -224,7 +242,10 @@ int Main(int argc, char** argv) {
     alert_opts.link_base.pop_back();
   }
 
-  const std::string db_path = home + "/de.db";
+  // The database: DIR/de.db (SQLite), or --store's PostgreSQL. Every component opens its own
+  // connection to it.
+  const std::string db_path = store_url.empty() ? home + "/de.db" : store_url;
+  const std::string db_shown = store_url.empty() ? db_path : store::RedactPgUrl(store_url);
   auto store = store::Store::Open(db_path);
   if (!store.ok()) return Fail(std::string(store.status().message()));
   auto security = auth::Security::Open(security_opts, db_path, listen, http_listen);
@@ -265,7 +286,7 @@ int Main(int argc, char** argv) {
     });
   }
   if (absl::Status st = scheduler.Recover(); !st.ok()) {
-    return Fail(absl::StrCat("cannot resume from ", home, "/de.db: ", st.message()));
+    return Fail(absl::StrCat("cannot resume from ", db_shown, ": ", st.message()));
   }
 
   api::OperatorService operator_service(&scheduler, &alert_service);

@@ -165,8 +165,12 @@ absl::StatusOr<PGresult*> PgDb::Execute(const std::string& sql,
     PQclear(res);
     return st;
   }
-  const char* n = PQcmdTuples(res);
-  if (n != nullptr && n[0] != '\0') changes_ = std::atoi(n);
+  // As sqlite3_changes(): only writes count (PQcmdTuples also counts a SELECT's rows).
+  std::string_view tag = PQcmdStatus(res);
+  if (tag.substr(0, 6) == "INSERT" || tag.substr(0, 6) == "UPDATE" ||
+      tag.substr(0, 6) == "DELETE") {
+    changes_ = std::atoi(PQcmdTuples(res));
+  }
   return res;
 }
 
