@@ -66,9 +66,10 @@ void Scheduler::ProcessTimers() {
 }
 
 void Scheduler::ProcessTimersLocked() {
-  if (StoreBackingOff()) return;   // the store failed a moment ago: no writes until the retry
+  // The store failed a moment ago: no writes until the retry (probes write nothing).
+  if (StoreBackingOff()) return SendDueProbes(clock_->Now());
   ApplyResults();
-  if (StoreBackingOff()) return;
+  if (StoreBackingOff()) return SendDueProbes(clock_->Now());
   const absl::Time now = clock_->Now();
   std::vector<int64_t> lost, timed_out;
   {
