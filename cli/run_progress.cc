@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/format.h"
@@ -28,6 +29,22 @@ int64_t StateSinceMs(const de::v1::TaskInstance& t, int64_t now_ms) {
     ms = t.ended_at_ms();
   }
   return ms != 0 ? ms : now_ms;
+}
+
+// What a run waits on, without the age of data checks ("(checked 12s ago)" changes every
+// second): --wait prints the lines again only when something else in them changed.
+std::string WaitingOnKey(const de::v1::Run& run) {
+  std::string key;
+  for (const auto& line : run.waiting_on()) {
+    std::string l = line;
+    if (size_t at = l.find("checked "); at != std::string::npos) {
+      size_t end = at + 8;
+      while (end < l.size() && absl::ascii_isdigit(static_cast<unsigned char>(l[end]))) ++end;
+      l.erase(at + 8, end - at - 8);
+    }
+    absl::StrAppend(&key, l, "\n");
+  }
+  return key;
 }
 
 }  // namespace
@@ -84,7 +101,7 @@ void RunPrinter::Update(const de::v1::Run& run, int64_t now_ms) {
                << (run.reason().empty() ? "" : absl::StrCat(" (", run.reason(), ")")) << "\n";
   }
   run_state_ = run.state();
-  std::string now_waiting_on = absl::StrJoin(run.waiting_on(), "\n");
+  std::string now_waiting_on = WaitingOnKey(run);
   if (now_waiting_on != waiting_on_) {
     EndProgressLine();
     for (const auto& w : run.waiting_on()) ctx_.out() << "  waiting on " << w << "\n";
