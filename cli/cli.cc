@@ -123,6 +123,10 @@ int Main(int argc, char** argv, std::ostream& out, std::ostream& err) {
 int Main(int argc, char** argv) {
   Io io{std::cout, std::cerr};
   io.out_is_tty = ::isatty(STDOUT_FILENO) == 1;
+  io.in = &std::cin;
+  io.in_is_tty = ::isatty(STDIN_FILENO) == 1;
+  const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org
+  io.no_color = no_color != nullptr && *no_color != '\0';
   int code = Run(std::vector<std::string>(argv + std::min(argc, 1), argv + argc), io);
   std::cout.flush();
   return code;

@@ -21,8 +21,15 @@ struct Io {
   std::ostream& out;
   std::ostream& err;
   bool out_is_tty = false;
+  // Answers to questions (`dag delete`'s confirmation); null: none can be asked.
+  std::istream* in = nullptr;
+  bool in_is_tty = false;
+  // Colours: only when out is a terminal and NO_COLOR is unset or empty (Main reads it).
+  bool no_color = false;
   // How often `trigger --wait` polls the run and `logs -f` polls the log.
   absl::Duration poll_interval = absl::Milliseconds(200);
+  // How often `trigger --wait` on a large run prints its summary line when out is not a terminal.
+  absl::Duration progress_interval = absl::Seconds(10);
 };
 
 // Runs `dectl ARGS...` (args excludes the program name). Reads DE_SERVER / DE_TOKEN from the

@@ -26,6 +26,8 @@ struct Context {
   std::ostream& out() { return io.out; }
   std::ostream& err() { return io.err; }
   bool json() const { return options.output == "json"; }
+  // Colours in what is printed: out is a terminal and NO_COLOR is not set.
+  bool colour() const { return io.out_is_tty && !io.no_color; }
   // The connection, made on first use (so offline commands never touch the network).
   Client& client();
   // Prints "dectl: MESSAGE" and returns kExitUsage.

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
+#include "cli/confirm.h"
 #include "cli/format.h"
 #include "cli/next_runs.h"
 #include "common/dag/loader.h"
@@ -225,7 +226,11 @@ int Show(Context& ctx, const std::string& dag_id, int version, bool yaml_only, i
   return kExitOk;
 }
 
-int Delete(Context& ctx, const std::string& dag_id) {
+int Delete(Context& ctx, const std::string& dag_id, bool yes) {
+  auto confirmed = Confirm(
+      ctx, absl::StrCat("delete DAG ", dag_id, " with all its versions, runs and logs?"), yes);
+  if (!confirmed.ok()) return ctx.UsageError(confirmed.status());
+  if (!*confirmed) return ctx.Failed(absl::StrCat("DAG ", dag_id, " not deleted"));
   de::v1::DeleteDagRequest request;
   request.set_dag_id(dag_id);
   de::v1::DeleteDagResponse response;
@@ -233,7 +238,8 @@ int Delete(Context& ctx, const std::string& dag_id) {
       [&](auto* stub, auto* c) { return stub->DeleteDag(c, request, &response); });
   if (!status.ok()) return ctx.client().Report(status, ctx.err());
   if (ctx.json()) return ctx.PrintJson(response);
-  ctx.out() << "deleted " << dag_id << " (" << response.runs_deleted() << " runs)\n";
+  ctx.out() << "deleted " << dag_id << " (" << response.runs_deleted() << " runs, "
+            << response.log_dirs_deleted() << " log folders)\n";
   return kExitOk;
 }
 
@@ -302,9 +308,12 @@ void AddDagCommands(CLI::App& app, Context& ctx) {
   });
 
   auto delete_id = std::make_shared<std::string>();
-  CLI::App* del = dag->add_subcommand("delete", "delete a DAG with all its versions and runs");
+  auto delete_yes = std::make_shared<bool>(false);
+  CLI::App* del =
+      dag->add_subcommand("delete", "delete a DAG with all its versions, runs and logs");
   del->add_option("DAG", *delete_id, "DAG id")->required();
-  OnRun(del, ctx, [&ctx, delete_id] { return Delete(ctx, *delete_id); });
+  del->add_flag("--yes,-y", *delete_yes, "do not ask for confirmation (needed without a terminal)");
+  OnRun(del, ctx, [&ctx, delete_id, delete_yes] { return Delete(ctx, *delete_id, *delete_yes); });
 
   AddPause(*dag, ctx, true);
   AddPause(*dag, ctx, false);

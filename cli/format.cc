@@ -21,8 +21,29 @@ std::string SingleLine(std::string s) {
 
 size_t DisplayWidth(const std::string& s) {
   size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\x1b' && i + 1 < s.size() && s[i + 1] == '[') {
+      size_t end = s.find('m', i + 2);
+      if (end != std::string::npos) {
+        i = end;
+        continue;
+      }
+    }
+    n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+  }
   return n;
+}
+
+std::string ColourState(const std::string& state, bool colour) {
+  if (!colour) return state;
+  const char* code = nullptr;
+  if (state == "success") code = "32";
+  else if (state == "failed" || state == "upstream_failed" || state == "lost") code = "31";
+  else if (state == "running" || state == "queued") code = "34";
+  else if (state == "up_for_retry" || state == "waiting" || state == "scheduled") code = "33";
+  else if (state == "skipped" || state == "cancelled") code = "2";
+  if (code == nullptr) return state;
+  return absl::StrCat("\x1b[", code, "m", state, "\x1b[0m");
 }
 
 Table::Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}

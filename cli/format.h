@@ -38,8 +38,12 @@ std::string FormatElapsed(int64_t start_ms, int64_t end_ms, int64_t now_ms);
 std::string ProgressBar(int64_t done, int64_t total, int width = 30);
 // The first line of `text`, cut to `max_chars` code points with "..." when longer.
 std::string Abbreviate(const std::string& text, size_t max_chars);
-// Number of UTF-8 code points.
+// Number of UTF-8 code points, not counting colour escapes (ESC [ ... m).
 size_t DisplayWidth(const std::string& s);
+// `state` (a run, task or backfill state) in its colour when `colour`: success green, failed /
+// upstream_failed / lost red, running / queued blue, up_for_retry / waiting yellow, skipped /
+// cancelled dim; as it is otherwise.
+std::string ColourState(const std::string& state, bool colour);
 
 // The message as JSON (proto field names, default values included, indented), newline-ended.
 std::string ToJson(const google::protobuf::Message& message);

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/parse.h"
+#include "cli/run_progress.h"
 
 namespace de::cli {
 namespace {
@@ -24,45 +25,16 @@ std::string Tries(const de::v1::TaskInstance& t) {
                            : absl::StrCat(t.try_number());
 }
 
-// When the task entered its current state, as well as the run tells.
-int64_t StateSinceMs(const de::v1::TaskInstance& t, int64_t now_ms) {
-  int64_t ms = 0;
-  if (t.state() == "queued") ms = t.queued_at_ms();
-  if (t.state() == "running") ms = t.started_at_ms();
-  if (t.state() == "success" || t.state() == "failed" || t.state() == "up_for_retry" ||
-      t.state() == "cancelled" || t.state() == "skipped" || t.state() == "upstream_failed") {
-    ms = t.ended_at_ms();
-  }
-  return ms != 0 ? ms : now_ms;
-}
-
 grpc::Status GetRun(Context& ctx, const std::string& run_id, de::v1::Run* run) {
   de::v1::GetRunRequest request;
   request.set_run_id(run_id);
   return ctx.client().Call([&](auto* stub, auto* c) { return stub->GetRun(c, request, run); });
 }
 
-// What a run waits on, without the age of data checks ("(checked 12s ago)" changes every
-// second): --wait prints the lines again only when something else in them changed.
-std::string WaitingOnKey(const de::v1::Run& run) {
-  std::string key;
-  for (const auto& line : run.waiting_on()) {
-    std::string l = line;
-    if (size_t at = l.find("checked "); at != std::string::npos) {
-      size_t end = at + 8;
-      while (end < l.size() && absl::ascii_isdigit(static_cast<unsigned char>(l[end]))) ++end;
-      l.erase(at + 8, end - at - 8);
-    }
-    absl::StrAppend(&key, l, "\n");
-  }
-  return key;
-}
-
-// Follows a run until it ends, printing each state change. Exit 0 iff it succeeded.
+// Follows a run until it ends, printing its progress (cli/run_progress.h). Exit 0 iff it
+// succeeded.
 int FollowRun(Context& ctx, const std::string& run_id) {
-  std::map<std::string, std::pair<std::string, int>> seen;  // task -> (state, try)
-  std::string run_state;
-  std::string waiting_on;
+  RunPrinter printer(ctx);
   absl::Time last_contact = absl::Now();
   while (true) {
     de::v1::Run run;
@@ -77,43 +49,12 @@ int FollowRun(Context& ctx, const std::string& run_id) {
     }
     last_contact = absl::Now();
     int64_t now = NowMs();
-    if (!ctx.json()) {
-      if (run.state() != run_state && !IsTerminalRunState(run.state())) {
-        ctx.out() << FormatClock(now) << " run " << run.state()
-                  << (run.reason().empty() ? "" : absl::StrCat(" (", run.reason(), ")")) << "\n";
-      }
-      std::string now_waiting_on = WaitingOnKey(run);
-      if (now_waiting_on != waiting_on) {
-        for (const auto& w : run.waiting_on()) ctx.out() << "  waiting on " << w << "\n";
-        waiting_on = now_waiting_on;
-      }
-      for (const auto& t : run.tasks()) {
-        auto key = std::make_pair(t.state(), t.try_number());
-        auto it = seen.find(t.task_id());
-        if (it != seen.end() && it->second == key) continue;
-        seen[t.task_id()] = key;
-        std::string line =
-            absl::StrCat(FormatClock(StateSinceMs(t, now)), " ", t.task_id(), " ", t.state());
-        if (t.try_number() > 0) absl::StrAppend(&line, " (try ", t.try_number(), ")");
-        if (!t.error().empty() && (t.state() == "failed" || t.state() == "up_for_retry")) {
-          absl::StrAppend(&line, ": ", Abbreviate(t.error(), 100));
-        }
-        ctx.out() << line << "\n";
-      }
-      ctx.out().flush();
-    }
-    run_state = run.state();
+    if (!ctx.json()) printer.Update(run, now);
     if (IsTerminalRunState(run.state())) {
       if (ctx.json()) {
         ctx.PrintJson(run);
       } else {
-        ctx.out() << FormatClock(run.ended_at_ms() != 0 ? run.ended_at_ms() : now) << " run "
-                  << run.run_id() << " " << run.state();
-        if (run.started_at_ms() != 0) {
-          ctx.out() << " in " << FormatElapsed(run.started_at_ms(), run.ended_at_ms(), now);
-        }
-        if (!run.reason().empty()) ctx.out() << " (" << run.reason() << ")";
-        ctx.out() << "\n";
+        printer.Finish(run, now);
       }
       return run.state() == "success" ? kExitOk : kExitFailed;
     }
@@ -174,8 +115,8 @@ int ListRuns(Context& ctx, const ListArgs& args) {
   int64_t now = NowMs();
   Table table({"RUN", "DAG", "TYPE", "STATE", "LOGICAL DATE", "STARTED", "DURATION"});
   for (const auto& r : response.runs()) {
-    table.AddRow({r.run_id(), r.dag_id(), r.run_type(), r.state(), FormatTime(r.logical_date_ms()),
-                  FormatTime(r.started_at_ms()),
+    table.AddRow({r.run_id(), r.dag_id(), r.run_type(), ColourState(r.state(), ctx.colour()),
+                  FormatTime(r.logical_date_ms()), FormatTime(r.started_at_ms()),
                   FormatElapsed(r.started_at_ms(), r.ended_at_ms(), now)});
   }
   table.Print(ctx.out());
@@ -192,7 +133,7 @@ int ShowRun(Context& ctx, const std::string& run_id) {
   out << "run:          " << run.run_id() << "\n"
       << "dag:          " << run.dag_id() << " (version " << run.dag_version() << ")\n"
       << "type:         " << run.run_type() << "\n"
-      << "state:        " << run.state() << "\n"
+      << "state:        " << ColourState(run.state(), ctx.colour()) << "\n"
       << "logical date: " << FormatTime(run.logical_date_ms()) << "\n"
       << "interval:     " << FormatTime(run.data_interval_start_ms()) << " -> "
       << FormatTime(run.data_interval_end_ms()) << "\n"
@@ -221,7 +162,7 @@ int ShowRun(Context& ctx, const std::string& run_id) {
   out << "\n";
   Table table({"TASK", "TYPE", "STATE", "TRIES", "DURATION", "WORKER", "ERROR"});
   for (const auto& t : run.tasks()) {
-    std::string state = t.state();
+    std::string state = ColourState(t.state(), ctx.colour());
     if (t.state() == "up_for_retry" && t.next_retry_at_ms() != 0) {
       absl::StrAppend(&state, " (next ", FormatClock(t.next_retry_at_ms()), ")");
     }
@@ -266,7 +207,17 @@ int Clear(Context& ctx, const ClearArgs& args) {
       ctx.client().Call([&](auto* stub, auto* c) { return stub->ClearRun(c, request, &run); });
   if (!status.ok()) return ctx.client().Report(status, ctx.err());
   if (ctx.json()) return ctx.PrintJson(run);
-  ctx.out() << "cleared " << run.run_id() << ": run is " << run.state() << "\n";
+  constexpr int kListed = 20;  // a cleared fan-out of thousands is not listed in full
+  const auto& ids = run.cleared_task_ids();
+  const int n = ids.size();
+  if (n == 0) {  // a scheduler from before cleared_task_ids
+    ctx.out() << "cleared " << run.run_id() << ": run is " << run.state() << "\n";
+    return kExitOk;
+  }
+  std::string listed = absl::StrJoin(ids.begin(), ids.begin() + std::min(n, kListed), ", ");
+  if (n > kListed) absl::StrAppend(&listed, ", ... (dectl runs show ", run.run_id(), ")");
+  ctx.out() << "cleared " << n << (n == 1 ? " task" : " tasks") << " of " << run.run_id() << ": "
+            << listed << "; run is " << ColourState(run.state(), ctx.colour()) << "\n";
   return kExitOk;
 }
 

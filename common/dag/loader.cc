@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/dag/dag_params.h"
 #include "common/dag/loader_internal.h"
+#include "common/dag/yaml_indent.h"
 #include "common/dag/yaml_limits.h"
 
 namespace de::dag {
@@ -45,6 +46,15 @@ Location ToLocation(const YAML::Mark& m) {
   return Location{m.line + 1, m.column + 1};
 }
 
+void Loader::SyntaxError(const YAML::ParserException& e) {
+  // A tab in the indentation up to where the parse failed is the cause; yaml-cpp does not say so.
+  if (auto tab = FindTabIndentation(text_); tab && (e.mark.line < 0 || tab->line <= e.mark.line + 1)) {
+    errors_.push_back(Diagnostic{file_, tab->line, tab->column, std::move(tab->message)});
+    return;
+  }
+  Error(e.mark, absl::StrCat("YAML syntax error: ", e.msg, TemplateHint(e.mark)));
+}
+
 LoadResult Loader::Run() {
   // Size, node, alias-expansion, depth, task and param limits, before any tree is built.
   if (auto hit = CheckYamlLimits(text_)) {
@@ -56,7 +66,7 @@ LoadResult Loader::Run() {
     try {
       root = YAML::Load(text_);
     } catch (const YAML::ParserException& e) {
-      Error(e.mark, absl::StrCat("YAML syntax error: ", e.msg, TemplateHint(e.mark)));
+      SyntaxError(e);
       return Finish();
     }
     Validate(root);
@@ -74,7 +84,7 @@ AlertsLoadResult Loader::RunAlertsFile() {
     try {
       root = YAML::Load(text_);
     } catch (const YAML::ParserException& e) {
-      Error(e.mark, absl::StrCat("YAML syntax error: ", e.msg, TemplateHint(e.mark)));
+      SyntaxError(e);
     }
     if (root.IsMap() && root["alerts"]) root = root["alerts"];
     if (root.IsSequence()) {

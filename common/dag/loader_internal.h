@@ -62,6 +62,8 @@ class Loader {
  private:
   // loader.cc: the document walk.
   LoadResult Finish();
+  // A YAML parse error, or the tab in the indentation that caused it.
+  void SyntaxError(const YAML::ParserException& e);
   void Validate(const YAML::Node& root);
   void ReadIdentity(const YAML::Node& root);
   void ReadLimits(const YAML::Node& root);
@@ -84,6 +86,10 @@ class Loader {
   // The position of offset `offset` of the text of `scalar` when it is on a later line of a
   // literal block scalar (`|`) and the file there shows a template ("{{"); else `scalar`'s own.
   YAML::Mark BlockOffsetMark(const YAML::Node& scalar, size_t offset) const;
+  // The file position of the template at offset `offset` ("{{") of the text of `scalar`: in a
+  // block scalar (| or >) its own line and column, wherever it is indented; `scalar`'s own
+  // position when the file does not show the template as it is in the text.
+  YAML::Mark TemplateMark(const YAML::Node& scalar, size_t offset) const;
   // Reports unknown and duplicate keys of `map`; `what` names the block in messages.
   void CheckKeys(const YAML::Node& map, const std::vector<std::string>& allowed,
                  absl::string_view what);

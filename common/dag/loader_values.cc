@@ -147,6 +147,35 @@ YAML::Mark Loader::BlockOffsetMark(const YAML::Node& scalar, size_t offset) cons
   return out;
 }
 
+YAML::Mark Loader::TemplateMark(const YAML::Node& scalar, size_t offset) const {
+  const YAML::Mark m = scalar.Mark();
+  const std::string& v = scalar.Scalar();
+  if (m.line < 0 || offset >= v.size()) return m;
+  // The template's own text (to its "}}", on its line), and how often it stands before it.
+  size_t end = v.find("}}", offset);
+  end = end == std::string::npos ? v.size() : end + 2;
+  end = std::min(end, v.find('\n', offset));
+  const std::string needle = v.substr(offset, end - offset);
+  int before = 0;
+  for (size_t at = v.find(needle); at < offset; at = v.find(needle, at + needle.size())) ++before;
+  // The same occurrence in the file from the value's start: literal and folded block scalars,
+  // quoted and plain ones keep a template's text as written (unless a line break folds inside
+  // it, or an escape sits in it: then nothing matches and the value's own position is used).
+  std::optional<absl::string_view> line = TextLine(m.line);
+  if (!line) return m;
+  size_t from = static_cast<size_t>(line->data() - text_.data()) + static_cast<size_t>(m.column);
+  size_t found = text_.find(needle, from);
+  for (; before > 0 && found != std::string::npos; --before) {
+    found = text_.find(needle, found + needle.size());
+  }
+  if (found == std::string::npos) return m;
+  YAML::Mark out = m;
+  out.line = static_cast<int>(std::count(text_.begin() + from, text_.begin() + found, '\n')) + m.line;
+  const size_t line_start = text_.rfind('\n', found == 0 ? 0 : found - 1);
+  out.column = static_cast<int>(found - (line_start == std::string::npos || found == 0 ? 0 : line_start + 1));
+  return out;
+}
+
 void Loader::CheckKeys(const YAML::Node& map, const std::vector<std::string>& allowed,
                        absl::string_view what) {
   std::map<std::string, int> seen;
@@ -216,8 +245,9 @@ std::optional<absl::Duration> Loader::Duration(const YAML::Node& n, absl::string
 void Loader::CheckTemplates(const YAML::Node& n, std::vector<std::string>* refs) {
   if (n.IsScalar()) {
     std::vector<std::string> external;
-    absl::Status st = CheckTemplate(n.Scalar(), param_names_, &external);
-    if (!st.ok()) Error(n, std::string(st.message()));
+    size_t at = std::string::npos;
+    absl::Status st = CheckTemplate(n.Scalar(), param_names_, &external, &at);
+    if (!st.ok()) Error(TemplateMark(n, at), std::string(st.message()));
     for (auto& name : external) {
       if (refs == nullptr) {   // params and alert hooks: their values are stored or logged
         Error(n, absl::StrCat("'{{ ", name, " }}': variables and secrets are for a task's "

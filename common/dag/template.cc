@@ -219,35 +219,46 @@ absl::StatusOr<std::string> RenderTemplate(std::string_view text, const Template
 }
 
 absl::Status CheckTemplate(std::string_view text, const std::set<std::string>& param_names,
-                           std::vector<std::string>* external) {
-  return ScanTemplate(
+                           std::vector<std::string>* external, size_t* error_offset) {
+  auto check = [&](const TemplateRef& ref) -> absl::Status {
+    absl::string_view name(ref.name.data(), ref.name.size());
+    for (absl::string_view prefix : {kVar, kSecret}) {
+      if (!absl::StartsWith(name, prefix)) continue;
+      absl::string_view rest = name.substr(prefix.size());
+      const bool valid = !rest.empty() && !absl::ascii_isdigit(rest[0]) &&
+                         std::all_of(rest.begin(), rest.end(),
+                                     [](char c) { return absl::ascii_isalnum(c) || c == '_'; });
+      if (!valid) {
+        return absl::InvalidArgumentError(absl::StrCat("'{{ ", name, " }}': a ",
+                                                       prefix == kVar ? "variable" : "secret",
+                                                       " name is letters, digits and _"));
+      }
+      if (external != nullptr) external->emplace_back(name);
+      return absl::OkStatus();
+    }
+    if (absl::StartsWith(name, kParamsPrefix)) {
+      if (param_names.count(std::string(name.substr(kParamsPrefix.size())))) {
+        return absl::OkStatus();
+      }
+    } else if (StandardTemplateVars().count(std::string(name))) {
+      return absl::OkStatus();
+    }
+    return UnknownName(name, param_names);
+  };
+  // A malformed reference fails in ScanTemplate: it is the first "{{" after the last good one.
+  size_t next = 0, at = std::string_view::npos;
+  absl::Status st = ScanTemplate(
       text, [](std::string_view) { return absl::OkStatus(); },
       [&](const TemplateRef& ref) -> absl::Status {
-        absl::string_view name(ref.name.data(), ref.name.size());
-        for (absl::string_view prefix : {kVar, kSecret}) {
-          if (!absl::StartsWith(name, prefix)) continue;
-          absl::string_view rest = name.substr(prefix.size());
-          const bool valid = !rest.empty() && !absl::ascii_isdigit(rest[0]) &&
-                             std::all_of(rest.begin(), rest.end(), [](char c) {
-                               return absl::ascii_isalnum(c) || c == '_';
-                             });
-          if (!valid) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "'{{ ", name, " }}': a ", prefix == kVar ? "variable" : "secret",
-                " name is letters, digits and _"));
-          }
-          if (external != nullptr) external->emplace_back(name);
-          return absl::OkStatus();
-        }
-        if (absl::StartsWith(name, kParamsPrefix)) {
-          if (param_names.count(std::string(name.substr(kParamsPrefix.size())))) {
-            return absl::OkStatus();
-          }
-        } else if (StandardTemplateVars().count(std::string(name))) {
-          return absl::OkStatus();
-        }
-        return UnknownName(name, param_names);
+        absl::Status s = check(ref);
+        if (!s.ok()) at = ref.offset;
+        next = ref.offset + 2;
+        return s;
       });
+  if (!st.ok() && error_offset != nullptr) {
+    *error_offset = at != std::string_view::npos ? at : text.find("{{", next);
+  }
+  return st;
 }
 
 absl::StatusOr<std::string> RenderYaml(const YAML::Node& node, const TemplateContext& ctx) {

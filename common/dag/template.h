@@ -66,9 +66,11 @@ absl::StatusOr<std::string> RenderTemplate(std::string_view text, const Template
 // `param_names`. On error the message names the variable (and suggests the nearest known one).
 // `var.NAME` and `secret.NAME` are accepted when NAME is a valid name (letters, digits, _); their
 // existence is checked by the scheduler at submit time. When `external` is given, each such
-// reference's full name ("var.region") is appended to it.
+// reference's full name ("var.region") is appended to it. On an error, `error_offset` (when
+// given) is set to the offset in `text` of the "{{" at fault.
 absl::Status CheckTemplate(std::string_view text, const std::set<std::string>& param_names,
-                           std::vector<std::string>* external = nullptr);
+                           std::vector<std::string>* external = nullptr,
+                           size_t* error_offset = nullptr);
 
 // Renders every scalar string in a YAML tree (keys untouched) and returns the result as YAML text.
 absl::StatusOr<std::string> RenderYaml(const YAML::Node& node, const TemplateContext& ctx);

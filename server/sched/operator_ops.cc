@@ -6,9 +6,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/dag/dag_params.h"
 #include "common/dag/loader.h"
 #include "common/dag/schedule.h"
+#include "common/dag/suggest.h"
 #include "common/limits.h"
 #include "common/status.h"
 #include "server/sched/scheduler.h"
@@ -228,10 +230,20 @@ absl::StatusOr<v1::DeleteDagResponse> Scheduler::DeleteDag(const std::string& da
     return absl::FailedPreconditionError(absl::StrCat(
         "DAG ", dag_id, " has ", active, " unfinished runs; cancel them first (dectl runs cancel)"));
   }
+  DE_ASSIGN_OR_RETURN(auto run_rows, store_->ListRuns(dag_id, "", -1));  // -1: every run
   store::Transaction tx(store_->db());
   DE_RETURN_IF_ERROR(tx.status());
   DE_ASSIGN_OR_RETURN(int runs, store_->DeleteDag(dag_id));
   DE_RETURN_IF_ERROR(tx.Commit());
+  // The runs' logs go with them (DE_HOME/logs/RUN/...); a folder that cannot be removed is
+  // logged, the DAG is deleted all the same.
+  int log_dirs = 0;
+  for (const auto& r : run_rows) {
+    std::error_code ec;
+    const std::string dir = absl::StrCat(options_.de_home, "/logs/", r.run_id);
+    if (std::filesystem::remove_all(dir, ec) > 0) ++log_dirs;
+    if (ec) spdlog::warn("dag={} delete: cannot remove {}: {}", dag_id, dir, ec.message());
+  }
   schedules_.erase(dag_id);
   for (auto it = backfills_.begin(); it != backfills_.end();) {
     it = it->second.row.dag_id == dag_id ? backfills_.erase(it) : std::next(it);
@@ -241,6 +253,7 @@ absl::StatusOr<v1::DeleteDagResponse> Scheduler::DeleteDag(const std::string& da
   }
   v1::DeleteDagResponse resp;
   resp.set_runs_deleted(runs);
+  resp.set_log_dirs_deleted(log_dirs);
   return resp;
 }
 
@@ -388,6 +401,32 @@ absl::StatusOr<v1::Run> Scheduler::CancelRun(const std::string& run_id) {
   return RunToProto(run_id);
 }
 
+namespace {
+
+// NotFound for a task the run does not have ("did you mean", and the run's tasks), or for one it
+// has that has not started yet.
+absl::Status UnknownTaskError(const std::string& run_id, const std::string& task_id,
+                              const std::vector<store::TaskInstanceRow>& tis) {
+  std::vector<std::string> ids;
+  for (const auto& ti : tis) {
+    if (ti.task_id == task_id) {
+      return absl::NotFoundError(
+          absl::StrCat("task ", task_id, " of run ", run_id, " has not started any attempt"));
+    }
+    ids.push_back(ti.task_id);
+  }
+  constexpr size_t kListed = 10;
+  std::string listed = absl::StrJoin(ids.begin(), ids.begin() + std::min(ids.size(), kListed), ", ");
+  if (ids.size() > kListed) {
+    absl::StrAppend(&listed, ", ... (", ids.size(), " in all; dectl runs show ", run_id, ")");
+  }
+  return absl::NotFoundError(absl::StrCat("run ", run_id, " has no task '", task_id, "'",
+                                          dag::DidYouMean(task_id, ids), "; its tasks: ",
+                                          ids.empty() ? "none" : listed));
+}
+
+}  // namespace
+
 absl::StatusOr<v1::GetTaskLogResponse> Scheduler::GetTaskLog(const v1::GetTaskLogRequest& req) {
   if (req.offset() < 0) return absl::InvalidArgumentError("log offset must not be negative");
   std::string path;
@@ -409,8 +448,8 @@ absl::StatusOr<v1::GetTaskLogResponse> Scheduler::GetTaskLog(const v1::GetTaskLo
     }
     if (chosen == nullptr) {
       if (!task_known) {
-        return absl::NotFoundError(absl::StrCat("task ", req.task_id(), " of run ", req.run_id(),
-                                                " has not started any attempt"));
+        DE_ASSIGN_OR_RETURN(auto tis, reader->ListTaskInstances(req.run_id()));
+        return UnknownTaskError(req.run_id(), req.task_id(), tis);
       }
       return absl::NotFoundError(
           absl::StrCat("task ", req.task_id(), " has no attempt ", req.try_number()));

@@ -410,7 +410,11 @@ absl::StatusOr<v1::Run> Scheduler::ClearRun(const v1::ClearRunRequest& req) {
   DE_RETURN_IF_ERROR(tx.status());
   DE_RETURN_IF_ERROR(FinishStep(tx, ClearTasks(req.run_id(), chosen), "clear"));
   Dispatch();
-  return RunToProto(req.run_id());
+  DE_ASSIGN_OR_RETURN(v1::Run run, RunToProto(req.run_id()));
+  for (const auto& t : spec->tasks) {  // in the DAG's order
+    if (chosen.count(t.id)) run.add_cleared_task_ids(t.id);
+  }
+  return run;
 }
 
 }  // namespace de::sched

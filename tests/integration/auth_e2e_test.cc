@@ -86,11 +86,11 @@ tasks:
   // Cancel may find the backfill finished already: either way it is audited with its outcome.
   c.Dectl({"--token", op, "backfill", "cancel", backfill}, &out);
   // Admin group: operator no, admin yes.
-  EXPECT_EQ(c.Dectl({"--token", op, "dag", "delete", "audited"}, &out), 1);
+  EXPECT_EQ(c.Dectl({"--token", op, "dag", "delete", "--yes", "audited"}, &out), 1);
   EXPECT_TRUE(absl::StrContains(out, "DeleteDag needs role admin; token 'ops' has operator"))
       << out;
   EXPECT_EQ(c.Dectl({"--token", op, "token", "list"}, &out), 1);
-  ASSERT_EQ(c.Dectl({"--token", admin, "dag", "delete", "audited"}, &out), 0) << out;
+  ASSERT_EQ(c.Dectl({"--token", admin, "dag", "delete", "--yes", "audited"}, &out), 0) << out;
 
   // Revoked: refused on the next call.
   ASSERT_EQ(c.Dectl({"--token", admin, "token", "revoke", "look"}, &out), 0) << out;

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -12,7 +11,7 @@
 #include "engine/io/paths.h"
 #include "engine/ops/expr.h"
 #include "worker/tasks/aggregate.h"
-#include "worker/tasks/csv_to_parquet.h"
+#include "worker/tasks/task_params.h"
 
 namespace de::tasks {
 
@@ -27,49 +26,9 @@ const std::vector<std::string>& KnownKeys() {
   return kKnown;
 }
 
-absl::Status Bad(const std::string& key, const std::string& why) {
-  return absl::InvalidArgumentError(absl::StrCat("aggregate: ", key, ": ", why));
-}
+const TaskParamReader kParams("aggregate: ");  // messages are "aggregate: <key>: ..."
 
-absl::StatusOr<std::string> Scalar(const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) return Bad(key, "expected a value");
-  return n.Scalar();
-}
-
-absl::StatusOr<int64_t> IntParam(const YAML::Node& n, const std::string& key, int64_t min) {
-  DE_ASSIGN_OR_RETURN(std::string s, Scalar(n, key));
-  int64_t v;
-  if (!engine::ParseCsvInt64(s, &v) || v < min) {
-    return Bad(key, absl::StrCat("expected an integer >= ", min, ", got '", s, "'"));
-  }
-  return v;
-}
-
-absl::StatusOr<char> CharParam(const YAML::Node& n, const std::string& key, bool allow_none) {
-  std::string s = n.IsNull() ? "" : (n.IsScalar() ? n.Scalar() : "?invalid?");
-  if (s == "\\t" || s == "\t" || s == "tab") return '\t';
-  if (allow_none && (s.empty() || s == "none")) return '\0';
-  if (s.size() != 1 || s[0] == '\n' || s[0] == '\r') {
-    return Bad(key, absl::StrCat("expected one character (or \\t)", allow_none ? " or none" : "",
-                                 ", got '", s, "'"));
-  }
-  return s[0];
-}
-
-absl::StatusOr<std::vector<std::string>> StringList(const YAML::Node& n, const std::string& key) {
-  std::vector<std::string> out;
-  if (n.IsScalar()) {
-    out.push_back(n.Scalar());
-  } else if (n.IsSequence()) {
-    for (const auto& e : n) {
-      if (!e.IsScalar()) return Bad(key, "expected a list of strings");
-      out.push_back(e.Scalar());
-    }
-  } else if (!n.IsNull()) {
-    return Bad(key, "expected a list of strings");
-  }
-  return out;
-}
+absl::Status Bad(const std::string& key, const std::string& why) { return kParams.Bad(key, why); }
 
 absl::Status ParseGroupBy(const YAML::Node& n, std::vector<engine::GroupKeySpec>* out) {
   auto one = [&](const YAML::Node& e) -> absl::Status {
@@ -92,7 +51,7 @@ absl::Status ParseGroupBy(const YAML::Node& n, std::vector<engine::GroupKeySpec>
                                             "' is not one of hour, day, week, month, year"));
       }
       if (e["as"]) {
-        DE_ASSIGN_OR_RETURN(k.name, Scalar(e["as"], "group_by: as"));
+        DE_ASSIGN_OR_RETURN(k.name, kParams.Scalar(e["as"], "group_by: as"));
       }
     } else {
       return Bad("group_by", "expected column names or {bucket: day, of: col, as: name}");
@@ -140,73 +99,34 @@ absl::Status ParseMetrics(const YAML::Node& n, std::vector<engine::MetricSpec>* 
 
 absl::Status ParseCsvOptions(const YAML::Node& with, engine::CsvReadOptions* csv) {
   csv->on_error = engine::OnError::kFail;  // a dropped row would silently change the numbers
-  if (with["schema"]) {
-    const YAML::Node& s = with["schema"];
-    if (!s.IsMap()) return Bad("schema", "expected a map {column: type}");
-    for (const auto& kv : s) {
-      std::string name = kv.first.as<std::string>();
-      std::string tn = kv.second.IsScalar() ? kv.second.Scalar() : "";
-      engine::Type t;
-      if (!engine::ParseTypeName(tn, &t)) {
-        return Bad("schema", absl::StrCat("column '", name, "': unknown type '", tn,
-                                          "' (bool, int32, int64, double, date, timestamp, string)"));
-      }
-      csv->schema.emplace_back(name, t);
-    }
-  }
-  if (with["delimiter"]) {
-    DE_ASSIGN_OR_RETURN(csv->delimiter, CharParam(with["delimiter"], "delimiter", false));
-  }
-  if (with["quote"]) {
-    DE_ASSIGN_OR_RETURN(csv->quote, CharParam(with["quote"], "quote", true));
-  }
-  if (csv->delimiter != 0 && csv->delimiter == csv->quote) {
-    return Bad("delimiter", "delimiter and quote must differ");
-  }
-  if (with["header"]) {
-    DE_ASSIGN_OR_RETURN(std::string h, Scalar(with["header"], "header"));
-    std::string l = absl::AsciiStrToLower(h);
-    if (l == "true" || l == "yes") csv->header = true;
-    else if (l == "false" || l == "no") csv->header = false;
-    else if (l != "auto") return Bad("header", absl::StrCat("expected true, false or auto, got '", h, "'"));
-  }
-  if (with["null_values"]) {
-    DE_ASSIGN_OR_RETURN(csv->null_values, StringList(with["null_values"], "null_values"));
-  }
+  DE_RETURN_IF_ERROR(kParams.CsvOptions(with, csv));
   if (with["on_error"]) {
     std::string e = with["on_error"].IsNull() ? "null" : with["on_error"].Scalar();
     if (!engine::ParseOnError(e, &csv->on_error)) {
       return Bad("on_error", absl::StrCat("'", e, "' is not one of fail, reject, null"));
     }
   }
-  if (with["sample_rows"]) {
-    DE_ASSIGN_OR_RETURN(csv->sample_rows, IntParam(with["sample_rows"], "sample_rows", 1));
-  }
   return absl::OkStatus();
 }
 
 absl::Status ParseOutputOptions(const YAML::Node& with, AggregateParams* p) {
   if (with["format"]) {
-    DE_ASSIGN_OR_RETURN(std::string f, Scalar(with["format"], "format"));
+    DE_ASSIGN_OR_RETURN(std::string f, kParams.Scalar(with["format"], "format"));
     if (!engine::ParseOutputFormat(f, &p->format)) return Bad("format", absl::StrCat("'", f, "' is not one of parquet, csv"));
   }
   if (with["compression"]) {
-    DE_ASSIGN_OR_RETURN(std::string c, Scalar(with["compression"], "compression"));
-    if (!engine::ParseCodec(c, &p->codec)) {
-      return Bad("compression", absl::StrCat("'", c, "' is not one of snappy, zstd, gzip, none"));
-    }
+    DE_RETURN_IF_ERROR(kParams.Codec(with["compression"], "compression", &p->codec));
     if (p->format == engine::OutputFormat::kCsv) return Bad("compression", "only for format: parquet");
   }
   if (with["compression_level"]) {
-    DE_ASSIGN_OR_RETURN(int64_t l, IntParam(with["compression_level"], "compression_level", 0));
+    DE_ASSIGN_OR_RETURN(int64_t l, kParams.Int(with["compression_level"], "compression_level", 0));
     p->compression_level = static_cast<int>(std::min<int64_t>(l, 22));
   }
   if (with["partition_by"]) {
-    DE_ASSIGN_OR_RETURN(p->partition_by, StringList(with["partition_by"], "partition_by"));
+    DE_ASSIGN_OR_RETURN(p->partition_by, kParams.Strings(with["partition_by"], "partition_by"));
   }
   if (with["fsync"]) {
-    DE_ASSIGN_OR_RETURN(std::string f, Scalar(with["fsync"], "fsync"));
-    p->fsync = f == "true" || f == "yes";
+    DE_ASSIGN_OR_RETURN(p->fsync, kParams.Flag(with["fsync"], "fsync"));
   }
   return absl::OkStatus();
 }
@@ -216,32 +136,24 @@ absl::Status ParseQueryOptions(const YAML::Node& with, AggregateParams* p) {
   DE_RETURN_IF_ERROR(ParseMetrics(with["metrics"], &p->metrics));
   for (const char* key : {"filter", "having"}) {
     if (!with[key]) continue;
-    DE_ASSIGN_OR_RETURN(std::string text, Scalar(with[key], key));
+    DE_ASSIGN_OR_RETURN(std::string text, kParams.Scalar(with[key], key));
     auto e = engine::ParseExpr(text, key);   // syntax errors now; columns are checked at run
     if (!e.ok()) return absl::InvalidArgumentError(absl::StrCat("aggregate: ", e.status().message()));
     DE_RETURN_IF_ERROR(engine::CheckExprWithoutSchema(**e, key));
     (std::string(key) == "filter" ? p->filter : p->having) = text;
   }
   if (with["order_by"]) {
-    DE_ASSIGN_OR_RETURN(p->order_by, StringList(with["order_by"], "order_by"));
+    DE_ASSIGN_OR_RETURN(p->order_by, kParams.Strings(with["order_by"], "order_by"));
   }
   if (with["limit"]) {
-    DE_ASSIGN_OR_RETURN(p->limit, IntParam(with["limit"], "limit", 0));
+    DE_ASSIGN_OR_RETURN(p->limit, kParams.Int(with["limit"], "limit", 0));
   }
-  unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  p->threads = static_cast<int>(std::min(2u, hw));
-  if (with["threads"]) {
-    DE_ASSIGN_OR_RETURN(int64_t t, IntParam(with["threads"], "threads", 0));
-    p->threads = t == 0 ? static_cast<int>(hw) : static_cast<int>(std::min<int64_t>(t, 64));
-  }
+  DE_ASSIGN_OR_RETURN(p->threads, kParams.Threads(with));
   if (with["max_groups"]) {
-    DE_ASSIGN_OR_RETURN(p->limits.max_groups, IntParam(with["max_groups"], "max_groups", 1));
+    DE_ASSIGN_OR_RETURN(p->limits.max_groups, kParams.Int(with["max_groups"], "max_groups", 1));
   }
   if (with["max_memory"]) {
-    DE_ASSIGN_OR_RETURN(std::string s, Scalar(with["max_memory"], "max_memory"));
-    auto v = ParseByteSize(s);
-    if (!v.ok()) return Bad("max_memory", std::string(v.status().message()));
-    p->limits.max_memory_bytes = *v;
+    DE_ASSIGN_OR_RETURN(p->limits.max_memory_bytes, kParams.Size(with["max_memory"], "max_memory"));
   }
   return absl::OkStatus();
 }
@@ -269,7 +181,7 @@ absl::StatusOr<AggregateParams> ParseImpl(const YAML::Node& with, const TaskCont
   auto spec = engine::ParseDatasetSpec(with["input"], "input");
   if (!spec.ok()) return absl::InvalidArgumentError(absl::StrCat("aggregate: ", spec.status().message()));
   p.input = *spec;
-  DE_ASSIGN_OR_RETURN(std::string out, Scalar(with["output"], "output"));
+  DE_ASSIGN_OR_RETURN(std::string out, kParams.Scalar(with["output"], "output"));
   DE_ASSIGN_OR_RETURN(p.output, engine::ResolveOutputFolder(out, ctx.data_root));
   DE_RETURN_IF_ERROR(ParseOutputOptions(with, &p));
   DE_RETURN_IF_ERROR(ParseQueryOptions(with, &p));

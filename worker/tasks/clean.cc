@@ -19,7 +19,7 @@
 #include "engine/io/paths.h"
 #include "engine/io/source.h"
 #include "engine/ops/expr.h"
-#include "worker/tasks/csv_to_parquet.h"
+#include "worker/tasks/task_params.h"
 
 namespace de::tasks {
 
@@ -28,83 +28,7 @@ using engine::Type;
 
 namespace {
 
-absl::StatusOr<std::string> Scalar(const YAML::Node& n, const std::string& key) {
-  if (!n.IsScalar()) return absl::InvalidArgumentError(absl::StrCat(key, ": expected a value"));
-  return n.Scalar();
-}
-
-absl::StatusOr<int64_t> IntParam(const YAML::Node& n, const std::string& key, int64_t min) {
-  DE_ASSIGN_OR_RETURN(std::string s, Scalar(n, key));
-  int64_t v;
-  if (!engine::ParseCsvInt64(s, &v) || v < min) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(key, ": expected an integer >= ", min, ", got '", s, "'"));
-  }
-  return v;
-}
-
-absl::StatusOr<char> CharParam(const YAML::Node& n, const std::string& key, bool allow_none) {
-  std::string s = n.IsNull() ? "" : (n.IsScalar() ? n.Scalar() : "?invalid?");
-  if (s == "\\t" || s == "\t" || s == "tab") return '\t';
-  if (allow_none && (s.empty() || s == "none")) return '\0';
-  if (s.size() != 1 || s[0] == '\n' || s[0] == '\r') {
-    return absl::InvalidArgumentError(absl::StrCat(key, ": expected one character (or \\t), got '",
-                                                   s, "'"));
-  }
-  return s[0];
-}
-
-absl::Status ParseCsvOptions(const YAML::Node& with, engine::CsvReadOptions* csv) {
-  if (with["delimiter"]) {
-    DE_ASSIGN_OR_RETURN(csv->delimiter, CharParam(with["delimiter"], "delimiter", false));
-  }
-  if (with["quote"]) {
-    DE_ASSIGN_OR_RETURN(csv->quote, CharParam(with["quote"], "quote", true));
-  }
-  if (csv->delimiter != 0 && csv->delimiter == csv->quote) {
-    return absl::InvalidArgumentError("delimiter and quote must differ");
-  }
-  if (with["header"]) {
-    DE_ASSIGN_OR_RETURN(std::string h, Scalar(with["header"], "header"));
-    std::string l = absl::AsciiStrToLower(h);
-    if (l == "true" || l == "yes") csv->header = true;
-    else if (l == "false" || l == "no") csv->header = false;
-    else if (l != "auto") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("header: expected true, false or auto, got '", h, "'"));
-    }
-  }
-  if (const YAML::Node& n = with["null_values"]) {
-    if (n.IsSequence()) {
-      for (const auto& e : n) {
-        if (!e.IsScalar()) return absl::InvalidArgumentError("null_values: expected strings");
-        csv->null_values.push_back(e.Scalar());
-      }
-    } else if (n.IsScalar()) {
-      csv->null_values.push_back(n.Scalar());
-    } else if (!n.IsNull()) {
-      return absl::InvalidArgumentError("null_values: expected a list of strings");
-    }
-  }
-  if (const YAML::Node& s = with["schema"]) {
-    if (!s.IsMap()) return absl::InvalidArgumentError("schema: expected a map {column: type}");
-    for (const auto& kv : s) {
-      std::string name = kv.first.as<std::string>();
-      std::string tn = kv.second.IsScalar() ? kv.second.Scalar() : "";
-      Type t;
-      if (!engine::ParseTypeName(tn, &t)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "schema: column '", name, "': unknown type '", tn,
-            "' (bool, int32, int64, double, date, timestamp, string)"));
-      }
-      csv->schema.emplace_back(name, t);
-    }
-  }
-  if (with["sample_rows"]) {
-    DE_ASSIGN_OR_RETURN(csv->sample_rows, IntParam(with["sample_rows"], "sample_rows", 1));
-  }
-  return absl::OkStatus();
-}
+const TaskParamReader kParams;  // messages are "<key>: ..."
 
 absl::StatusOr<CleanParams> ParseImpl(const YAML::Node& with, const TaskContext& ctx) {
   static const std::set<std::string> kTaskKeys = {
@@ -127,47 +51,33 @@ absl::StatusOr<CleanParams> ParseImpl(const YAML::Node& with, const TaskContext&
   if (!with["output"]) return absl::InvalidArgumentError("clean: `output` is required");
   CleanParams p;
   DE_ASSIGN_OR_RETURN(p.input, engine::ParseDatasetSpec(with["input"], "input"));
-  DE_ASSIGN_OR_RETURN(std::string out, Scalar(with["output"], "output"));
+  DE_ASSIGN_OR_RETURN(std::string out, kParams.Scalar(with["output"], "output"));
   DE_ASSIGN_OR_RETURN(p.output, engine::ResolveOutputFolder(out, ctx.data_root));
   if (with["format"]) {
-    DE_ASSIGN_OR_RETURN(std::string f, Scalar(with["format"], "format"));
+    DE_ASSIGN_OR_RETURN(std::string f, kParams.Scalar(with["format"], "format"));
     if (!engine::ParseOutputFormat(f, &p.sink.format)) {
       return absl::InvalidArgumentError(absl::StrCat("format: '", f, "' is not one of parquet, csv"));
     }
   }
   if (with["compression"]) {
-    DE_ASSIGN_OR_RETURN(std::string c, Scalar(with["compression"], "compression"));
-    if (!engine::ParseCodec(c, &p.sink.parquet.codec)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("compression: '", c, "' is not one of snappy, zstd, gzip, none"));
-    }
+    DE_RETURN_IF_ERROR(kParams.Codec(with["compression"], "compression", &p.sink.parquet.codec));
   }
   if (with["compression_level"]) {
-    DE_ASSIGN_OR_RETURN(int64_t l, IntParam(with["compression_level"], "compression_level", 0));
+    DE_ASSIGN_OR_RETURN(int64_t l, kParams.Int(with["compression_level"], "compression_level", 0));
     p.sink.parquet.compression_level = static_cast<int>(std::min<int64_t>(l, 22));
   }
   if (with["target_file_size"]) {
-    DE_ASSIGN_OR_RETURN(std::string s, Scalar(with["target_file_size"], "target_file_size"));
-    auto v = ParseByteSize(s);
-    if (!v.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("target_file_size: ", v.status().message()));
-    }
-    p.sink.target_file_size = std::max<int64_t>(*v, 1);
+    DE_ASSIGN_OR_RETURN(int64_t v, kParams.Size(with["target_file_size"], "target_file_size"));
+    p.sink.target_file_size = std::max<int64_t>(v, 1);
   }
   if (with["row_group_size"]) {
     DE_ASSIGN_OR_RETURN(p.sink.parquet.row_group_rows,
-                        IntParam(with["row_group_size"], "row_group_size", 1));
+                        kParams.Int(with["row_group_size"], "row_group_size", 1));
   }
-  DE_RETURN_IF_ERROR(ParseCsvOptions(with, &p.csv));
-  unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  p.threads = static_cast<int>(std::min(2u, hw));
-  if (with["threads"]) {
-    DE_ASSIGN_OR_RETURN(int64_t t, IntParam(with["threads"], "threads", 0));
-    p.threads = t == 0 ? static_cast<int>(hw) : static_cast<int>(std::min<int64_t>(t, 64));
-  }
+  DE_RETURN_IF_ERROR(kParams.CsvOptions(with, &p.csv));
+  DE_ASSIGN_OR_RETURN(p.threads, kParams.Threads(with));
   if (with["fsync"]) {
-    DE_ASSIGN_OR_RETURN(std::string f, Scalar(with["fsync"], "fsync"));
-    p.fsync = f == "true" || f == "yes";
+    DE_ASSIGN_OR_RETURN(p.fsync, kParams.Flag(with["fsync"], "fsync"));
   }
   DE_ASSIGN_OR_RETURN(p.spec, engine::ParseCleanSpec(with));
   // The CSV reader treats a value that does not fit its column like a cast does.

@@ -38,12 +38,10 @@ struct CsvToParquetParams {
   bool fsync = false;        // fsync files and folders before the swap
 };
 
-// Parses and validates the `with:` map; resolves paths against ctx.data_root.
+// Parses and validates the `with:` map; resolves paths against ctx.data_root
+// (csv_to_parquet_params.cc).
 absl::StatusOr<CsvToParquetParams> ParseCsvToParquetParams(const YAML::Node& with,
                                                            const TaskContext& ctx);
-
-// Parses "192MB", "1.5 GiB", "65536" (bytes; units are powers of 1024).
-absl::StatusOr<int64_t> ParseByteSize(const std::string& s);
 
 using engine::EscapePartitionValue;  // engine/io/paths.h
 

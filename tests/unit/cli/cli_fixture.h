@@ -40,11 +40,24 @@ class CliFixture : public ::testing::Test {
   Result Cli(std::vector<std::string> args) {
     args.insert(args.begin(), {"--server", address_});
     std::ostringstream out, err;
+    std::istringstream in(input_);
     Io io{out, err};
     io.poll_interval = absl::Milliseconds(1);
+    io.out_is_tty = out_is_tty_;
+    io.in = &in;
+    io.in_is_tty = in_is_tty_;
+    io.no_color = no_color_;
+    io.progress_interval = progress_interval_;
     int code = ::de::cli::Run(args, io);
     return {code, out.str(), err.str()};
   }
+
+  // What the Io of the next Cli() call says about the terminal, NO_COLOR and stdin.
+  bool out_is_tty_ = false;
+  bool in_is_tty_ = false;
+  bool no_color_ = false;
+  std::string input_;
+  absl::Duration progress_interval_ = absl::Seconds(10);
 
   FakeService fake_;
   std::unique_ptr<grpc::Server> server_;

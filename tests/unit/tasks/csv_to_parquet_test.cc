@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/dag/param_values.h"
 #include "engine/io/codec.h"
 #include "engine/parquet/parquet_reader.h"
 #include "worker/tasks/task.h"
@@ -128,12 +129,12 @@ TEST_F(CsvToParquetTest, ParamErrors) {
 }
 
 TEST_F(CsvToParquetTest, ByteSizesAndEscaping) {
-  EXPECT_EQ(*ParseByteSize("192MB"), 192ll << 20);
-  EXPECT_EQ(*ParseByteSize("1.5 GiB"), 3ll << 29);
-  EXPECT_EQ(*ParseByteSize("4096"), 4096);
-  EXPECT_EQ(*ParseByteSize("64kb"), 65536);
-  EXPECT_FALSE(ParseByteSize("MB").ok());
-  EXPECT_FALSE(ParseByteSize("-1MB").ok());
+  EXPECT_EQ(*dag::ParseByteSize("192MB"), 192ll << 20);
+  EXPECT_EQ(*dag::ParseByteSize("1.5 GiB"), 3ll << 29);
+  EXPECT_EQ(*dag::ParseByteSize("4096"), 4096);
+  EXPECT_EQ(*dag::ParseByteSize("64kb"), 65536);
+  EXPECT_FALSE(dag::ParseByteSize("MB").ok());
+  EXPECT_FALSE(dag::ParseByteSize("-1MB").ok());
   EXPECT_EQ(EscapePartitionValue("a/b c=d"), "a%2Fb c%3Dd");
   EXPECT_EQ(EscapePartitionValue(".."), "%2E%2E");
   EXPECT_EQ(EscapePartitionValue("2024-01-01 10:00:00"), "2024-01-01 10%3A00%3A00");
