@@ -13,6 +13,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// The scheduler fixture under its own suite name (a fixture is one class per suite).
+class WorkerSessionTest : public SchedulerTest {};
+
 std::vector<v1::ResultAck> ResultAcks(const FakeChannel& ch) {
   std::vector<v1::ResultAck> out;
   for (const auto& m : ch.sent) {
@@ -21,7 +24,7 @@ std::vector<v1::ResultAck> ResultAcks(const FakeChannel& ch) {
   return out;
 }
 
-TEST_F(SchedulerTest, SecondLiveSessionWithTheSameNameIsRefused) {
+TEST_F(WorkerSessionTest, SecondLiveSessionWithTheSameNameIsRefused) {
   ASSERT_OK(Connect("w1").status());
   std::shared_ptr<FakeChannel> first = workers_["w1"].channel;
   clock_.Advance(absl::Seconds(4));   // live: heard from within min(lease / 2, 3 heartbeats)
@@ -36,7 +39,7 @@ TEST_F(SchedulerTest, SecondLiveSessionWithTheSameNameIsRefused) {
   EXPECT_EQ(Connect("w1").status().code(), absl::StatusCode::kAlreadyExists);
 }
 
-TEST_F(SchedulerTest, SilentOldSessionIsReplacedSoAReconnectingWorkerGetsBackIn) {
+TEST_F(WorkerSessionTest, SilentOldSessionIsReplacedSoAReconnectingWorkerGetsBackIn) {
   ASSERT_OK(Connect("w1").status());
   std::shared_ptr<FakeChannel> first = workers_["w1"].channel;
   clock_.Advance(absl::Seconds(6));   // silent for longer: taken as dead, inside the lease
@@ -44,19 +47,19 @@ TEST_F(SchedulerTest, SilentOldSessionIsReplacedSoAReconnectingWorkerGetsBackIn)
   EXPECT_EQ(first->closed, 1);
 }
 
-TEST_F(SchedulerTest, DisconnectedNameIsFreeAtOnce) {
+TEST_F(WorkerSessionTest, DisconnectedNameIsFreeAtOnce) {
   ASSERT_OK(Connect("w1").status());
   sched_->OnWorkerDisconnected("w1", Session("w1"));
   ASSERT_OK(Connect("w1").status());
 }
 
-TEST_F(SchedulerTest, RegisterAckTellsTheLeaseAndLogCap) {
+TEST_F(WorkerSessionTest, RegisterAckTellsTheLeaseAndLogCap) {
   ASSERT_OK_AND_ASSIGN(v1::RegisterAck ack, Connect("w1"));
   EXPECT_EQ(ack.lease_ms(), 10000);
   EXPECT_EQ(ack.max_log_bytes(), int64_t{100} << 20);
 }
 
-TEST_F(SchedulerTest, ResultIsAcknowledgedOnceCommitted) {
+TEST_F(WorkerSessionTest, ResultIsAcknowledgedOnceCommitted) {
   ASSERT_OK(Connect("w1").status());
   Submit(kSingle);
   const std::string run_id = Trigger("single");
@@ -71,7 +74,7 @@ TEST_F(SchedulerTest, ResultIsAcknowledgedOnceCommitted) {
   EXPECT_TRUE(acks[0].recorded());
 }
 
-TEST_F(SchedulerTest, ResultForAFencedAttemptIsAcknowledgedAsNotRecorded) {
+TEST_F(WorkerSessionTest, ResultForAFencedAttemptIsAcknowledgedAsNotRecorded) {
   ASSERT_OK(Connect("w1").status());
   Submit(kSingle);
   Trigger("single");
@@ -89,7 +92,7 @@ TEST_F(SchedulerTest, ResultForAFencedAttemptIsAcknowledgedAsNotRecorded) {
 // A restarted scheduler: the worker comes back within the lease holding the attempt whose
 // result the old scheduler never committed, learns how much of its log is stored, resends the
 // rest and the result, which is committed once: no rerun.
-TEST_F(SchedulerTest, ResultResentAfterARestartIsCommittedWithoutARerun) {
+TEST_F(WorkerSessionTest, ResultResentAfterARestartIsCommittedWithoutARerun) {
   ASSERT_OK(Connect("w1").status());
   Submit(kSingle);
   const std::string run_id = Trigger("single");
@@ -119,7 +122,7 @@ TEST_F(SchedulerTest, ResultResentAfterARestartIsCommittedWithoutARerun) {
   EXPECT_EQ(log->data(), "first part\nsecond part\n");
 }
 
-TEST_F(SchedulerTest, SchedulerDropsLogBytesBeyondItsCapWithOneMarker) {
+TEST_F(WorkerSessionTest, SchedulerDropsLogBytesBeyondItsCapWithOneMarker) {
   ASSERT_OK(Connect("w1").status());
   Submit(kSingle);
   const std::string run_id = Trigger("single");
