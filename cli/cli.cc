@@ -42,12 +42,30 @@ void OnRun(CLI::App* sub, Context& ctx, std::function<int()> fn) {
   });
 }
 
+namespace {
+
+// Without --server or DE_SERVER: the address a scheduler on DE_HOME (default ./de-home)
+// published, if it did; the default 127.0.0.1:7070 otherwise.
+void UseAddressFile(GlobalOptions& options) {
+  const char* home = std::getenv("DE_HOME");
+  const std::string path =
+      std::string(home != nullptr && *home != '\0' ? home : "./de-home") + "/scheduler.addr";
+  std::string addr = ReadAddressFile(path);
+  if (addr.empty()) return;
+  options.server = addr;
+  options.address_file = path;
+}
+
+}  // namespace
+
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 int Run(const std::vector<std::string>& args, Io& io) {
   Context ctx(io);
+  bool server_from_env = false;
   if (const char* s = std::getenv("DE_SERVER"); s != nullptr && *s != '\0') {
     ctx.options.server = s;
+    server_from_env = true;
   }
   if (const char* t = std::getenv("DE_TOKEN"); t != nullptr) ctx.options.token = t;
   if (const char* t = std::getenv("DE_TLS_CA"); t != nullptr) ctx.options.tls_ca = t;
@@ -58,8 +76,11 @@ int Run(const std::vector<std::string>& args, Io& io) {
                "dectl");
   app.fallthrough();
   app.require_subcommand(0, 1);
-  app.add_option("--server", ctx.options.server, "scheduler address HOST:PORT (env DE_SERVER)")
-      ->capture_default_str();
+  CLI::Option* server_flag =
+      app.add_option("--server", ctx.options.server,
+                     "scheduler address HOST:PORT (env DE_SERVER; else DE_HOME/scheduler.addr "
+                     "when that file exists)")
+          ->capture_default_str();
   app.add_option("--output,-o", ctx.options.output, "output format")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
@@ -101,6 +122,7 @@ int Run(const std::vector<std::string>& args, Io& io) {
     io.out << "dectl " << de::common::Version() << "\n";
     return kExitOk;
   }
+  if (server_flag->count() == 0 && !server_from_env) UseAddressFile(ctx.options);
   auto parsed_timeout = ParseTimeout(timeout);
   if (!parsed_timeout.ok()) return ctx.UsageError(parsed_timeout.status());
   ctx.options.timeout = *parsed_timeout;

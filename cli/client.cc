@@ -1,5 +1,6 @@
 #include "cli/client.h"
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -9,7 +10,25 @@
 
 namespace de::cli {
 
-Client::Client(const GlobalOptions& options) : options_(options) {
+std::string ReadAddressFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string addr;
+  if (!in || !std::getline(in, addr)) return "";
+  while (!addr.empty() && std::isspace(static_cast<unsigned char>(addr.back()))) addr.pop_back();
+  return addr;
+}
+
+Client::Client(const GlobalOptions& options) : options_(options) { Connect(); }
+
+void Client::RefreshAddress() {
+  if (options_.address_file.empty()) return;
+  std::string addr = ReadAddressFile(options_.address_file);
+  if (addr.empty() || addr == options_.server) return;
+  options_.server = addr;
+  Connect();
+}
+
+void Client::Connect() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxGrpcMessageBytes);
   args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);

@@ -22,7 +22,13 @@ struct GlobalOptions {
   std::string token;                      // empty = send no authorization
   std::string tls_ca;                     // PEM file: connect over TLS trusting it; empty = plaintext
   absl::Duration timeout = absl::Seconds(30);
+  // Non-empty when `server` was read from DE_HOME/scheduler.addr (no --server, no DE_SERVER):
+  // the file is read again when reconnecting, as a restarted scheduler may listen elsewhere.
+  std::string address_file;
 };
+
+// DE_HOME/scheduler.addr's address (trailing whitespace removed), or "" when it cannot be read.
+std::string ReadAddressFile(const std::string& path);
 
 class Client {
  public:
@@ -59,8 +65,13 @@ class Client {
 
   const std::string& address() const { return options_.server; }
 
+  // Before retrying after the scheduler was unavailable: when the address came from
+  // DE_HOME/scheduler.addr and the file now names another address, connects there instead.
+  void RefreshAddress();
+
  private:
   void Prepare(grpc::ClientContext* context) const;
+  void Connect();
 
   GlobalOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -1,8 +1,9 @@
 // dectl logs RUN TASK [--attempt N] [-f]: prints (and follows) the log of a task attempt.
-#include <thread>
-
+#include "absl/strings/str_cat.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/parse.h"
+#include "cli/reconnect.h"
 
 namespace de::cli {
 namespace {
@@ -12,6 +13,7 @@ struct LogArgs {
   std::string task_id;
   int attempt = 0;  // 0 = latest
   bool follow = false;
+  std::string wait_timeout;   // with --follow; empty = no limit
 };
 
 // True if the run exists, has the task, and the task has not reached a final state: the
@@ -22,7 +24,7 @@ bool AttemptMayStillStart(Context& ctx, const LogArgs& args) {
   de::v1::Run run;
   grpc::Status status =
       ctx.client().Call([&](auto* stub, auto* c) { return stub->GetRun(c, request, &run); });
-  if (!status.ok()) return ctx.client().IsUnreachable(status);
+  if (!status.ok()) return IsSchedulerAway(status);
   for (const auto& t : run.tasks()) {
     if (t.task_id() != args.task_id) continue;
     if (args.attempt > 0 && t.try_number() >= args.attempt) return false;  // it was never logged
@@ -34,33 +36,40 @@ bool AttemptMayStillStart(Context& ctx, const LogArgs& args) {
 
 // Reads the log from offset 0 in pieces. Without --follow it stops when no more bytes are
 // available now; with it, when the attempt has finished and every byte was read (and, if the
-// task has not started yet, it waits for it). The attempt is pinned after the first answer, so a
-// retry starting meanwhile does not mix two logs.
+// task has not started yet, it waits for it), riding out scheduler restarts (reconnect.h): it
+// resumes at the byte offset it had reached, so no line is printed twice or skipped. The attempt
+// is pinned after the first answer, so a retry starting meanwhile does not mix two logs.
 int Logs(Context& ctx, const LogArgs& args) {
+  absl::Duration wait_timeout = absl::ZeroDuration();
+  if (!args.wait_timeout.empty()) {
+    auto d = ParseTimeout(args.wait_timeout);
+    if (!d.ok()) {
+      return ctx.UsageError(
+          absl::InvalidArgumentError(absl::StrCat("--wait-timeout: ", d.status().message())));
+    }
+    wait_timeout = *d;
+  }
+  Reconnector reconnect(ctx, wait_timeout);
   de::v1::GetTaskLogRequest request;
   request.set_run_id(args.run_id);
   request.set_task_id(args.task_id);
   request.set_try_number(args.attempt);
   request.set_offset(0);
   de::v1::GetTaskLogResponse all;  // for --output json: everything in one document
-  absl::Time last_contact = absl::Now();
   while (true) {
     de::v1::GetTaskLogResponse response;
     grpc::Status status = ctx.client().Call(
         [&](auto* stub, auto* c) { return stub->GetTaskLog(c, request, &response); });
     if (!status.ok()) {
-      bool retry =
-          args.follow &&
-          ((ctx.client().IsUnreachable(status) &&
-            absl::Now() - last_contact < ctx.options.timeout) ||
-           (status.error_code() == grpc::StatusCode::NOT_FOUND && AttemptMayStillStart(ctx, args)));
-      if (retry) {
-        std::this_thread::sleep_for(absl::ToChronoNanoseconds(ctx.io.poll_interval));
+      if (args.follow && reconnect.Retry(status)) continue;
+      if (args.follow && !reconnect.TimedOut() &&
+          status.error_code() == grpc::StatusCode::NOT_FOUND && AttemptMayStillStart(ctx, args)) {
+        reconnect.Pause();
         continue;
       }
       return ctx.client().Report(status, ctx.err());
     }
-    last_contact = absl::Now();
+    reconnect.Connected();
     if (request.try_number() == 0 && response.try_number() > 0) {
       request.set_try_number(response.try_number());
     }
@@ -82,7 +91,13 @@ int Logs(Context& ctx, const LogArgs& args) {
     if (response.next_offset() > request.offset()) request.set_offset(response.next_offset());
     all.set_next_offset(request.offset());
     if (!args.follow || response.finished()) break;
-    std::this_thread::sleep_for(absl::ToChronoNanoseconds(ctx.io.poll_interval));
+    if (reconnect.TimedOut()) {
+      if (ctx.json()) ctx.PrintJson(all);
+      return ctx.Failed(absl::StrCat("gave up following after ",
+                                     absl::FormatDuration(wait_timeout),
+                                     " (--wait-timeout): the attempt is still running"));
+    }
+    reconnect.Pause();
   }
   if (ctx.json()) return ctx.PrintJson(all);
   return kExitOk;
@@ -97,7 +112,10 @@ void AddLogCommands(CLI::App& app, Context& ctx) {
   logs->add_option("TASK", args->task_id, "task id")->required();
   logs->add_option("--attempt", args->attempt, "try number (default: the latest)")
       ->check(CLI::Range(1, 1000000));
-  logs->add_flag("-f,--follow", args->follow, "keep printing until the attempt ends");
+  logs->add_flag("-f,--follow", args->follow,
+                 "keep printing until the attempt ends (riding out scheduler restarts)");
+  logs->add_option("--wait-timeout", args->wait_timeout,
+                   "with -f: give up (exit 1) after this long (default: as long as it takes)");
   OnRun(logs, ctx, [&ctx, args] { return Logs(ctx, *args); });
 }
 

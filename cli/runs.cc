@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/parse.h"
+#include "cli/reconnect.h"
 #include "cli/run_progress.h"
 
 namespace de::cli {
@@ -32,22 +33,19 @@ grpc::Status GetRun(Context& ctx, const std::string& run_id, de::v1::Run* run) {
 }
 
 // Follows a run until it ends, printing its progress (cli/run_progress.h). Exit 0 iff it
-// succeeded.
-int FollowRun(Context& ctx, const std::string& run_id) {
+// succeeded. Rides out scheduler restarts (see reconnect.h) until `wait_timeout` (zero = no
+// limit).
+int FollowRun(Context& ctx, const std::string& run_id, absl::Duration wait_timeout) {
   RunPrinter printer(ctx);
-  absl::Time last_contact = absl::Now();
+  Reconnector reconnect(ctx, wait_timeout);
   while (true) {
     de::v1::Run run;
     grpc::Status status = GetRun(ctx, run_id, &run);
     if (!status.ok()) {
-      // Ride out a scheduler restart for up to one --timeout.
-      if (ctx.client().IsUnreachable(status) && absl::Now() - last_contact < ctx.options.timeout) {
-        std::this_thread::sleep_for(absl::ToChronoNanoseconds(ctx.io.poll_interval));
-        continue;
-      }
+      if (reconnect.Retry(status)) continue;
       return ctx.client().Report(status, ctx.err());
     }
-    last_contact = absl::Now();
+    reconnect.Connected();
     int64_t now = NowMs();
     if (!ctx.json()) printer.Update(run, now);
     if (IsTerminalRunState(run.state())) {
@@ -58,7 +56,11 @@ int FollowRun(Context& ctx, const std::string& run_id) {
       }
       return run.state() == "success" ? kExitOk : kExitFailed;
     }
-    std::this_thread::sleep_for(absl::ToChronoNanoseconds(ctx.io.poll_interval));
+    if (reconnect.TimedOut()) {
+      return ctx.Failed(absl::StrCat("gave up waiting after ", absl::FormatDuration(wait_timeout),
+                                     " (--wait-timeout): run ", run_id, " is ", run.state()));
+    }
+    reconnect.Pause();
   }
 }
 
@@ -67,6 +69,7 @@ struct TriggerArgs {
   std::string date;
   std::vector<std::string> conf;
   bool wait = false;
+  std::string wait_timeout;   // empty = no limit
 };
 
 int Trigger(Context& ctx, const TriggerArgs& args) {
@@ -80,6 +83,13 @@ int Trigger(Context& ctx, const TriggerArgs& args) {
   auto conf = ParseConf(args.conf);
   if (!conf.ok()) return ctx.UsageError(conf.status());
   request.mutable_conf()->insert(conf->begin(), conf->end());
+  absl::Duration wait_timeout = absl::ZeroDuration();
+  if (!args.wait_timeout.empty()) {
+    auto d = ParseTimeout(args.wait_timeout);
+    if (!d.ok()) return ctx.UsageError(absl::InvalidArgumentError(
+        absl::StrCat("--wait-timeout: ", d.status().message())));
+    wait_timeout = *d;
+  }
   de::v1::Run run;
   grpc::Status status =
       ctx.client().Call([&](auto* stub, auto* c) { return stub->Trigger(c, request, &run); });
@@ -93,7 +103,7 @@ int Trigger(Context& ctx, const TriggerArgs& args) {
     ctx.out() << run.run_id() << "\n";
     ctx.out().flush();
   }
-  return FollowRun(ctx, run.run_id());
+  return FollowRun(ctx, run.run_id(), wait_timeout);
 }
 
 struct ListArgs {
@@ -233,7 +243,11 @@ void AddRunCommands(CLI::App& app, Context& ctx) {
   trigger->add_option("--conf", trigger_args->conf, "KEY=VALUE run parameter (repeatable)")
       ->allow_extra_args(false);
   trigger->add_flag("--wait", trigger_args->wait,
-                    "follow the run; exit 0 if it succeeds, 1 if it fails or is cancelled");
+                    "follow the run (riding out scheduler restarts); exit 0 if it succeeds, 1 if "
+                    "it fails or is cancelled");
+  trigger->add_option("--wait-timeout", trigger_args->wait_timeout,
+                      "with --wait: give up (exit 1) after this long, e.g. 30m (default: wait "
+                      "as long as it takes)");
   OnRun(trigger, ctx, [&ctx, trigger_args] { return Trigger(ctx, *trigger_args); });
 
   CLI::App* runs = app.add_subcommand("runs", "list, show and cancel runs");

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/dag/loader.h"
+#include "common/dag/param_values.h"
 #include "common/limits.h"
 #include "common/logging.h"
 #include "common/version.h"
@@ -48,6 +49,9 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
                        127.0.0.1:9464; port 0 picks a free port; '' turns HTTP off)
   --lease DURATION     an attempt not heartbeated for this long is lost and retried (default 10s)
   --heartbeat DURATION how often workers heartbeat (default 2s)
+  --max-log-bytes SIZE the most log kept per task attempt, e.g. 100MB (default; 0 = no limit):
+                       workers keep the first and last part with a "[de: N bytes of log
+                       dropped]" line between
   --sync MODE          full (default: a commit is on disk before anyone is told; survives power
                        loss) or normal (survives a crash of the process; a power cut may lose the
                        last transactions)
@@ -202,6 +206,12 @@ int Main(int argc, char** argv) {
         return Fail(absl::StrCat("--pool: '", v, "' is not NAME=SLOTS with SLOTS > 0"));
       }
       opts.pool_slots[v.substr(0, eq)] = slots;
+    } else if (a == "--max-log-bytes" && value(&v)) {
+      auto n = dag::ParseByteSize(v);
+      if (!n.ok() || *n < 0) {
+        return Fail(absl::StrCat("--max-log-bytes: '", v, "' is not a size like 100MB"));
+      }
+      opts.max_log_bytes = *n;
     } else if ((a == "--lease" || a == "--heartbeat") && value(&v)) {
       auto d = dag::ParseDuration(v);
       if (!d.ok() || *d <= absl::ZeroDuration()) {

@@ -3,63 +3,35 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
+#include <cstdlib>
 #include <random>
+#include <set>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
 #include "worker/probe.h"
-#include "worker/shell_task.h"
-#include "worker/task_cli.h"
-#include "worker/tasks/task.h"
-#include "yaml-cpp/yaml.h"
 
 namespace de::worker {
 namespace {
 
 constexpr int64_t kMaxBufferedLogBytes = 64 << 20;
 
-// Reads the JSON result a built-in task child wrote (JSON is YAML, so yaml-cpp parses it).
-void ReadResultFile(const std::string& path, v1::TaskResult* r) {
-  std::ifstream in(path);
-  std::string json(std::istreambuf_iterator<char>(in), {});
-  r->set_summary(json);
-  try {
-    YAML::Node root = YAML::Load(json);
-    if (root["counters"] && root["counters"].IsMap()) {
-      for (const auto& kv : root["counters"]) {
-        (*r->mutable_counters())[kv.first.as<std::string>()] = kv.second.as<int64_t>();
-      }
-    }
-  } catch (const std::exception& e) {
-    spdlog::warn("cannot read task result {}: {}", path, e.what());
-  }
-}
-
-// A built-in task that failed wrote {"ok":false,"error":...,"retryable":...}: its own message
-// replaces "exit code 1", and a non-retryable failure is marked so.
-void ReadErrorResultFile(const std::string& path, v1::TaskResult* r) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string json(std::istreambuf_iterator<char>(in), {});
-  try {
-    YAML::Node root = YAML::Load(json);
-    if (!root.IsMap()) return;
-    if (root["error"] && root["error"].IsScalar() && !root["error"].Scalar().empty()) {
-      r->set_error(root["error"].Scalar());
-    }
-    if (root["retryable"] && root["retryable"].IsScalar() && root["retryable"].Scalar() == "false") {
-      r->set_non_retryable(true);
-    }
-  } catch (const std::exception& e) {
-    spdlog::warn("cannot read task result {}: {}", path, e.what());
-  }
-}
-
 }  // namespace
+
+absl::Duration ReconnectBackoffCap(absl::Duration max_backoff, absl::Duration lease) {
+  return std::max(absl::Milliseconds(50), std::min(max_backoff, lease / 4));
+}
+
+bool InjectThreadStartFailure() {
+  static std::atomic<int> left = [] {
+    const char* v = std::getenv("DE_WORKER_TEST_THREAD_FAILURES");
+    return v != nullptr ? std::atoi(v) : 0;
+  }();
+  return left.fetch_sub(1) > 0;
+}
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)) {}
 
@@ -84,13 +56,29 @@ void Agent::Stop() {
   if (stop_level_ >= 2 && session_ctx_) session_ctx_->TryCancel();
 }
 
-void Agent::Push(v1::WorkerMessage msg) {
-  absl::MutexLock lock(&mu_);
+void Agent::PushLocked(v1::WorkerMessage msg) {
   if (msg.has_log()) {
-    if (outbox_log_bytes_ > kMaxBufferedLogBytes) return;   // scheduler away for long: drop logs
+    // The scheduler is away for long: drop the chunk from memory (the spool still has it, and it
+    // is sent again from the stored offset on the next session).
+    if (outbox_log_bytes_ > kMaxBufferedLogBytes) return;
     outbox_log_bytes_ += static_cast<int64_t>(msg.log().data().size());
   }
   outbox_.push_back(std::move(msg));
+}
+
+void Agent::Push(v1::WorkerMessage msg) {
+  absl::MutexLock lock(&mu_);
+  PushLocked(std::move(msg));
+}
+
+void Agent::DropQueued(const std::function<bool(const v1::WorkerMessage&)>& drop) {
+  std::erase_if(outbox_, [&](const v1::WorkerMessage& m) {
+    if (!drop(m)) return false;
+    // A dropped chunk no longer counts against the buffer (else the worker would drop every
+    // later log once fenced chunks had filled the count).
+    if (m.has_log()) outbox_log_bytes_ -= static_cast<int64_t>(m.log().data().size());
+    return true;
+  });
 }
 
 std::vector<int64_t> Agent::HeldAttempts() {
@@ -99,13 +87,22 @@ std::vector<int64_t> Agent::HeldAttempts() {
   return ids;
 }
 
+void Agent::Forget(int64_t attempt_id) {
+  auto it = attempts_.find(attempt_id);
+  if (it == attempts_.end()) return;
+  done_.push_back(std::move(it->second));
+  attempts_.erase(it);
+}
+
 void Agent::ReapFinished() {
-  // A finished attempt's thread has nothing left to do but return (it took no lock after
-  // queueing its result), so joining here cannot block for long.
-  for (auto& at : done_) {
+  // A forgotten attempt's thread has finished or is about to (it is cancelled, or it queued its
+  // result and takes no lock after that), so joining here cannot block for long. One still
+  // running (fenced, being killed) stays until it returns.
+  std::erase_if(done_, [](std::unique_ptr<Attempt>& at) {
+    if (!at->finished) return false;
     if (at->thread.joinable()) at->thread.join();
-  }
-  done_.clear();
+    return true;
+  });
 }
 
 void Agent::Run() {
@@ -119,20 +116,58 @@ void Agent::Run() {
     }
     absl::Time started = absl::Now();
     bool registered = RunSession();
-    {
-      absl::MutexLock lock(&mu_);
-      if (stop_level_ >= 2) return;
-      if (stop_level_ == 1 && attempts_.empty() && outbox_.empty()) return;
-    }
+    absl::MutexLock lock(&mu_);
+    if (stop_level_ >= 2) return;
+    if (stop_level_ == 1 && attempts_.empty() && outbox_.empty()) return;
     if (registered && absl::Now() - started > absl::Seconds(5)) backoff = absl::Milliseconds(100);
+    const absl::Duration cap = ReconnectBackoffCap(options_.max_backoff, lease_);
+    backoff = std::min(backoff, cap);
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     absl::Duration wait = backoff * jitter(rng);
     spdlog::info("scheduler {} unavailable; reconnecting in {}ms", options_.scheduler,
                  absl::ToInt64Milliseconds(wait));
-    absl::MutexLock lock(&mu_);
     auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_level_ >= 2; };
     mu_.AwaitWithTimeout(absl::Condition(&stopped), wait);
-    backoff = std::min(backoff * 2, options_.max_backoff);
+    backoff = std::min(backoff * 2, cap);
+  }
+}
+
+void Agent::Resume(const v1::RegisterAck& ack) {
+  heartbeat_ = absl::Milliseconds(std::max<int64_t>(100, ack.heartbeat_interval_ms()));
+  if (ack.lease_ms() > 0) lease_ = absl::Milliseconds(ack.lease_ms());
+  scheduler_max_log_bytes_ = ack.max_log_bytes();
+  const std::set<int64_t> fenced(ack.fenced_attempt_ids().begin(),
+                                 ack.fenced_attempt_ids().end());
+  for (int64_t id : fenced) {
+    auto it = attempts_.find(id);
+    if (it == attempts_.end()) continue;
+    spdlog::warn("attempt={} was fenced by the scheduler; stopping and forgetting it", id);
+    it->second->cancel_requested = true;
+    if (it->second->child) it->second->child->Cancel();
+    Forget(id);
+  }
+  // Heartbeats are rebuilt; results are queued again below, after their logs; the logs of an
+  // attempt the scheduler reports a stored size for are queued again from there.
+  DropQueued([&](const v1::WorkerMessage& m) {
+    if (m.has_heartbeat() || m.has_result()) return true;
+    if (!m.has_log()) return false;
+    return fenced.count(m.log().attempt_id()) > 0 ||
+           ack.log_offsets().count(m.log().attempt_id()) > 0;
+  });
+  for (const auto& [id, at] : attempts_) {
+    auto off = ack.log_offsets().find(id);
+    if (off == ack.log_offsets().end() || !at->log) continue;
+    for (auto& c : at->log->Since(off->second)) {
+      v1::WorkerMessage m;
+      *m.mutable_log() = std::move(c);
+      PushLocked(std::move(m));
+    }
+  }
+  for (const auto& [id, at] : attempts_) {
+    if (!at->finished) continue;
+    v1::WorkerMessage m;
+    *m.mutable_result() = at->result;
+    outbox_.push_back(std::move(m));
   }
 }
 
@@ -179,7 +214,8 @@ bool Agent::RunSession() {
     if (answered) ctx.TryCancel();   // a first message that is not an ack (a failed call has ended)
     grpc::Status st = stream->Finish();
     if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-        st.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        st.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+        st.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
       spdlog::error("scheduler {} refused the worker: {}", options_.scheduler, st.error_message());
     } else if (!st.ok()) {
       spdlog::warn("session with scheduler {} failed: {}", options_.scheduler, st.error_message());
@@ -191,21 +227,7 @@ bool Agent::RunSession() {
                options_.slots);
   {
     absl::MutexLock lock(&mu_);
-    heartbeat_ = absl::Milliseconds(std::max<int64_t>(100, first.ack().heartbeat_interval_ms()));
-    for (int64_t id : first.ack().fenced_attempt_ids()) {
-      auto it = attempts_.find(id);
-      if (it == attempts_.end()) continue;
-      spdlog::warn("attempt={} was fenced by the scheduler; stopping it", id);
-      it->second->cancel_requested = true;
-      if (it->second->child) it->second->child->Cancel();
-    }
-    // Results of fenced attempts must not be delivered.
-    std::set<int64_t> fenced(first.ack().fenced_attempt_ids().begin(),
-                             first.ack().fenced_attempt_ids().end());
-    std::erase_if(outbox_, [&](const v1::WorkerMessage& m) {
-      return (m.has_result() && fenced.count(m.result().attempt_id())) ||
-             (m.has_log() && fenced.count(m.log().attempt_id())) || m.has_heartbeat();
-    });
+    Resume(first.ack());
   }
 
   std::thread reader([&] {
@@ -243,18 +265,12 @@ bool Agent::RunSession() {
       }
     }
     if (!have) continue;
+    // A result written here may still be lost with the connection: it is kept (and sent again
+    // on the next session) until its ResultAck.
     if (!stream->Write(out)) {
       absl::MutexLock lock(&mu_);
-      if (!out.has_heartbeat()) outbox_.push_front(std::move(out));   // deliver after reconnect
+      if (out.has_log()) PushLocked(std::move(out));   // requeued from the stored offset anyway
       break;
-    }
-    if (out.has_result()) {
-      absl::MutexLock lock(&mu_);
-      auto it = attempts_.find(out.result().attempt_id());
-      if (it != attempts_.end() && it->second->finished) {
-        done_.push_back(std::move(it->second));
-        attempts_.erase(it);
-      }
     }
   }
   ctx.TryCancel();
@@ -272,6 +288,16 @@ void Agent::HandleMessage(const v1::SchedulerMessage& msg) {
     v1::WorkerMessage m;
     *m.mutable_probe_result() = RunProbe(msg.probe(), options_.data_root, absl::Now());
     Push(std::move(m));
+  } else if (msg.has_result_ack()) {
+    absl::MutexLock lock(&mu_);
+    const int64_t id = msg.result_ack().attempt_id();
+    auto it = attempts_.find(id);
+    if (it == attempts_.end() || !it->second->finished) return;
+    if (!msg.result_ack().recorded()) {
+      spdlog::warn("attempt={}: the scheduler did not record its result (fenced or unrecordable)",
+                   id);
+    }
+    Forget(id);
   } else if (msg.has_cancel()) {
     absl::MutexLock lock(&mu_);
     auto it = attempts_.find(msg.cancel().attempt_id());
@@ -280,6 +306,8 @@ void Agent::HandleMessage(const v1::SchedulerMessage& msg) {
                  msg.cancel().reason());
     it->second->cancel_requested = true;
     if (it->second->child) it->second->child->Cancel();
+    // The scheduler has ended the attempt: a result it has not taken yet is not wanted.
+    if (it->second->finished) Forget(msg.cancel().attempt_id());
   }
 }
 
@@ -288,137 +316,95 @@ void Agent::StartAttempt(const v1::Assignment& a) {
   if (attempts_.count(a.attempt_id())) return;   // duplicate delivery
   auto at = std::make_unique<Attempt>();
   at->assignment = a;
-  at->mask = LogMask(std::vector<std::string>(a.mask().begin(), a.mask().end()));
+  int64_t cap = options_.max_log_bytes;
+  if (scheduler_max_log_bytes_ > 0 && (cap == 0 || scheduler_max_log_bytes_ < cap)) {
+    cap = scheduler_max_log_bytes_;
+  }
+  at->log = std::make_unique<AttemptLog>(
+      a.attempt_id(),
+      options_.work_dir.empty() ? ""
+                                : absl::StrCat(options_.work_dir, "/attempt-", a.attempt_id(),
+                                               ".log"),
+      std::vector<std::string>(a.mask().begin(), a.mask().end()), cap);
   Attempt* raw = at.get();
   attempts_[a.attempt_id()] = std::move(at);
   spdlog::info("dag={} run={} task={} attempt={} try={} starting ({})", a.dag_id(), a.run_id(),
                a.task_id(), a.attempt_id(), a.try_number(), a.type());
-  raw->thread = std::thread([this, raw] { RunAttempt(raw); });
+  try {
+    if (InjectThreadStartFailure()) {
+      throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again),
+                              "injected by DE_WORKER_TEST_THREAD_FAILURES");
+    }
+    raw->thread = std::thread([this, raw] { RunAttempt(raw); });
+  } catch (const std::system_error& e) {
+    FailUnstarted(raw, absl::StrCat("the worker cannot start a thread for the attempt: ",
+                                    e.what()));
+  }
+}
+
+void Agent::FailUnstarted(Attempt* at, const std::string& error) {
+  const v1::Assignment& a = at->assignment;
+  spdlog::error("dag={} run={} task={} attempt={} failed: {}", a.dag_id(), a.run_id(),
+                a.task_id(), a.attempt_id(), error);
+  for (auto& c : at->log->Feed(absl::StrCat("[de-worker] ", error, "\n"))) {
+    v1::WorkerMessage m;
+    *m.mutable_log() = std::move(c);
+    PushLocked(std::move(m));
+  }
+  for (auto& c : at->log->Finish()) {
+    v1::WorkerMessage m;
+    *m.mutable_log() = std::move(c);
+    PushLocked(std::move(m));
+  }
+  at->result.set_attempt_id(a.attempt_id());
+  at->result.set_success(false);
+  at->result.set_exit_code(-1);
+  at->result.set_error(at->log->MaskAll(error));
+  at->result.set_log_bytes(at->log->size());
+  at->finished = true;
+  v1::WorkerMessage m;
+  *m.mutable_result() = at->result;
+  outbox_.push_back(std::move(m));
 }
 
 void Agent::RunAttempt(Attempt* at) {
   v1::TaskResult result = Execute(at);
-  // The log's held-back tail goes out before the result, which counts it in log_bytes.
-  SendLog(at, at->mask.Flush());
-  result.set_error(at->mask.MaskAll(result.error()));
-  result.set_summary(at->mask.MaskAll(result.summary()));
-  result.set_attempt_id(at->assignment.attempt_id());
-  result.set_log_bytes(at->log_offset);
-  spdlog::info("dag={} run={} task={} attempt={} {}{}", at->assignment.dag_id(),
-               at->assignment.run_id(), at->assignment.task_id(), at->assignment.attempt_id(),
-               result.success() ? "succeeded" : "failed",
-               result.error().empty() ? "" : ": " + result.error());
-  Finish(at->assignment.attempt_id(), std::move(result));
+  const v1::Assignment& a = at->assignment;
+  spdlog::info("dag={} run={} task={} attempt={} {}{}", a.dag_id(), a.run_id(), a.task_id(),
+               a.attempt_id(), result.success() ? "succeeded" : "failed",
+               result.error().empty() ? "" : ": " + at->log->MaskAll(result.error()));
+  Finish(at, std::move(result));
 }
 
-void Agent::Finish(int64_t attempt_id, v1::TaskResult result) {
+void Agent::Finish(Attempt* at, v1::TaskResult result) {
   absl::MutexLock lock(&mu_);
-  auto it = attempts_.find(attempt_id);
-  if (it == attempts_.end()) return;
-  it->second->finished = true;
+  // The log's held-back bytes (mask, cap tail) go out before the result, which counts them.
+  for (auto& c : at->log->Finish()) {
+    v1::WorkerMessage m;
+    *m.mutable_log() = std::move(c);
+    PushLocked(std::move(m));
+  }
+  result.set_error(at->log->MaskAll(result.error()));
+  result.set_summary(at->log->MaskAll(result.summary()));
+  result.set_attempt_id(at->assignment.attempt_id());
+  result.set_log_bytes(at->log->size());
+  at->result = std::move(result);
+  at->finished = true;
+  // Forgotten meanwhile (fenced): the result is not wanted.
+  auto it = attempts_.find(at->assignment.attempt_id());
+  if (it == attempts_.end() || it->second.get() != at) return;
   v1::WorkerMessage m;
-  *m.mutable_result() = std::move(result);
+  *m.mutable_result() = at->result;
   outbox_.push_back(std::move(m));
 }
 
-void Agent::SendLog(Attempt* at, std::string data) {
-  if (data.empty()) return;
-  v1::WorkerMessage m;
-  m.mutable_log()->set_attempt_id(at->assignment.attempt_id());
-  m.mutable_log()->set_offset(at->log_offset);
-  at->log_offset += static_cast<int64_t>(data.size());
-  m.mutable_log()->set_data(std::move(data));
-  Push(std::move(m));
-}
-
-v1::TaskResult Agent::Execute(Attempt* at) {
-  const v1::Assignment& a = at->assignment;
-  v1::TaskResult r;
-  auto fail = [&](const std::string& error) {
-    const std::string masked = at->mask.MaskAll(error);
-    r.set_success(false);
-    r.set_exit_code(-1);
-    r.set_error(masked);
-    // The error also goes to the task log, where an operator looks first.
-    SendLog(at, at->mask.Flush());
-    SendLog(at, absl::StrCat("[de-worker] ", masked, "\n"));
-    return r;
-  };
-  if (a.type() == "noop") {
-    r.set_success(true);
-    return r;
+void Agent::SendLog(Attempt* at, std::string_view text) {
+  absl::MutexLock lock(&mu_);
+  for (auto& c : at->log->Feed(text)) {
+    v1::WorkerMessage m;
+    *m.mutable_log() = std::move(c);
+    PushLocked(std::move(m));
   }
-  YAML::Node with;
-  try {
-    with = a.params_yaml().empty() ? YAML::Node(YAML::NodeType::Map) : YAML::Load(a.params_yaml());
-  } catch (const std::exception& e) {
-    return fail(absl::StrCat("cannot parse task parameters: ", e.what()));
-  }
-  ProcessSpec spec;
-  std::string result_file;
-  if (a.type() == "shell") {
-    auto s = ShellTaskSpec(with, options_.data_root);
-    if (!s.ok()) {
-      r.set_non_retryable(!IsRetryableTaskError(s.status()));  // a bad `with:` stays bad
-      return fail(std::string(s.status().message()));
-    }
-    spec = std::move(*s);
-    if (spec.cwd.empty()) spec.cwd = options_.data_root;
-  } else if (tasks::FindBuiltinTask(a.type()) != nullptr) {
-    std::string base = absl::StrCat(options_.work_dir, "/attempt-", a.attempt_id());
-    std::string params_file = base + ".params.yaml";
-    result_file = base + ".result.json";
-    {
-      std::ofstream out(params_file);
-      out << a.params_yaml();
-      if (!out) return fail(absl::StrCat("cannot write ", params_file));
-    }
-    spec.argv = {options_.self_exe, "task",        a.type(),     "--params-file",
-                 params_file,       "--result-file", result_file, "--data-root",
-                 options_.data_root};
-  } else {
-    return fail(absl::StrCat("this worker does not know task type '", a.type(), "'"));
-  }
-  for (const auto& [k, v] : a.env()) spec.env.emplace(k, v);
-  // Under the guard, the task's process group dies with this worker (see worker/guard.h).
-  std::vector<std::string> argv = {options_.self_exe, "__guard", std::to_string(getpid()), "--"};
-  argv.insert(argv.end(), spec.argv.begin(), spec.argv.end());
-  spec.argv = std::move(argv);
-  if (a.timeout_ms() > 0) spec.timeout = absl::Milliseconds(a.timeout_ms());
-
-  const int64_t attempt_id = a.attempt_id();
-  // Runs on this thread (inside Wait()); offsets count the masked bytes actually sent.
-  auto on_output = [this, at](std::string_view chunk) { SendLog(at, at->mask.Feed(chunk)); };
-  auto child = ChildProcess::Start(spec, on_output);
-  if (!child.ok()) return fail(std::string(child.status().message()));
-  ChildProcess* proc = child->get();
-  {
-    absl::MutexLock lock(&mu_);
-    at->child = std::move(*child);
-    if (at->cancel_requested) proc->Cancel();
-  }
-  v1::WorkerMessage started;
-  started.mutable_started()->set_attempt_id(attempt_id);
-  started.mutable_started()->set_pid(proc->pid());
-  Push(std::move(started));
-  ProcessResult pr = proc->Wait();
-  r.set_success(pr.ok());
-  r.set_exit_code(pr.exit_code);
-  r.set_timed_out(pr.timed_out);
-  r.set_cancelled(pr.cancelled);
-  r.set_error(pr.error);
-  if (!result_file.empty()) {
-    if (pr.ok()) {
-      ReadResultFile(result_file, &r);
-    } else if (!pr.timed_out && !pr.cancelled && pr.exit_code == 1) {
-      ReadErrorResultFile(result_file, &r);
-    }
-    std::error_code ec;
-    std::filesystem::remove(result_file, ec);
-    std::filesystem::remove(absl::StrCat(options_.work_dir, "/attempt-", attempt_id, ".params.yaml"),
-                            ec);
-  }
-  return r;
 }
 
 }  // namespace de::worker

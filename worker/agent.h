@@ -1,12 +1,18 @@
 // The worker's session with the scheduler: registers, receives assignments, runs each attempt in
 // a child process (noop inline), streams logs and results, heartbeats, answers data-arrival
-// probes at once on the reader thread (worker/probe.h: no slot, no child), and reconnects with
-// backoff. Attempts keep running while the scheduler is away; their results are delivered when
-// the session is back. Thread-safe: Run() on one thread, Stop() from any.
+// probes at once on the reader thread (worker/probe.h: no slot, no child), and reconnects with a
+// backoff that stays inside the scheduler's lease (so its attempts are not declared lost while it
+// is merely reconnecting). Attempts keep running while the scheduler is away. Each result is
+// kept until the scheduler acknowledges it (ResultAck) and sent again on every new session until
+// then; each attempt's log is spooled and resent from the offset the scheduler has stored, so a
+// connection that dies swallows neither. An attempt whose thread cannot start fails with the
+// reason; the worker stays up. Logs are capped per attempt (AttemptLog).
+// Thread-safe: Run() on one thread, Stop() from any.
 #pragma once
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,10 +22,18 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "de/v1/worker.grpc.pb.h"
-#include "worker/log_mask.h"
+#include "worker/attempt_log.h"
 #include "worker/runner.h"
 
 namespace de::worker {
+
+// The longest pause between two connection attempts: `max_backoff`, but at most a quarter of
+// the scheduler's lease, so a worker is back before its attempts' leases lapse (at least 50 ms).
+absl::Duration ReconnectBackoffCap(absl::Duration max_backoff, absl::Duration lease);
+
+// Test hook: when DE_WORKER_TEST_THREAD_FAILURES=N is set, the first N attempt threads fail to
+// start (as std::thread does when the system is out of threads).
+bool InjectThreadStartFailure();
 
 struct AgentOptions {
   std::string scheduler = "127.0.0.1:7070";
@@ -29,7 +43,8 @@ struct AgentOptions {
   std::string data_root = ".";             // built-in tasks resolve relative paths here
   std::string work_dir;                    // scratch for params/result files
   std::string self_exe;                    // this binary, to run built-in tasks in a child
-  absl::Duration max_backoff = absl::Seconds(5);
+  absl::Duration max_backoff = absl::Seconds(5);   // and at most a quarter of the lease
+  int64_t max_log_bytes = int64_t{100} << 20;      // per attempt; 0 = no cap (see LogCap)
   std::string token;                       // bearer token; empty = none
   std::string tls_ca_pem;                  // non-empty = TLS, trusting this CA
   std::string tls_cert_pem, tls_key_pem;   // client certificate (with TLS), optional
@@ -46,25 +61,38 @@ class Agent {
   void Stop();
 
  private:
+  // Until its result is acknowledged (or it is fenced), an attempt stays in attempts_; every
+  // field but `assignment` and `thread` is guarded by Agent::mu_.
   struct Attempt {
     v1::Assignment assignment;
-    std::unique_ptr<ChildProcess> child;   // guarded by Agent::mu_
+    std::unique_ptr<ChildProcess> child;
     bool cancel_requested = false;
-    bool finished = false;                 // result queued
+    bool finished = false;                 // `result` is final and sent on every session
+    v1::TaskResult result;
     std::thread thread;
-    int64_t log_offset = 0;                // only the attempt's thread touches it
-    LogMask mask;                          // the assignment's secrets; the attempt's thread only
+    std::unique_ptr<AttemptLog> log;
   };
 
   bool RunSession();
   void HandleMessage(const v1::SchedulerMessage& msg);
   void StartAttempt(const v1::Assignment& a);
   void RunAttempt(Attempt* at);
-  v1::TaskResult Execute(Attempt* at);
-  // Queues `data` (already masked) as the attempt's next log chunk; nothing when empty.
-  void SendLog(Attempt* at, std::string data);
+  v1::TaskResult Execute(Attempt* at);   // agent_execute.cc
+  // Masks, caps and queues `text` as the attempt's next log bytes.
+  void SendLog(Attempt* at, std::string_view text);
+  void PushLocked(v1::WorkerMessage msg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Push(v1::WorkerMessage msg);
-  void Finish(int64_t attempt_id, v1::TaskResult result);
+  void Finish(Attempt* at, v1::TaskResult result);
+  // Fails an attempt that never ran (its thread could not start).
+  void FailUnstarted(Attempt* at, const std::string& error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets an attempt (acknowledged or fenced): its thread is joined by ReapFinished.
+  void Forget(int64_t attempt_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a RegisterAck: drops what is fenced, requeues logs from the stored offsets and every
+  // kept result after them.
+  void Resume(const v1::RegisterAck& ack) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the queued messages `drop` selects, crediting the queued log bytes.
+  void DropQueued(const std::function<bool(const v1::WorkerMessage&)>& drop)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<int64_t> HeldAttempts() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReapFinished() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -77,6 +105,8 @@ class Agent {
   int stop_level_ ABSL_GUARDED_BY(mu_) = 0;   // 1 = draining, 2 = stop now
   bool session_dead_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration heartbeat_ ABSL_GUARDED_BY(mu_) = absl::Seconds(2);
+  absl::Duration lease_ ABSL_GUARDED_BY(mu_) = absl::InfiniteDuration();   // from RegisterAck
+  int64_t scheduler_max_log_bytes_ ABSL_GUARDED_BY(mu_) = 0;               // from RegisterAck
   grpc::ClientContext* session_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 

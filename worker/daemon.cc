@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/dag/param_values.h"
 #include "common/logging.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
@@ -32,6 +33,9 @@ constexpr char kUsage[] = R"(usage: de-worker [options]            run tasks for
   --tls-ca FILE          connect over TLS, trusting this CA certificate (PEM; env DE_TLS_CA)
   --tls-cert FILE        client certificate (PEM) for a scheduler with --tls-client-ca
   --tls-key FILE         its private key (PEM)
+  --max-log-bytes SIZE   the most log sent per task attempt, e.g. 100MB (default; 0 = no
+                         limit; the scheduler's own limit applies too): the first and last
+                         part are kept with a "[de: N bytes of log dropped]" line between
   --log-format FORMAT    text (default) or json
   --log-level LEVEL      trace debug info warn error (default info)
 
@@ -74,6 +78,13 @@ int DaemonMain(int argc, char** argv) {
     } else if (a == "--data-root" && value(&opts.data_root)) {
     } else if (a == "--log-format" && value(&log_format)) {
     } else if (a == "--log-level" && value(&log_level)) {
+    } else if (a == "--max-log-bytes" && value(&v)) {
+      auto n = dag::ParseByteSize(v);
+      if (!n.ok() || *n < 0) {
+        std::cerr << "de-worker: --max-log-bytes: '" << v << "' is not a size like 100MB\n";
+        return 2;
+      }
+      opts.max_log_bytes = *n;
     } else if (a == "--pools" && value(&v)) {
       opts.pools = absl::StrSplit(v, ',', absl::SkipEmpty());
     } else if (a == "--slots" && value(&v)) {

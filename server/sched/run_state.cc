@@ -176,6 +176,7 @@ absl::Status Scheduler::EndAttempt(int64_t attempt_id, const std::string& state,
       log_fds_.erase(fit);
     }
     log_paths_.erase(attempt_id);
+    log_capped_.erase(attempt_id);
   }
   const int64_t now = ToMillis(clock_->Now());
   store::AttemptRow a;

@@ -46,6 +46,10 @@ struct SchedulerOptions {
   int max_lost = 3;                            // lost attempts (dead workers) retried this often
   std::map<std::string, int> pool_slots;       // pool -> slots; pools not listed are unbounded
   int max_backfill_intervals = 100000;
+  // The most bytes of one attempt's log kept under DE_HOME/logs (0 = no limit); workers are
+  // told (RegisterAck) and cap at it themselves, keeping the tail with a marker. What a worker
+  // sends beyond it (plus a little room for the worker's marker) is dropped here.
+  int64_t max_log_bytes = int64_t{100} << 20;
 };
 
 // The outbound half of one worker session (implemented by the gRPC layer).
@@ -109,6 +113,10 @@ class Scheduler {
 
   // ---- Worker sessions ----
   // A worker opened a session. Returns the ack to send first; assignments follow on `channel`.
+  // A name is unique among live sessions: while another session of the name is connected and
+  // was heard from within min(lease / 2, 3 heartbeats), the new one is refused (AlreadyExists);
+  // after that silence the old session is taken as dead (a worker back from a network drop) and
+  // replaced, before the leases of its attempts lapse.
   absl::StatusOr<v1::RegisterAck> RegisterWorker(const v1::Register& reg,
                                                  std::shared_ptr<WorkerChannel> channel,
                                                  uint64_t session_id);
@@ -333,6 +341,12 @@ class Scheduler {
   absl::Status ClearTasks(const std::string& run_id, const std::set<std::string>& task_ids)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteLog(int64_t attempt_id, int64_t offset, const std::string& data);
+  // Bytes of the attempt's log stored so far (0 when none or unknown).
+  int64_t StoredLogBytes(int64_t attempt_id);
+  // Tells the worker of `q` that its result for `attempt_id` is done with (sent at once: the
+  // caller has committed it, or is dropping it).
+  void AckResult(const std::string& worker, uint64_t session_id, int64_t attempt_id,
+                 bool recorded) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string LogPath(const std::string& run_id, const std::string& task_id, int try_number) const;
   void TimerLoop();
   void ProcessTimersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -417,6 +431,7 @@ class Scheduler {
   absl::Mutex log_mu_;
   std::map<int64_t, int> log_fds_ ABSL_GUARDED_BY(log_mu_);
   std::map<int64_t, std::string> log_paths_ ABSL_GUARDED_BY(log_mu_);
+  std::set<int64_t> log_capped_ ABSL_GUARDED_BY(log_mu_);   // attempts whose log hit the cap
 };
 
 }  // namespace de::sched

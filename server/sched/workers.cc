@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
@@ -29,7 +30,23 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
   const absl::Time now = clock_->Now();
   WorkerState& w = workers_[reg.name()];
   if (w.channel && w.session_id != session_id) {
-    spdlog::warn("worker {} reconnected; closing its previous session", reg.name());
+    // Live means heard from within three heartbeats (and half a lease): a twin with the same
+    // name heartbeats and is refused for good, while a worker back from a network drop whose
+    // old session the scheduler has not seen close gets in before its attempts' leases lapse.
+    const absl::Duration silent = now - w.last_seen;
+    const absl::Duration live = std::min(options_.lease / 2, options_.heartbeat * 3);
+    if (silent < live) {
+      spdlog::warn("refused a second session for worker name {}: it is connected and was heard "
+                   "from {}ms ago",
+                   reg.name(), absl::ToInt64Milliseconds(silent));
+      return absl::AlreadyExistsError(absl::StrCat(
+          "a worker named '", reg.name(), "' is already connected (heard from ",
+          absl::ToInt64Milliseconds(silent), "ms ago); give each worker its own --name. A worker "
+          "coming back from a network drop is let in once its old session has been silent for ",
+          absl::ToInt64Milliseconds(live), "ms"));
+    }
+    spdlog::warn("worker {} reconnected; its previous session was silent for {}ms and is closed",
+                 reg.name(), absl::ToInt64Milliseconds(silent));
     w.channel->Close();
   }
   if (w.first_seen_ms == 0) w.first_seen_ms = ToMillis(now);
@@ -47,6 +64,7 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
   v1::RegisterAck ack;
   ack.set_heartbeat_interval_ms(absl::ToInt64Milliseconds(options_.heartbeat));
   ack.set_lease_ms(absl::ToInt64Milliseconds(options_.lease));
+  ack.set_max_log_bytes(options_.max_log_bytes);
   std::set<int64_t> held(reg.running_attempt_ids().begin(), reg.running_attempt_ids().end());
   w.attempts.clear();
   for (int64_t id : held) {
@@ -59,6 +77,7 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
     }
     it->second.lease_expires = now + options_.lease;
     w.attempts.insert(id);
+    (*ack.mutable_log_offsets())[id] = StoredLogBytes(id);
   }
   std::vector<int64_t> missing;
   {
@@ -172,6 +191,7 @@ std::vector<v1::TaskResult> Scheduler::AcceptQueuedResults() {
       if (fit == inflight_.end() || fit->second.worker != q.worker) {
         spdlog::warn("ignoring late report from worker {} for fenced attempt={} ({})", q.worker,
                      it->first, q.result.success() ? "success" : "failure");
+        AckResult(q.worker, q.session_id, it->first, false);
         it = results_.erase(it);
         continue;
       }
@@ -212,7 +232,12 @@ bool Scheduler::ApplyResults() {
     const absl::Status done = FinishStep(tx, st, "worker results");
     absl::MutexLock lock(&results_mu_);
     if (done.ok()) {
-      for (const auto& r : batch) results_.erase(r.attempt_id());
+      for (const auto& r : batch) {
+        auto q = results_.find(r.attempt_id());
+        if (q == results_.end()) continue;
+        AckResult(q->second.worker, q->second.session_id, r.attempt_id(), true);
+        results_.erase(q);
+      }
       return true;
     }
     if (!own_error) return true;   // the store failed: all stay queued until the backoff ends
@@ -222,8 +247,23 @@ bool Scheduler::ApplyResults() {
                   "{}",
                   bad.attempt_id(), bad.success() ? "success" : "failure", batch.size() - 1,
                   done.ToString());
-    results_.erase(bad.attempt_id());
+    if (auto q = results_.find(bad.attempt_id()); q != results_.end()) {
+      AckResult(q->second.worker, q->second.session_id, bad.attempt_id(), false);
+      results_.erase(q);
+    }
   }
+}
+
+void Scheduler::AckResult(const std::string& worker, uint64_t session_id, int64_t attempt_id,
+                          bool recorded) {
+  auto wit = workers_.find(worker);
+  if (wit == workers_.end() || wit->second.session_id != session_id || !wit->second.channel) {
+    return;   // that session is gone: the worker sends the result again on its next one
+  }
+  v1::SchedulerMessage m;
+  m.mutable_result_ack()->set_attempt_id(attempt_id);
+  m.mutable_result_ack()->set_recorded(recorded);
+  wit->second.channel->Send(m);
 }
 
 void Scheduler::CloseWorkerSessions() {
@@ -264,16 +304,38 @@ std::string Scheduler::LogPath(const std::string& run_id, const std::string& tas
   return absl::StrCat(options_.de_home, "/logs/", run_id, "/", task_id, "/", try_number, ".log");
 }
 
-void Scheduler::WriteLog(int64_t attempt_id, int64_t offset, const std::string& data) {
+int64_t Scheduler::StoredLogBytes(int64_t attempt_id) {
+  absl::MutexLock lock(&log_mu_);
+  auto pit = log_paths_.find(attempt_id);
+  if (pit == log_paths_.end()) return 0;
+  struct stat st;
+  if (stat(pit->second.c_str(), &st) != 0) return 0;
+  return static_cast<int64_t>(st.st_size);
+}
+
+void Scheduler::WriteLog(int64_t attempt_id, int64_t offset, const std::string& data_in) {
   // A worker's offsets are trusted only within reason: no sparse multi-terabyte log files.
-  constexpr int64_t kMaxLogBytes = int64_t{64} << 30;
-  if (offset < 0 || offset > kMaxLogBytes) {
+  constexpr int64_t kMaxOffset = int64_t{64} << 30;
+  if (offset < 0 || offset > kMaxOffset) {
     spdlog::warn("attempt={} sent a log chunk at offset {}; ignored", attempt_id, offset);
     return;
   }
   absl::MutexLock lock(&log_mu_);
   auto pit = log_paths_.find(attempt_id);
   if (pit == log_paths_.end()) return;  // unknown or fenced attempt
+  // The cap, with room for the marker a worker writes when it capped the log itself.
+  std::string data = data_in;
+  const int64_t limit =
+      options_.max_log_bytes > 0 ? options_.max_log_bytes + 1024 : kMaxOffset + (1 << 30);
+  if (offset + static_cast<int64_t>(data.size()) > limit) {
+    data.resize(static_cast<size_t>(std::max<int64_t>(0, limit - offset)));
+    if (log_capped_.insert(attempt_id).second) {
+      spdlog::warn("attempt={}: log over {} bytes; the rest is dropped", attempt_id, limit);
+      data += absl::StrCat("\n[de: log capped at ", options_.max_log_bytes,
+                           " bytes by the scheduler; the rest was dropped]\n");
+    }
+    if (data.empty()) return;
+  }
   auto fit = log_fds_.find(attempt_id);
   if (fit == log_fds_.end()) {
     std::error_code ec;

@@ -173,22 +173,28 @@ int Cluster::KillScheduler(int sig) {
   return scheduler_->Wait();
 }
 
-Process* Cluster::StartWorker(const std::string& name, int slots) {
-  auto w = std::make_unique<Process>(
-      std::vector<std::string>{DE_WORKER_BIN, "--scheduler", address_, "--name", name, "--slots",
-                               std::to_string(slots), "--data-root", data_.path()},
-      home_ / absl::StrCat("worker-", name, ".log"));
+bool Cluster::WorkerConnected(const std::string& name) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::ListWorkersResponse resp;
+  if (!api().ListWorkers(&ctx, v1::ListWorkersRequest(), &resp).ok()) return false;
+  for (const auto& x : resp.workers()) {
+    if (x.name() == name && x.state() == "connected") return true;
+  }
+  return false;
+}
+
+Process* Cluster::StartWorker(const std::string& name, int slots,
+                              const std::vector<std::string>& extra_args,
+                              const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv = {DE_WORKER_BIN, "--scheduler", address_,  "--name",
+                                   name,          "--slots",     std::to_string(slots),
+                                   "--data-root", data_.path()};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  auto w = std::make_unique<Process>(argv, home_ / absl::StrCat("worker-", name, ".log"), env);
   Process* raw = w.get();
   workers_.push_back(std::move(w));
-  bool connected = WaitUntil([&] {
-    grpc::ClientContext ctx;
-    v1::ListWorkersResponse resp;
-    if (!api().ListWorkers(&ctx, v1::ListWorkersRequest(), &resp).ok()) return false;
-    for (const auto& x : resp.workers()) {
-      if (x.name() == name && x.state() == "connected") return true;
-    }
-    return false;
-  });
+  bool connected = WaitUntil([&] { return WorkerConnected(name); });
   EXPECT_TRUE(connected) << "worker " << name << " did not connect:\n" << Logs();
   return raw;
 }

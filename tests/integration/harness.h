@@ -69,8 +69,13 @@ class Cluster {
   int KillScheduler(int sig = 9);
   // Sends `sig` to the scheduler without waiting (e.g. SIGHUP).
   void SignalScheduler(int sig) { scheduler_->Kill(sig); }
-  // Starts a worker and waits until the scheduler lists it as connected.
-  Process* StartWorker(const std::string& name, int slots = 2);
+  // Starts a worker (with `extra_args` and `env` added) and waits until the scheduler lists it
+  // as connected.
+  Process* StartWorker(const std::string& name, int slots = 2,
+                       const std::vector<std::string>& extra_args = {},
+                       const std::map<std::string, std::string>& env = {});
+  // Whether the scheduler lists worker `name` as connected now.
+  bool WorkerConnected(const std::string& name);
   const std::string& address() const { return address_; }
   // The scheduler's HTTP address (DE_HOME/http.addr), e.g. 127.0.0.1:40123.
   std::string http_address() const;

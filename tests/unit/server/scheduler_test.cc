@@ -526,6 +526,9 @@ TEST_F(SchedulerTest, WorkerReRegisteringWithoutItsAttemptLosesIt) {
   const int64_t old_id = as[0].attempt_id();
   std::shared_ptr<FakeChannel> old_channel = workers_["w1"].channel;
 
+  // The old session was not seen to end, but it has been silent for the lease: a worker back
+  // from a network drop (a live one would be refused as a duplicate name).
+  clock_.Advance(absl::Seconds(10));
   ASSERT_OK_AND_ASSIGN(v1::RegisterAck ack, Connect("w1", 1, {}, {}));
   EXPECT_THAT(ack.fenced_attempt_ids(), IsEmpty());
   EXPECT_EQ(old_channel->closed, 1) << "the replaced session is closed";
@@ -555,6 +558,7 @@ TEST_F(SchedulerTest, WorkerReRegisteringWithItsAttemptKeepsIt) {
   const uint64_t old_session = Session("w1");
 
   Advance(absl::Seconds(8));
+  sched_->OnWorkerDisconnected("w1", old_session);
   ASSERT_OK_AND_ASSIGN(v1::RegisterAck ack, Connect("w1", 1, {}, {id}));
   EXPECT_THAT(ack.fenced_attempt_ids(), IsEmpty());
   EXPECT_THAT(Channel("w1").TakeAssignments(), IsEmpty()) << "its one slot is still busy";

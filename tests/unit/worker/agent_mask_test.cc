@@ -48,6 +48,13 @@ class FakeScheduler final : public v1::WorkerService::Service {
     *out.mutable_assign() = assignment_;
     if (assign && !stream->Write(out)) return grpc::Status::CANCELLED;
     while (stream->Read(&in)) {
+      if (in.has_result()) {
+        // Committed: the worker may forget it (it keeps the result until this ack).
+        v1::SchedulerMessage ack_result;
+        ack_result.mutable_result_ack()->set_attempt_id(in.result().attempt_id());
+        ack_result.mutable_result_ack()->set_recorded(true);
+        stream->Write(ack_result);
+      }
       absl::MutexLock lock(&mu_);
       if (in.has_log()) logs_.push_back(in.log());
       if (in.has_result()) result_ = in.result();
