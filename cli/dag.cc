@@ -201,9 +201,10 @@ int Show(Context& ctx, const std::string& dag_id, int version, bool yaml_only, i
   }
   if (s.next_run_logical_date_ms() != 0) out << "next run:     " << NextRun(s) << "\n";
   out << "\n";
-  Table tasks({"TASK", "TYPE", "NEEDS", "RETRIES", "TIMEOUT", "POOL"});
+  Table tasks({"TASK", "TYPE", "NEEDS", "TRIGGER RULE", "RETRIES", "TIMEOUT", "POOL"});
   for (const auto& t : dag.tasks()) {
     tasks.AddRow({t.task_id(), t.type(), t.needs().empty() ? "-" : absl::StrJoin(t.needs(), ","),
+                  t.trigger_rule().empty() ? "all_success" : t.trigger_rule(),
                   absl::StrCat(t.retries()),
                   t.timeout_ms() > 0 ? FormatDuration(t.timeout_ms()) : "-", t.pool()});
   }

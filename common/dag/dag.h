@@ -20,6 +20,10 @@ struct Location {
 
 enum class Backoff { kFixed, kExponential };
 
+// `trigger_rule:` of a task: which outcomes of its upstream tasks let it run (Airflow's names;
+// names and parsing in common/dag/trigger_rule.h, evaluation in server/sched/trigger_rules.h).
+enum class TriggerRule { kAllSuccess, kAllDone, kAllFailed, kOneSuccess, kOneFailed, kNoneFailed };
+
 struct RetryPolicy {
   int retries = 0;                                   // extra tries after the first
   absl::Duration retry_delay = absl::Seconds(30);
@@ -106,6 +110,7 @@ struct TaskSpec {
   std::string pool = "default";
   int priority = 0;                   // higher runs first
   bool depends_on_past = false;
+  TriggerRule trigger_rule = TriggerRule::kAllSuccess;
   std::optional<Deadline> deadline;
   Location loc;
   // "var.NAME" / "secret.NAME" its `with:` uses (sorted, unique): resolved for each attempt.

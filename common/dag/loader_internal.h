@@ -10,6 +10,7 @@
 //                       parameters, shell template places), `needs`, order and cycles
 //   loader_alerts.cc    alerts, wait_for, sla/deadline
 //   loader_waits.cc     wait_for entries on data (path, glob, min_files, poke_interval, ...)
+//   loader_trigger_rule.cc  a task's trigger_rule
 // Not thread-safe (one Loader per load); yaml-cpp exceptions are caught in Run().
 #pragma once
 
@@ -132,6 +133,9 @@ class Loader {
   // downstream), starting at its earliest task in the file.
   void ReportCycles(const std::vector<TaskDraft>& drafts, const std::vector<std::vector<int>>& down,
                     const std::vector<int>& indegree);
+
+  // loader_trigger_rule.cc: `trigger_rule:` of task `t` into spec->trigger_rule.
+  void ReadTriggerRule(const YAML::Node& t, TaskSpec* spec);
 
   // loader_alerts.cc
   void ReadAlert(const YAML::Node& a);

@@ -25,7 +25,7 @@ const std::vector<std::string>& TaskKeys() {
       "id",      "type",        "needs",         "with",
       "retries", "retry_delay", "retry_backoff", "max_retry_delay",
       "timeout", "pool",        "priority",      "depends_on_past",
-      "deadline"};
+      "deadline", "trigger_rule"};
   return k;
 }
 
@@ -56,6 +56,7 @@ std::optional<TaskDraft> Loader::ReadTask(const YAML::Node& t, const TaskDefault
     if (auto b = Bool(d, "depends_on_past")) spec.depends_on_past = *b;
   }
   if (YAML::Node d = t["deadline"]; d && !d.IsNull()) spec.deadline = ReadDeadline(d, "deadline");
+  ReadTriggerRule(t, &spec);
   return draft;
 }
 

@@ -11,6 +11,7 @@
 #include "common/dag/loader.h"
 #include "common/dag/schedule.h"
 #include "common/dag/suggest.h"
+#include "common/dag/trigger_rule.h"
 #include "common/limits.h"
 #include "common/status.h"
 #include "server/sched/scheduler.h"
@@ -197,6 +198,7 @@ absl::StatusOr<v1::Dag> Scheduler::GetDag(const std::string& dag_id, int version
     ts->set_retries(t.retry.retries);
     if (t.timeout) ts->set_timeout_ms(absl::ToInt64Milliseconds(*t.timeout));
     ts->set_pool(t.pool);
+    ts->set_trigger_rule(dag::Name(t.trigger_rule));
   }
   DE_ASSIGN_OR_RETURN(auto versions, store_->ListDagVersions(dag_id));
   for (int x : versions) out.add_versions(x);

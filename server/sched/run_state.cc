@@ -1,5 +1,6 @@
-// The run state machine: starting runs under max_active_runs, queueing ready tasks, ending
-// attempts (retry, lost, fail, succeed), failing downstream tasks, finishing runs.
+// The run state machine: starting runs under max_active_runs, queueing ready tasks (by their
+// trigger rules, server/sched/trigger_rules.h), ending attempts (retry, lost, fail, succeed),
+// failing or skipping downstream tasks, finishing runs.
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "server/sched/scheduler.h"
+#include "server/sched/trigger_rules.h"
 #include "spdlog/spdlog.h"
 
 namespace de::sched {
@@ -93,20 +95,33 @@ absl::Status Scheduler::QueueReadyTasks(ActiveRun& run) {
 
 absl::Status Scheduler::QueueReadyTasks(ActiveRun& run, const std::vector<int>& candidates) {
   if (run.state != RunState::kRunning) return absl::OkStatus();
-  for (int i : candidates) {
+  // A task ended by its rule decides its own downstream tasks in turn (appended to `work`).
+  std::vector<int> work(candidates);
+  bool ended = false;
+  for (size_t k = 0; k < work.size(); ++k) {
+    const int i = work[k];
     TaskState& ts = run.tasks[i];
     if (ts.state != TiState::kScheduled) continue;
-    bool ready = std::all_of(ts.upstream.begin(), ts.upstream.end(),
-                             [&](int u) { return IsSatisfying(run.tasks[u].state); });
-    if (!ready) continue;
+    UpstreamCounts up;
+    for (int u : ts.upstream) up.Add(run.tasks[u].state);
+    const RuleVerdict verdict = EvaluateTriggerRule(ts.spec->trigger_rule, up);
+    if (verdict == RuleVerdict::kWait) continue;
+    if (verdict != RuleVerdict::kRun) {
+      DE_RETURN_IF_ERROR(TransitionTask(
+          run, i, verdict == RuleVerdict::kSkip ? TiState::kSkipped : TiState::kUpstreamFailed));
+      work.insert(work.end(), ts.downstream.begin(), ts.downstream.end());
+      ended = true;
+      continue;
+    }
     if (ts.spec->depends_on_past) {
-      DE_ASSIGN_OR_RETURN(bool past_ok, PastAllows(run, static_cast<int>(i)));
+      DE_ASSIGN_OR_RETURN(bool past_ok, PastAllows(run, i));
       if (!past_ok) continue;
     }
-    DE_RETURN_IF_ERROR(TransitionTask(run, static_cast<int>(i), TiState::kQueued));
-    Enqueue(run, static_cast<int>(i));
+    DE_RETURN_IF_ERROR(TransitionTask(run, i, TiState::kQueued));
+    Enqueue(run, i);
   }
-  return absl::OkStatus();
+  // The tasks a rule ended may have been the run's last (e.g. a cleared all_failed task).
+  return ended ? MaybeFinishRun(run) : absl::OkStatus();
 }
 
 absl::StatusOr<bool> Scheduler::PastAllows(const ActiveRun& run, int task) {
@@ -123,14 +138,9 @@ absl::StatusOr<bool> Scheduler::PastAllows(const ActiveRun& run, int task) {
 
 absl::Status Scheduler::OnTaskFailedFinal(ActiveRun& run, int task) {
   DE_RETURN_IF_ERROR(TransitionTask(run, task, TiState::kFailed));
-  std::vector<int> stack(run.tasks[task].downstream);
-  while (!stack.empty()) {
-    int d = stack.back();
-    stack.pop_back();
-    if (run.tasks[d].state != TiState::kScheduled) continue;
-    DE_RETURN_IF_ERROR(TransitionTask(run, d, TiState::kUpstreamFailed));
-    for (int dd : run.tasks[d].downstream) stack.push_back(dd);
-  }
+  // Downstream tasks go by their trigger rules: upstream_failed (all_success, the default), or
+  // queued (all_done, one_failed, ...), and so on further down.
+  DE_RETURN_IF_ERROR(QueueReadyTasks(run, run.tasks[task].downstream));
   return MaybeFinishRun(run);
 }
 

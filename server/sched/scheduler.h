@@ -328,9 +328,12 @@ class Scheduler {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Re-checks waiting runs that wait on `upstream_dag` (all waiting runs when empty).
   absl::Status RecheckWaiters(const std::string& upstream_dag) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues every `scheduled` task of the run whose needs (and past, if depends_on_past) allow.
+  // Decides every `scheduled` task of the run by its trigger rule over its upstream tasks'
+  // states (trigger_rules.h): queues those that may run (and whose past allows, if
+  // depends_on_past), ends those that never can as upstream_failed or skipped, and decides the
+  // downstream tasks of those in turn. Others keep waiting.
   absl::Status QueueReadyTasks(ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The same, looking only at `candidates` (task indices).
+  // The same, starting from `candidates` (task indices).
   absl::Status QueueReadyTasks(ActiveRun& run, const std::vector<int>& candidates)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<bool> PastAllows(const ActiveRun& run, int task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -2,6 +2,7 @@
 // depends_on_past, and clearing tasks. All under the scheduler's lock, inside the caller's
 // transaction unless the function opens its own (the public operator calls).
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -9,6 +10,7 @@
 #include "server/sched/deadlines.h"
 #include "server/sched/scheduler.h"
 #include "server/sched/ticks.h"
+#include "server/sched/trigger_rules.h"
 #include "spdlog/spdlog.h"
 
 namespace de::sched {
@@ -391,17 +393,20 @@ absl::StatusOr<v1::Run> Scheduler::ClearRun(const v1::ClearRunRequest& req) {
       }
     }
   }
+  DE_ASSIGN_OR_RETURN(auto tis, store_->ListTaskInstances(req.run_id()));
+  std::map<std::string, TiState> states;
+  for (const auto& ti : tis) {
+    if (std::optional<TiState> st = ParseTiState(ti.state)) states[ti.task_id] = *st;
+  }
   if (req.failed_only()) {
-    DE_ASSIGN_OR_RETURN(auto tis, store_->ListTaskInstances(req.run_id()));
     std::set<std::string> failed;
-    for (const auto& ti : tis) {
-      std::optional<TiState> st = ParseTiState(ti.state);
-      if (chosen.count(ti.task_id) && st && (IsFailedLike(*st) || *st == TiState::kCancelled)) {
-        failed.insert(ti.task_id);
-      }
+    for (const auto& [id, st] : states) {
+      if (chosen.count(id) && (IsFailedLike(st) || st == TiState::kCancelled)) failed.insert(id);
     }
     chosen = std::move(failed);
   }
+  // Tasks that ran or ended by their trigger rule after a cleared task are decided again.
+  chosen = WithRuleDependants(*spec, states, std::move(chosen));
   if (chosen.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("nothing to clear in run ", req.run_id(), ": no task matches"));

@@ -109,6 +109,7 @@ class FakeOperator final : public de::v1::Operator::Service {
     t->set_retries(2);
     t->set_timeout_ms(3600000);
     t->set_pool("default");
+    t->set_trigger_rule("all_done");
     return grpc::Status::OK;
   }
 
@@ -517,7 +518,8 @@ TEST_F(CommandsTest, DagListShowPause) {
   r = Cli({"dag", "show", "hello", "--version", "3"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_THAT(r.out, HasSubstr("version:      3 (stored: 1, 2, 3, 4)\n"));
-  EXPECT_THAT(r.out, HasSubstr("a     shell  -      2        1h00m    default\n"));
+  EXPECT_THAT(r.out, HasSubstr("TASK  TYPE   NEEDS  TRIGGER RULE  RETRIES  TIMEOUT  POOL\n"
+                               "a     shell  -      all_done      2        1h00m    default\n"));
   // Version 3's YAML (no tasks) does not load: the next runs are not shown, and it says why.
   EXPECT_THAT(r.out, HasSubstr("\nnext runs: not shown: this dectl does not load the stored YAML ("));
   EXPECT_THAT(r.out, HasSubstr("tasks must be a non-empty list)\n"));
