@@ -162,7 +162,9 @@ KILLS_WORKER=0
 chaos_round() {
   sleep_ms "$(rnd 200 "$GAP_MS")"
   local victim=$((RANDOM % 4)) pause
+  # Down for up to 1 s, sometimes (one kill in 4) for up to 4 s: longer than a lease.
   pause=$(rnd 0 1000)
+  [ $((RANDOM % 4)) -eq 0 ] && pause=$(rnd 1000 4000)
   if [ "$victim" -eq 0 ]; then
     kill -9 "$SCHED_PID"
     echo "scheduler 0 $(now_ns)" >>"$WORK/kills.tsv"
