@@ -131,7 +131,10 @@ void Agent::Run() {
     absl::MutexLock lock(&mu_);
     auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_level_ >= 2; };
     mu_.AwaitWithTimeout(absl::Condition(&stopped), wait);
-    backoff = std::min(backoff * 2, options_.max_backoff);
+    // Within half a lease, so that after a scheduler restart this worker is back (and its
+    // running attempts adopted) before their leases lapse and they are given to another worker.
+    backoff = std::min({backoff * 2, options_.max_backoff,
+                        std::max(absl::Milliseconds(100), lease_ / 2)});
   }
 }
 
@@ -202,9 +205,21 @@ bool Agent::RunSession() {
     std::set<int64_t> fenced(first.ack().fenced_attempt_ids().begin(),
                              first.ack().fenced_attempt_ids().end());
     std::erase_if(outbox_, [&](const v1::WorkerMessage& m) {
-      return (m.has_result() && fenced.count(m.result().attempt_id())) ||
-             (m.has_log() && fenced.count(m.log().attempt_id())) || m.has_heartbeat();
+      const bool drop = (m.has_result() && fenced.count(m.result().attempt_id())) ||
+                        (m.has_log() && fenced.count(m.log().attempt_id())) || m.has_heartbeat();
+      if (drop && m.has_log()) outbox_log_bytes_ -= static_cast<int64_t>(m.log().data().size());
+      return drop;
     });
+    // A fenced attempt that had already finished has nothing left to send (its result was just
+    // dropped): forget it. Kept, it would be heartbeated (and cancelled) forever and a drain
+    // would never end.
+    for (int64_t id : fenced) {
+      auto it = attempts_.find(id);
+      if (it == attempts_.end() || !it->second->finished) continue;
+      done_.push_back(std::move(it->second));
+      attempts_.erase(it);
+    }
+    if (first.ack().lease_ms() > 0) lease_ = absl::Milliseconds(first.ack().lease_ms());
   }
 
   std::thread reader([&] {

@@ -76,6 +76,7 @@ class Agent {
   int stop_level_ ABSL_GUARDED_BY(mu_) = 0;   // 1 = draining, 2 = stop now
   bool session_dead_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration heartbeat_ ABSL_GUARDED_BY(mu_) = absl::Seconds(2);
+  absl::Duration lease_ ABSL_GUARDED_BY(mu_) = absl::InfiniteDuration();   // the scheduler's, from its ack
   grpc::ClientContext* session_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
