@@ -10,6 +10,7 @@
 #   - no success counted twice: at most one attempt in state success per task instance, and each
 #     success is backed by an execution of that try that ran to its end with exit code 0;
 #   - no execution outlived its worker (the guard kills the task when its worker dies);
+#   - every worker drained at once on SIGTERM at the end (CHAOS_UNDRAINED, from run_chaos.sh);
 #   - no two executions of one task instance overlap in time.
 #
 # What "overlap" means. An execution is the life of one task process, from its first record
@@ -106,7 +107,8 @@ echo "chaos: seed=${CHAOS_SEED:-?} rounds=${CHAOS_ROUNDS:-?} kills=$kills" \
   "task_instances=$tis attempts=$attempts (lost=$lost_attempts) executions=$executions" \
   "(died_with_worker=$with_worker stopped_by_worker=$by_worker re-executed_tis=$reexec)" \
   "duplicate_successes=$dup overlaps=$overlaps (certain=$certain) lost_tis=$lost" \
-  "runs_not_success=$bad_runs missing_runs=$untriggered phantom_successes=$phantom orphans=$orphans"
+  "runs_not_success=$bad_runs missing_runs=$untriggered phantom_successes=$phantom orphans=$orphans" \
+  "undrained_workers=${CHAOS_UNDRAINED:-0}"
 
 failed=0
 problem() { echo "chaos: FAIL: $1" >&2; failed=1; }
@@ -124,6 +126,7 @@ if [ "$dup" -ne 0 ]; then
   q "SELECT run_id, task_id, group_concat(attempt_id || '/' || try_number || '@' || worker, ' ')
      FROM d.attempts WHERE state = 'success' GROUP BY run_id, task_id HAVING count(*) > 1 LIMIT 10" >&2
 fi
+[ "${CHAOS_UNDRAINED:-0}" -eq 0 ] || problem "${CHAOS_UNDRAINED} workers did not drain on SIGTERM"
 [ "$phantom" -eq 0 ] || problem "$phantom successful attempts have no execution that ended with 0"
 [ "$orphans" -eq 0 ] || problem "$orphans executions were still recording 500 ms after their worker's kill"
 if [ "$overlaps" -ne 0 ]; then

@@ -13,10 +13,10 @@ t=$EPOCHREALTIME
 f="$CHAOS_RECORDS/${CHAOS_WORKER}.$$.${t/./}"
 printf 'start %s %s %s %s %s %s\n' "$DE_RUN_ID" "$DE_TASK" "$DE_TRY_NUMBER" "${t/./}000" "$$" \
   "$CHAOS_WORKER" >>"$f"
-# Most tries take 0.1-0.4 s; one in 10 takes 2-3 s, longer than a lease, so that kills and
+# Most tries take 0.1-0.4 s; one in 10 takes 2-6 s, longer than a lease, so that kills and
 # restarts catch tasks in the middle.
 steps=$((RANDOM % 4 + 1))
-((RANDOM % 10 == 0)) && steps=$((20 + RANDOM % 11))
+((RANDOM % 10 == 0)) && steps=$((20 + RANDOM % 41))
 for ((i = 0; i < steps; i++)); do
   sleep 0.1
   t=$EPOCHREALTIME

@@ -209,11 +209,23 @@ while [ "$(unfinished_runs)" -ne 0 ]; do
 done
 echo "chaos: drained in $((SECONDS - T0))s since the first round"
 # A clean stop, so nothing writes the database or the records while they are checked.
+# Nothing runs any more, so a drain (SIGTERM) must end at once; one that does not is a bug.
+UNDRAINED=0
 for ((i = 1; i <= NWORKERS; i++)); do kill -TERM "${WPID[i]}" 2>/dev/null || true; done
-for ((i = 1; i <= NWORKERS; i++)); do wait "${WPID[i]}" 2>/dev/null || true; WPID[i]=""; done
+deadline=$((SECONDS + 30))
+for ((i = 1; i <= NWORKERS; i++)); do
+  while kill -0 "${WPID[i]}" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+  if kill -0 "${WPID[i]}" 2>/dev/null; then
+    echo "chaos: worker w$i did not drain within 30s of SIGTERM with nothing to run" >&2
+    UNDRAINED=$((UNDRAINED + 1))
+    kill -9 "${WPID[i]}"
+  fi
+  wait "${WPID[i]}" 2>/dev/null || true
+  WPID[i]=""
+done
 kill -TERM "$SCHED_PID" 2>/dev/null || true
 wait "$SCHED_PID" 2>/dev/null || true
 SCHED_PID=""
 
-CHAOS_SEED=$SEED CHAOS_ROUNDS=$ROUNDS CHAOS_KILLS_SCHED=$KILLS_SCHED CHAOS_KILLS_WORKER=$KILLS_WORKER \
+CHAOS_UNDRAINED=$UNDRAINED CHAOS_SEED=$SEED CHAOS_ROUNDS=$ROUNDS CHAOS_KILLS_SCHED=$KILLS_SCHED CHAOS_KILLS_WORKER=$KILLS_WORKER \
   CHAOS_TASKS_PER_RUN=$TASKS_PER_RUN "$HERE/check.sh" "$WORK"
