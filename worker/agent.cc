@@ -204,7 +204,7 @@ bool Agent::RunSession() {
     // Results of fenced attempts must not be delivered.
     std::set<int64_t> fenced(first.ack().fenced_attempt_ids().begin(),
                              first.ack().fenced_attempt_ids().end());
-    std::erase_if(outbox_, [&](const v1::WorkerMessage& m) {
+    std::erase_if(outbox_, [&](const v1::WorkerMessage& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       const bool drop = (m.has_result() && fenced.count(m.result().attempt_id())) ||
                         (m.has_log() && fenced.count(m.log().attempt_id())) || m.has_heartbeat();
       if (drop && m.has_log()) outbox_log_bytes_ -= static_cast<int64_t>(m.log().data().size());
