@@ -11,7 +11,8 @@ PKGS=(
   prometheus
   openssl libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  curl tzdata time jq zstd gzip
+  curl tzdata time jq yq zstd gzip
+  clang libclang-rt-14-dev
   chromium fonts-dejavu-core
 )
 # Node.js runs DuckDB (npm @duckdb/node-api), the independent Parquet reader of the interop tests.

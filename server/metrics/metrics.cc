@@ -222,7 +222,8 @@ void Metrics::OnTaskEvent(const sched::Event& e) {
         .Increment();
   }
   if (e.to_state == "success" && !e.counters.empty()) {
-    auto add = [&](prometheus::Family<prometheus::Counter>& f, const char* key) {
+    auto add = [&](prometheus::Family<prometheus::Counter>& f, const char* key)
+                   ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       auto it = e.counters.find(key);
       if (it != e.counters.end() && it->second > 0) {
         CounterFor(f, dag_task).Increment(static_cast<double>(it->second));

@@ -183,7 +183,7 @@ absl::Status Scheduler::ProgressBackfills() {
 absl::Status Scheduler::ProgressBackfill(BackfillState& b) {
   if (b.row.state != "running") return absl::OkStatus();
   const dag::DagSpec& spec = *b.spec;
-  auto active_count = [&] {
+  auto active_count = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     int n = 0;
     for (const auto& [id, r] : runs_) {
       n += r->row.backfill_id == b.row.backfill_id && IsActive(r->state);

@@ -4,6 +4,8 @@
 #   csv_reader  the CSV reader (option byte + file text)
 #   expr        the filter expression language (parse, check, bind, evaluate)
 #   dag         the DAG loader (with its limits pre-scan) and the shell-quoting template renderer
+#   schedule    the cron / @daily / @every parser and its tick arithmetic, in a few time zones
+#   parquet_reader  the Parquet reader (footer, schema, pages, codecs, encodings) on any bytes
 # Usage: tests/fuzz/run_fuzz.sh [TARGET] [SECONDS]   (TARGET defaults to csv_reader)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -11,8 +13,8 @@ TARGET=csv_reader
 if [ $# -gt 0 ] && ! [[ "$1" =~ ^[0-9]+$ ]]; then TARGET="$1"; shift; fi
 SECONDS_TO_RUN="${1:-180}"
 case "$TARGET" in
-  csv_reader | expr | dag) ;;
-  *) echo "unknown fuzz target '$TARGET' (csv_reader, expr or dag)"; exit 2 ;;
+  csv_reader | expr | dag | schedule | parquet_reader) ;;
+  *) echo "unknown fuzz target '$TARGET' (csv_reader, expr, dag, schedule or parquet_reader)"; exit 2 ;;
 esac
 BUILD="${BUILD_DIR:-$ROOT/build-fuzz}"
 CC_BIN=$(command -v clang || command -v clang-14 || true)
@@ -30,6 +32,7 @@ cmake --build "$BUILD" --target "${TARGET}_fuzz" -j"${JOBS:-2}"
 CORPUS="$BUILD/fuzz-corpus/$TARGET"
 mkdir -p "$CORPUS"
 MAX_LEN=8192
+n=0
 case "$TARGET" in
   csv_reader)
     # Seeds: option byte + file text.
@@ -62,6 +65,24 @@ case "$TARGET" in
     printf '\x01cat <<EOF\n{{ params.x }}\nEOF\necho $(( {{ attempt }} + 1 )) $(echo {{ params.x }})\x00EOF' > "$CORPUS/heredoc"
     printf '\x01x=`echo {{ params.x }}` # {{ params.x }}\n\\{{ params.x }} ${{ params.x }}\x00$(id)\n' > "$CORPUS/unsafe"
     printf '\x01case a in a) echo "$(case b in b) echo {{ params.x }};; esac)";; esac\x00;' > "$CORPUS/case"
+    ;;
+  schedule)
+    # Seeds: zone byte, 8 bytes of instant, the expression.
+    for e in '0 3 * * *' '*/15 9-17 * * MON-FRI' '30 2 * * *' '0 0 L * *' '0 12 * * FRI#3' \
+      '0 0 29 2 *' '0 0 13 * 5' '@daily' '@hourly' '@monthly' '@yearly' '@every 90m' '@every 1d' \
+      '59 23 31 12 *' '0 0 30 2 *' '*/7 */5 1-7 * 0,6'; do
+      n=$((n + 1))
+      printf "\\x0$((n % 8))\\x00\\x10\\x32\\x54\\x76\\x01\\x00\\x00%s" "$e" > "$CORPUS/s_$n"
+    done
+    ;;
+  parquet_reader)
+    # Seeds: option byte + the Parquet files of tests/testdata (DuckDB, nested, nulls, codecs).
+    MAX_LEN=65536
+    for f in "$ROOT"/tests/testdata/parquet/*.parquet; do
+      n=$((n + 1))
+      { printf '\x00'; cat "$f"; } > "$CORPUS/p_$n"
+      { printf '\x03'; cat "$f"; } > "$CORPUS/p_${n}_dict"
+    done
     ;;
 esac
 
