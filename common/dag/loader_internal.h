@@ -9,6 +9,7 @@
 //   loader_tasks.cc     tasks and the fields `defaults:` can set, typed `with:` checks (task
 //                       parameters, shell template places), `needs`, order and cycles
 //   loader_alerts.cc    alerts, wait_for, sla/deadline
+//   loader_foreach.cc   for_each / max_parallel (mapped tasks), {{ item }} only there
 // Not thread-safe (one Loader per load); yaml-cpp exceptions are caught in Run().
 #pragma once
 
@@ -125,6 +126,11 @@ class Loader {
   // downstream), starting at its earliest task in the file.
   void ReportCycles(const std::vector<TaskDraft>& drafts, const std::vector<std::vector<int>>& down,
                     const std::vector<int>& indegree);
+
+  // loader_foreach.cc: `for_each:` / `max_parallel:`, and {{ item }} outside a mapped task.
+  void ReadForEach(const YAML::Node& t, TaskSpec* spec);
+  bool ReadForEachParam(const YAML::Node& v, ForEachSpec* fe);
+  bool ReadForEachPartitions(const YAML::Node& v, ForEachSpec* fe);
 
   // loader_alerts.cc
   void ReadAlert(const YAML::Node& a);
