@@ -70,6 +70,7 @@ absl::Status Scheduler::PromoteQueuedRuns(const std::string& dag_id) {
 }
 
 absl::Status Scheduler::OnTaskSucceeded(ActiveRun& run, int task) {
+  if (run.tasks[task].map_parent >= 0) return OnInstanceFinished(run, task);
   DE_RETURN_IF_ERROR(QueueReadyTasks(run, run.tasks[task].downstream));
   const std::string dag_id = run.row.dag_id;
   if (run.tasks[task].spec->depends_on_past) {
@@ -96,12 +97,17 @@ absl::Status Scheduler::QueueReadyTasks(ActiveRun& run, const std::vector<int>& 
   for (int i : candidates) {
     TaskState& ts = run.tasks[i];
     if (ts.state != TiState::kScheduled) continue;
+    if (ts.map_parent >= 0) continue;   // an instance: admitted by its for_each task
     bool ready = std::all_of(ts.upstream.begin(), ts.upstream.end(),
                              [&](int u) { return IsSatisfying(run.tasks[u].state); });
     if (!ready) continue;
     if (ts.spec->depends_on_past) {
       DE_ASSIGN_OR_RETURN(bool past_ok, PastAllows(run, static_cast<int>(i)));
       if (!past_ok) continue;
+    }
+    if (ts.spec->for_each && ts.map_parent < 0) {
+      DE_RETURN_IF_ERROR(StartMapped(run, i));
+      continue;
     }
     DE_RETURN_IF_ERROR(TransitionTask(run, static_cast<int>(i), TiState::kQueued));
     Enqueue(run, static_cast<int>(i));
@@ -123,6 +129,7 @@ absl::StatusOr<bool> Scheduler::PastAllows(const ActiveRun& run, int task) {
 
 absl::Status Scheduler::OnTaskFailedFinal(ActiveRun& run, int task) {
   DE_RETURN_IF_ERROR(TransitionTask(run, task, TiState::kFailed));
+  if (run.tasks[task].map_parent >= 0) return OnInstanceFinished(run, task);
   std::vector<int> stack(run.tasks[task].downstream);
   while (!stack.empty()) {
     int d = stack.back();
@@ -194,6 +201,7 @@ absl::Status Scheduler::EndAttempt(int64_t attempt_id, const std::string& state,
   ts.row.error = error;
   ts.row.counters = counters;
   if (state == "success") {
+    if (IsMapperStep(ts)) return EndMapperStep(*run, fl.task);
     DE_RETURN_IF_ERROR(TransitionTask(*run, fl.task, TiState::kSuccess));
     return OnTaskSucceeded(*run, fl.task);
   }

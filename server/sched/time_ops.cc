@@ -96,6 +96,8 @@ absl::Status Scheduler::CancelActiveRun(ActiveRun& run, const std::string& reaso
                ts.state == TiState::kUpForRetry) {
       retry_due_.erase({run.row.run_id, static_cast<int>(i)});
       DE_RETURN_IF_ERROR(TransitionTask(run, static_cast<int>(i), TiState::kCancelled));
+    } else if (ts.state == TiState::kRunning && !ts.instances.empty()) {   // for_each
+      DE_RETURN_IF_ERROR(TransitionTask(run, static_cast<int>(i), TiState::kCancelled));
     }
   }
   if (IsActive(run.state)) {
@@ -341,6 +343,9 @@ absl::Status Scheduler::ClearTasks(const std::string& run_id,
     } else {
       DE_RETURN_IF_ERROR(TransitionTask(*run, it->second, TiState::kScheduled));
     }
+    if (!run->tasks[it->second].instances.empty()) {
+      DE_RETURN_IF_ERROR(ClearInstances(*run, it->second, task_ids));
+    }
   }
   if (!IsActive(run->state)) {
     run->row.reason.clear();
@@ -365,7 +370,11 @@ absl::StatusOr<v1::Run> Scheduler::ClearRun(const v1::ClearRunRequest& req) {
     for (const auto& t : spec->tasks) chosen.insert(t.id);
   } else {
     for (const auto& id : req.task_ids()) {
-      if (spec->FindTask(id) == nullptr) {
+      if (auto inst = ParseMappedInstanceId(id); inst && spec->FindTask(inst->first)) {
+        chosen.insert(inst->first);   // an instance TASK[i]: its task comes back with it
+        chosen.insert(id);
+        continue;
+      } else if (spec->FindTask(id) == nullptr) {
         return absl::NotFoundError(absl::StrCat("run ", req.run_id(), " has no task '", id, "'"));
       }
       chosen.insert(id);
@@ -392,7 +401,9 @@ absl::StatusOr<v1::Run> Scheduler::ClearRun(const v1::ClearRunRequest& req) {
     std::set<std::string> failed;
     for (const auto& ti : tis) {
       std::optional<TiState> st = ParseTiState(ti.state);
-      if (chosen.count(ti.task_id) && st && (IsFailedLike(*st) || *st == TiState::kCancelled)) {
+      auto inst = ParseMappedInstanceId(ti.task_id);   // for_each instances go with their task
+      const bool named = chosen.count(ti.task_id) || (inst && chosen.count(inst->first));
+      if (named && st && (IsFailedLike(*st) || *st == TiState::kCancelled)) {
         failed.insert(ti.task_id);
       }
     }
