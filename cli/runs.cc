@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/parse.h"
+#include "cli/runs_mapped.h"
 
 namespace de::cli {
 namespace {
@@ -44,6 +45,7 @@ grpc::Status GetRun(Context& ctx, const std::string& run_id, de::v1::Run* run) {
 // Follows a run until it ends, printing each state change. Exit 0 iff it succeeded.
 int FollowRun(Context& ctx, const std::string& run_id) {
   std::map<std::string, std::pair<std::string, int>> seen;  // task -> (state, try)
+  std::map<std::string, std::string> seen_mapped;            // for_each task -> its counts
   std::string run_state;
   std::string waiting_on;
   absl::Time last_contact = absl::Now();
@@ -70,7 +72,15 @@ int FollowRun(Context& ctx, const std::string& run_id) {
         for (const auto& w : run.waiting_on()) ctx.out() << "  waiting on " << w << "\n";
         waiting_on = now_waiting_on;
       }
+      const auto mapped = MappedCounts(run);
+      for (const auto& [task, counts] : mapped) {
+        const std::string summary = MappedSummary(counts);
+        if (seen_mapped[task] == summary) continue;
+        seen_mapped[task] = summary;
+        ctx.out() << FormatClock(now) << " " << task << " " << summary << "\n";
+      }
       for (const auto& t : run.tasks()) {
+        if (!t.map_task().empty()) continue;   // instances: the group line above
         auto key = std::make_pair(t.state(), t.try_number());
         auto it = seen.find(t.task_id());
         if (it != seen.end() && it->second == key) continue;
@@ -165,7 +175,7 @@ int ListRuns(Context& ctx, const ListArgs& args) {
   return kExitOk;
 }
 
-int ShowRun(Context& ctx, const std::string& run_id) {
+int ShowRun(Context& ctx, const std::string& run_id, bool all_instances) {
   de::v1::Run run;
   grpc::Status status = GetRun(ctx, run_id, &run);
   if (!status.ok()) return ctx.client().Report(status, ctx.err());
@@ -203,15 +213,25 @@ int ShowRun(Context& ctx, const std::string& run_id) {
   }
   out << "\n";
   Table table({"TASK", "TYPE", "STATE", "TRIES", "DURATION", "WORKER", "ERROR"});
-  for (const auto& t : run.tasks()) {
+  const auto mapped = MappedCounts(run);
+  for (const TaskRow& row : TaskRows(run, all_instances)) {
+    if (row.task == nullptr) {
+      table.AddRow({absl::StrCat("  ... ", row.more, " more (--instances)")});
+      continue;
+    }
+    const de::v1::TaskInstance& t = *row.task;
     std::string state = t.state();
+    if (auto m = mapped.find(t.task_id()); m != mapped.end()) {
+      absl::StrAppend(&state, " ", MappedSummary(m->second));
+    }
     if (t.state() == "up_for_retry" && t.next_retry_at_ms() != 0) {
       absl::StrAppend(&state, " (next ", FormatClock(t.next_retry_at_ms()), ")");
     }
     if (t.deadline_missed_at_ms() != 0) {
       absl::StrAppend(&state, " (deadline missed ", FormatClock(t.deadline_missed_at_ms()), ")");
     }
-    table.AddRow({t.task_id(), t.type(), state, Tries(t),
+    table.AddRow({row.instance ? absl::StrCat("  ", t.task_id()) : t.task_id(), t.type(), state,
+                  Tries(t),
                   FormatElapsed(t.started_at_ms(), t.ended_at_ms(), now),
                   t.worker().empty() ? "-" : t.worker(), Abbreviate(t.error(), 80)});
   }
@@ -281,9 +301,15 @@ void AddRunCommands(CLI::App& app, Context& ctx) {
   OnRun(list, ctx, [&ctx, list_args] { return ListRuns(ctx, *list_args); });
 
   auto show_id = std::make_shared<std::string>();
+  auto show_instances = std::make_shared<bool>(false);
   CLI::App* show = runs->add_subcommand("show", "show a run and its tasks");
   show->add_option("RUN", *show_id, "run id")->required();
-  OnRun(show, ctx, [&ctx, show_id] { return ShowRun(ctx, *show_id); });
+  show->add_flag("--instances", *show_instances,
+                 "list every instance of a for_each task (default: the counts, and the "
+                 "instances that did not succeed)");
+  OnRun(show, ctx, [&ctx, show_id, show_instances] {
+    return ShowRun(ctx, *show_id, *show_instances);
+  });
 
   auto cancel_id = std::make_shared<std::string>();
   CLI::App* cancel = runs->add_subcommand("cancel", "cancel a run (running tasks are killed)");
