@@ -78,6 +78,7 @@ absl::Status Scheduler::StartMapped(ActiveRun& run, int p) {
   const dag::ForEachSpec& fe = *run.tasks[p].spec->for_each;
   DE_RETURN_IF_ERROR(TransitionTask(run, p, TiState::kQueued));
   if (!run.tasks[p].instances.empty()) {   // cleared: the items of the first expansion
+    run.tasks[p].row.started_at = common::ToMillis(clock_->Now());
     DE_RETURN_IF_ERROR(TransitionTask(run, p, TiState::kRunning));
     run.tasks[p].map_cursor = 0;
     DE_RETURN_IF_ERROR(AdmitInstances(run, p));
@@ -87,6 +88,7 @@ absl::Status Scheduler::StartMapped(ActiveRun& run, int p) {
     Enqueue(run, p);   // dispatched as the mapper step (FillMapperAssignment)
     return absl::OkStatus();
   }
+  run.tasks[p].row.started_at = common::ToMillis(clock_->Now());   // its instances' span
   DE_RETURN_IF_ERROR(TransitionTask(run, p, TiState::kRunning));
   return ExpandMapped(run, p, LiteralItems(fe, *run.dag, run.row.conf));
 }
