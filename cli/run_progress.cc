@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/format.h"
+#include "cli/runs_mapped.h"
 
 namespace de::cli {
 namespace {
@@ -94,6 +95,15 @@ void RunPrinter::PrintProgress(const de::v1::Run& run, int64_t now_ms) {
   last_progress_ = line;
 }
 
+namespace {
+// The run's tasks that are not for_each instances (those are counted in their group's line).
+int OwnTasks(const de::v1::Run& run) {
+  int n = 0;
+  for (const auto& t : run.tasks()) n += t.map_task().empty();
+  return n;
+}
+}  // namespace
+
 void RunPrinter::Update(const de::v1::Run& run, int64_t now_ms) {
   if (run.state() != run_state_ && !IsTerminalRunState(run.state())) {
     EndProgressLine();
@@ -107,8 +117,16 @@ void RunPrinter::Update(const de::v1::Run& run, int64_t now_ms) {
     for (const auto& w : run.waiting_on()) ctx_.out() << "  waiting on " << w << "\n";
     waiting_on_ = now_waiting_on;
   }
-  const bool per_task = run.tasks_size() <= kPerTaskLinesUpTo;
+  for (const auto& [task, counts] : MappedCounts(run)) {   // for_each: one line per group
+    const std::string summary = MappedSummary(counts);
+    if (seen_mapped_[task] == summary) continue;
+    seen_mapped_[task] = summary;
+    EndProgressLine();
+    ctx_.out() << FormatClock(now_ms) << " " << task << " " << summary << "\n";
+  }
+  const bool per_task = OwnTasks(run) <= kPerTaskLinesUpTo;
   for (const auto& t : run.tasks()) {
+    if (!t.map_task().empty() && t.state() != "failed") continue;   // in the group line
     auto key = std::make_pair(t.state(), t.try_number());
     auto it = seen_.find(t.task_id());
     if (it != seen_.end() && it->second == key) continue;
@@ -120,7 +138,7 @@ void RunPrinter::Update(const de::v1::Run& run, int64_t now_ms) {
 }
 
 void RunPrinter::Finish(const de::v1::Run& run, int64_t now_ms) {
-  if (run.tasks_size() > kPerTaskLinesUpTo) {
+  if (OwnTasks(run) > kPerTaskLinesUpTo) {
     last_progress_at_ = absl::InfinitePast();  // the last counts, whenever the one before was
     PrintProgress(run, now_ms);
   }

@@ -37,6 +37,7 @@ class RunPrinter {
 
   Context& ctx_;
   std::map<std::string, std::pair<std::string, int>> seen_;  // task -> (state, try)
+  std::map<std::string, std::string> seen_mapped_;   // for_each task -> its counts line
   std::string run_state_;
   std::string waiting_on_;
   std::string last_progress_;

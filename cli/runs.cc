@@ -10,6 +10,7 @@
 #include "cli/parse.h"
 #include "cli/reconnect.h"
 #include "cli/run_progress.h"
+#include "cli/runs_mapped.h"
 
 namespace de::cli {
 namespace {
@@ -133,7 +134,7 @@ int ListRuns(Context& ctx, const ListArgs& args) {
   return kExitOk;
 }
 
-int ShowRun(Context& ctx, const std::string& run_id) {
+int ShowRun(Context& ctx, const std::string& run_id, bool all_instances) {
   de::v1::Run run;
   grpc::Status status = GetRun(ctx, run_id, &run);
   if (!status.ok()) return ctx.client().Report(status, ctx.err());
@@ -171,15 +172,25 @@ int ShowRun(Context& ctx, const std::string& run_id) {
   }
   out << "\n";
   Table table({"TASK", "TYPE", "STATE", "TRIES", "DURATION", "WORKER", "ERROR"});
-  for (const auto& t : run.tasks()) {
+  const auto mapped = MappedCounts(run);
+  for (const TaskRow& row : TaskRows(run, all_instances)) {
+    if (row.task == nullptr) {
+      table.AddRow({absl::StrCat("  ... ", row.more, " more (--instances)")});
+      continue;
+    }
+    const de::v1::TaskInstance& t = *row.task;
     std::string state = ColourState(t.state(), ctx.colour());
+    if (auto m = mapped.find(t.task_id()); m != mapped.end()) {
+      absl::StrAppend(&state, " ", MappedSummary(m->second));
+    }
     if (t.state() == "up_for_retry" && t.next_retry_at_ms() != 0) {
       absl::StrAppend(&state, " (next ", FormatClock(t.next_retry_at_ms()), ")");
     }
     if (t.deadline_missed_at_ms() != 0) {
       absl::StrAppend(&state, " (deadline missed ", FormatClock(t.deadline_missed_at_ms()), ")");
     }
-    table.AddRow({t.task_id(), t.type(), state, Tries(t),
+    table.AddRow({row.instance ? absl::StrCat("  ", t.task_id()) : t.task_id(), t.type(), state,
+                  Tries(t),
                   FormatElapsed(t.started_at_ms(), t.ended_at_ms(), now),
                   t.worker().empty() ? "-" : t.worker(), Abbreviate(t.error(), 80)});
   }
@@ -263,9 +274,15 @@ void AddRunCommands(CLI::App& app, Context& ctx) {
   OnRun(list, ctx, [&ctx, list_args] { return ListRuns(ctx, *list_args); });
 
   auto show_id = std::make_shared<std::string>();
+  auto show_instances = std::make_shared<bool>(false);
   CLI::App* show = runs->add_subcommand("show", "show a run and its tasks");
   show->add_option("RUN", *show_id, "run id")->required();
-  OnRun(show, ctx, [&ctx, show_id] { return ShowRun(ctx, *show_id); });
+  show->add_flag("--instances", *show_instances,
+                 "list every instance of a for_each task (default: the counts, and the "
+                 "instances that did not succeed)");
+  OnRun(show, ctx, [&ctx, show_id, show_instances] {
+    return ShowRun(ctx, *show_id, *show_instances);
+  });
 
   auto cancel_id = std::make_shared<std::string>();
   CLI::App* cancel = runs->add_subcommand("cancel", "cancel a run (running tasks are killed)");

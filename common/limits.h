@@ -18,4 +18,8 @@ inline constexpr int kMaxListRows = 10'000;
 // whole life, so this also bounds the workers of one scheduler (about 1,000).
 inline constexpr int kMaxGrpcThreads = 1024;
 
+// The most task instances one `for_each:` task expands to in a run; more is an error (at submit
+// for a list literal, at run time for a param, glob or partitions).
+inline constexpr int kMaxMapItems = 10'000;
+
 }  // namespace de

@@ -90,13 +90,30 @@ struct AlertSpec {
 
 // A DAG param's declared type (`params: { n: { type: int, default: 3 } }`; the short form
 // `params: { who: world }` is a string with that default).
-enum class ParamType { kString, kInt, kFloat, kBool, kDate };
+// kList: comma-separated items (a YAML list as default), e.g. for `for_each: {param: NAME}`.
+enum class ParamType { kString, kInt, kFloat, kBool, kDate, kList };
 
 struct ParamDecl {
   ParamType type = ParamType::kString;
   bool has_default = true;            // false: every run must give it (--conf), never scheduled
   std::string default_value;          // normalized for the type (bool: true/false)
   std::string description;
+  Location loc;
+};
+
+// `for_each:` on a task: one task instance per item at run time (common/dag/loader_foreach.cc,
+// server/sched/mapping.cc). Strings of kGlob and kPartitions are templates (rendered per run).
+// The worker's built-in task that lists the items of a glob or partitions `for_each:` (the
+// mapper step; worker/tasks/for_each_items.h). Not a type a DAG may name.
+inline constexpr char kForEachItemsType[] = "for_each_items";
+
+struct ForEachSpec {
+  enum class Kind { kList, kParam, kGlob, kPartitions };
+  Kind kind = Kind::kList;
+  std::vector<std::string> items;   // kList: the items, in order (at most kMaxMapItems)
+  std::string param;                // kParam: a declared string or list param (comma-separated)
+  std::string glob;                 // kGlob: files under the worker's data root
+  std::string path, from, to;       // kPartitions: a dataset's partitions in [from, to)
   Location loc;
 };
 
@@ -115,6 +132,8 @@ struct TaskSpec {
   Location loc;
   // "var.NAME" / "secret.NAME" its `with:` uses (sorted, unique): resolved for each attempt.
   std::vector<std::string> external_refs;
+  std::optional<ForEachSpec> for_each;   // a mapped task (instances TASK[0], TASK[1], ...)
+  int max_parallel = 0;                  // for_each: instances queued or running at once; 0 = all
 };
 
 // A {{ var.NAME }} or {{ secret.NAME }} in a DAG, with where it is (checked at submit time).

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/dag/param_check.h"
 #include "common/dag/suggest.h"
@@ -21,7 +22,8 @@ bool ParseType(const std::string& s, ParamType* t) {
                                                              {"int", ParamType::kInt},
                                                              {"float", ParamType::kFloat},
                                                              {"bool", ParamType::kBool},
-                                                             {"date", ParamType::kDate}};
+                                                             {"date", ParamType::kDate},
+                                                             {"list", ParamType::kList}};
   for (const auto& [name, type] : kTypes) {
     if (s == name) {
       *t = type;
@@ -42,6 +44,22 @@ Location ToLocation(const YAML::Node& n) {
   return Location{m.line + 1, m.column + 1};
 }
 
+// A list param's default written as a YAML list: scalars without ',' (the separator).
+void ReadListDefault(const std::string& name, const YAML::Node& d, ParamDecl* decl,
+                     std::vector<DagParamProblem>* out) {
+  std::vector<std::string> items;
+  for (const auto& item : d) {
+    if (!item.IsScalar() || item.Scalar().find(',') != std::string::npos) {
+      out->push_back({item, absl::StrCat("params.", name, ".default: list items must be "
+                                         "scalars without ','")});
+      return;
+    }
+    std::string v(absl::StripAsciiWhitespace(item.Scalar()));
+    if (!v.empty()) items.push_back(std::move(v));
+  }
+  decl->default_value = absl::StrJoin(items, ",");
+}
+
 // The long form {type, default, description}.
 void ReadLongForm(const std::string& name, const YAML::Node& v, ParamDecl* decl,
                   std::vector<DagParamProblem>* out) {
@@ -54,8 +72,8 @@ void ReadLongForm(const std::string& name, const YAML::Node& v, ParamDecl* decl,
   }
   if (YAML::Node t = v["type"]; t && !t.IsNull()) {
     if (!t.IsScalar() || !ParseType(t.Scalar(), &decl->type)) {
-      out->push_back({t, absl::StrCat("params.", name, ".type must be string, int, float, bool or "
-                                      "date", t.IsScalar() ? absl::StrCat(", not '", t.Scalar(), "'") : "")});
+      out->push_back({t, absl::StrCat("params.", name, ".type must be string, int, float, bool, "
+                                      "date or list", t.IsScalar() ? absl::StrCat(", not '", t.Scalar(), "'") : "")});
       return;
     }
   }
@@ -72,8 +90,13 @@ void ReadLongForm(const std::string& name, const YAML::Node& v, ParamDecl* decl,
     }
     return;
   }
+  if (decl->type == ParamType::kList && d.IsSequence()) {
+    ReadListDefault(name, d, decl, out);
+    return;
+  }
   if (!d.IsScalar()) {
-    out->push_back({d, absl::StrCat("params.", name, ".default must be a scalar")});
+    out->push_back({d, absl::StrCat("params.", name, ".default must be a scalar",
+                                    decl->type == ParamType::kList ? " or a list" : "")});
     return;
   }
   auto norm = NormalizeParamValue(decl->type, d.Scalar());
@@ -93,6 +116,7 @@ const char* ParamTypeName(ParamType t) {
     case ParamType::kFloat: return "float";
     case ParamType::kBool: return "bool";
     case ParamType::kDate: return "date";
+    case ParamType::kList: return "list";
   }
   return "string";
 }
@@ -139,8 +163,19 @@ absl::StatusOr<std::string> NormalizeParamValue(ParamType type, std::string_view
       }
       return v;
     }
+    case ParamType::kList:
+      return absl::StrJoin(SplitListParam(value), ",");
   }
   return value;
+}
+
+std::vector<std::string> SplitListParam(std::string_view value) {
+  std::vector<std::string> items;
+  for (absl::string_view part : absl::StrSplit(absl::string_view(value.data(), value.size()), ',')) {
+    absl::string_view v = absl::StripAsciiWhitespace(part);
+    if (!v.empty()) items.emplace_back(v);
+  }
+  return items;
 }
 
 std::vector<DagParamProblem> ReadDagParams(const YAML::Node& params, bool scheduled, DagSpec* dag,

@@ -6,6 +6,7 @@
 //     who: world                                   # short form: a string with this default
 //     n: { type: int, default: 3 }                 # string | int | float | bool | date
 //     day: { type: date, description: "the day" }  # no default: every trigger must give it
+//     files: { type: list, default: [a.csv, b.csv] }  # comma-separated: --conf files=a.csv,b.csv
 #pragma once
 
 #include <map>
@@ -20,7 +21,7 @@
 
 namespace de::dag {
 
-// "string", "int", "float", "bool", "date".
+// "string", "int", "float", "bool", "date", "list".
 const char* ParamTypeName(ParamType t);
 
 // The environment variable a param's value reaches a task in: DE_PARAM_<NAME>, upper-cased, any
@@ -28,8 +29,12 @@ const char* ParamTypeName(ParamType t);
 std::string ParamEnvName(std::string_view name);
 
 // `value` checked against `type` and normalized (int: canonical digits; bool: true/false from
-// true/false/yes/no/on/off/1/0; date: YYYY-MM-DD). The error says what was expected.
+// true/false/yes/no/on/off/1/0; date: YYYY-MM-DD; list: items trimmed, joined by ','). The error says what was expected.
 absl::StatusOr<std::string> NormalizeParamValue(ParamType type, std::string_view value);
+
+// The items of a list (or comma-separated string) param value: split on ',', each trimmed,
+// empty ones dropped.
+std::vector<std::string> SplitListParam(std::string_view value);
 
 struct DagParamProblem {
   YAML::Node node;  // where (its Mark())

@@ -11,6 +11,7 @@
 //   loader_alerts.cc    alerts, wait_for, sla/deadline
 //   loader_waits.cc     wait_for entries on data (path, glob, min_files, poke_interval, ...)
 //   loader_trigger_rule.cc  a task's trigger_rule
+//   loader_foreach.cc   for_each / max_parallel (mapped tasks), {{ item }} only there
 // Not thread-safe (one Loader per load); yaml-cpp exceptions are caught in Run().
 #pragma once
 
@@ -136,6 +137,10 @@ class Loader {
 
   // loader_trigger_rule.cc: `trigger_rule:` of task `t` into spec->trigger_rule.
   void ReadTriggerRule(const YAML::Node& t, TaskSpec* spec);
+  // loader_foreach.cc: `for_each:` / `max_parallel:`, and {{ item }} outside a mapped task.
+  void ReadForEach(const YAML::Node& t, TaskSpec* spec);
+  bool ReadForEachParam(const YAML::Node& v, ForEachSpec* fe);
+  bool ReadForEachPartitions(const YAML::Node& v, ForEachSpec* fe);
 
   // loader_alerts.cc
   void ReadAlert(const YAML::Node& a);

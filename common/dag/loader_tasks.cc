@@ -25,7 +25,7 @@ const std::vector<std::string>& TaskKeys() {
       "id",      "type",        "needs",         "with",
       "retries", "retry_delay", "retry_backoff", "max_retry_delay",
       "timeout", "pool",        "priority",      "depends_on_past",
-      "deadline", "trigger_rule"};
+      "deadline", "trigger_rule", "for_each", "max_parallel"};
   return k;
 }
 
@@ -45,6 +45,7 @@ std::optional<TaskDraft> Loader::ReadTask(const YAML::Node& t, const TaskDefault
   ReadNeeds(t, &draft);
   YAML::Node with = ReadWith(t, &spec);
   CheckRequiredWith(spec, with.IsMap() ? &with : nullptr, t);
+  ReadForEach(t, &spec);
 
   TaskDefaults fields = defaults;
   ReadTaskFields(t, &fields);

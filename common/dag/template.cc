@@ -157,6 +157,11 @@ const std::set<std::string>& StandardTemplateVars() {
   return kVars;
 }
 
+const std::set<std::string>& MappedTemplateVars() {
+  static const std::set<std::string> kVars = {"item", "map_index"};
+  return kVars;
+}
+
 TemplateContext MakeTemplateContext(const std::string& dag_id, const std::string& run_id,
                                     const std::string& task_id, int attempt,
                                     absl::Time logical_date, absl::Time interval_start,
@@ -240,8 +245,9 @@ absl::Status CheckTemplate(std::string_view text, const std::set<std::string>& p
       if (param_names.count(std::string(name.substr(kParamsPrefix.size())))) {
         return absl::OkStatus();
       }
-    } else if (StandardTemplateVars().count(std::string(name))) {
-      return absl::OkStatus();
+    } else if (StandardTemplateVars().count(std::string(name)) ||
+               MappedTemplateVars().count(std::string(name))) {
+      return absl::OkStatus();   // item / map_index: the loader keeps them to for_each tasks
     }
     return UnknownName(name, param_names);
   };

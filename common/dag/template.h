@@ -33,6 +33,10 @@ inline constexpr std::string_view kSecretPrefix = "secret.";
 // The standard variable names (without params.*).
 const std::set<std::string>& StandardTemplateVars();
 
+// The names only a task instance of a `for_each:` task has: item (its item) and map_index (its
+// position, from 0). CheckTemplate accepts them; the loader refuses them outside for_each tasks.
+const std::set<std::string>& MappedTemplateVars();
+
 // Fills the standard vars. Dates are formatted in `tz`: ds = YYYY-MM-DD, ds_nodash = YYYYMMDD,
 // ts / logical_date / data_interval_* = ISO 8601 with offset (2024-01-01T00:00:00+00:00).
 TemplateContext MakeTemplateContext(const std::string& dag_id, const std::string& run_id,

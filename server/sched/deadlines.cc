@@ -41,7 +41,7 @@ void Scheduler::ComputeDeadlines(ActiveRun& run) {
     next = FromMillis(run.row.deadline_at);
   }
   for (TaskState& ts : run.tasks) {
-    if (ts.spec->deadline && ts.row.deadline_at == 0) {
+    if (ts.spec->deadline && ts.row.deadline_at == 0 && ts.map_parent < 0) {
       // Stored with the task's next write; until then recomputed identically after a restart.
       ts.row.deadline_at = DeadlineAt(*ts.spec->deadline, run.row);
     }

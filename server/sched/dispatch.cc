@@ -56,14 +56,19 @@ absl::StatusOr<v1::Assignment> Scheduler::MakeAssignment(ActiveRun& run, int tas
   dag::TemplateContext ctx = dag::MakeTemplateContext(
       spec.id, run.row.run_id, ts.spec->id, attempt, FromMillis(run.row.logical_date),
       FromMillis(run.row.interval_start), FromMillis(run.row.interval_end), tz, params);
+  if (ts.map_parent >= 0) {   // an instance of a for_each task
+    ctx.vars["item"] = ts.row.map_item;
+    ctx.vars["map_index"] = absl::StrCat(ts.row.map_index);
+  }
   DE_RETURN_IF_ERROR(ResolveExternalRefs(ts.spec->external_refs, &ctx));
   v1::Assignment a;
   a.set_attempt_id(attempt_id);
   a.set_run_id(run.row.run_id);
   a.set_dag_id(spec.id);
-  a.set_task_id(ts.spec->id);
+  a.set_task_id(ts.row.task_id);   // TASK[i] for an instance of a for_each task
   a.set_try_number(attempt);
   a.set_type(ts.spec->type);
+  if (IsMapperStep(ts)) return FillMapperAssignment(ts, ctx, std::move(a));
   if (ts.spec->with && !ts.spec->with.IsNull()) {
     DE_ASSIGN_OR_RETURN(std::string rendered,
                         dag::RenderTaskYaml(ts.spec->type, ts.spec->with, ctx));
@@ -75,6 +80,10 @@ absl::StatusOr<v1::Assignment> Scheduler::MakeAssignment(ActiveRun& run, int tas
   env["DE_RUN_ID"] = run.row.run_id;
   env["DE_TASK"] = ts.spec->id;
   env["DE_TRY_NUMBER"] = std::to_string(attempt);
+  if (ts.map_parent >= 0) {
+    env["DE_MAP_INDEX"] = ctx.vars["map_index"];
+    env["DE_ITEM"] = ts.row.map_item;
+  }
   env["DE_DS"] = ctx.vars["ds"];
   env["DE_LOGICAL_DATE"] = ctx.vars["logical_date"];
   for (const auto& [name, value] : params) env[dag::ParamEnvName(name)] = value;
@@ -151,7 +160,7 @@ void Scheduler::Dispatch() {
     ts.row.try_number++;
     store::AttemptRow a;
     a.run_id = run->row.run_id;
-    a.task_id = ts.spec->id;
+    a.task_id = ts.row.task_id;
     a.try_number = ts.row.try_number;
     a.worker = best->w->name;
     a.state = "running";
@@ -198,7 +207,7 @@ void Scheduler::Dispatch() {
     pool_used[ts.spec->pool]++;
     {
       absl::MutexLock lock(&log_mu_);
-      log_paths_[*attempt_id] = LogPath(run->row.run_id, ts.spec->id, ts.row.try_number);
+      log_paths_[*attempt_id] = LogPath(run->row.run_id, ts.row.task_id, ts.row.try_number);
     }
     v1::SchedulerMessage m;
     *m.mutable_assign() = std::move(*assignment);

@@ -335,6 +335,18 @@ v1::Run Scheduler::RunProtoFromRows(const store::RunRow& row,
       if (const dag::TaskSpec* ts = (*spec)->FindTask(ti.task_id)) {
         t->set_type(ts->type);
         for (const auto& n : ts->needs) t->add_needs(n);
+        if (ts->for_each) t->set_map_count(static_cast<int>(ti.counters.count("instances")
+                                                                 ? ti.counters.at("instances")
+                                                                 : 0));
+      }
+    }
+    if (ti.map_index >= 0) {
+      auto parent = ParseMappedInstanceId(ti.task_id);
+      if (parent) t->set_map_task(parent->first);
+      t->set_map_index(ti.map_index);
+      t->set_map_item(ti.map_item);
+      if (spec.ok() && parent) {
+        if (const dag::TaskSpec* ts = (*spec)->FindTask(parent->first)) t->set_type(ts->type);
       }
     }
   }

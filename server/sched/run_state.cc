@@ -72,6 +72,7 @@ absl::Status Scheduler::PromoteQueuedRuns(const std::string& dag_id) {
 }
 
 absl::Status Scheduler::OnTaskSucceeded(ActiveRun& run, int task) {
+  if (run.tasks[task].map_parent >= 0) return OnInstanceFinished(run, task);
   DE_RETURN_IF_ERROR(QueueReadyTasks(run, run.tasks[task].downstream));
   const std::string dag_id = run.row.dag_id;
   if (run.tasks[task].spec->depends_on_past) {
@@ -102,6 +103,7 @@ absl::Status Scheduler::QueueReadyTasks(ActiveRun& run, const std::vector<int>& 
     const int i = work[k];
     TaskState& ts = run.tasks[i];
     if (ts.state != TiState::kScheduled) continue;
+    if (ts.map_parent >= 0) continue;   // an instance: admitted by its for_each task
     UpstreamCounts up;
     for (int u : ts.upstream) up.Add(run.tasks[u].state);
     const RuleVerdict verdict = EvaluateTriggerRule(ts.spec->trigger_rule, up);
@@ -116,6 +118,10 @@ absl::Status Scheduler::QueueReadyTasks(ActiveRun& run, const std::vector<int>& 
     if (ts.spec->depends_on_past) {
       DE_ASSIGN_OR_RETURN(bool past_ok, PastAllows(run, i));
       if (!past_ok) continue;
+    }
+    if (ts.spec->for_each && ts.map_parent < 0) {
+      DE_RETURN_IF_ERROR(StartMapped(run, i));
+      continue;
     }
     DE_RETURN_IF_ERROR(TransitionTask(run, i, TiState::kQueued));
     Enqueue(run, i);
@@ -138,6 +144,7 @@ absl::StatusOr<bool> Scheduler::PastAllows(const ActiveRun& run, int task) {
 
 absl::Status Scheduler::OnTaskFailedFinal(ActiveRun& run, int task) {
   DE_RETURN_IF_ERROR(TransitionTask(run, task, TiState::kFailed));
+  if (run.tasks[task].map_parent >= 0) return OnInstanceFinished(run, task);
   // Downstream tasks go by their trigger rules: upstream_failed (all_success, the default), or
   // queued (all_done, one_failed, ...), and so on further down.
   DE_RETURN_IF_ERROR(QueueReadyTasks(run, run.tasks[task].downstream));
@@ -205,6 +212,7 @@ absl::Status Scheduler::EndAttempt(int64_t attempt_id, const std::string& state,
   ts.row.error = error;
   ts.row.counters = counters;
   if (state == "success") {
+    if (IsMapperStep(ts)) return EndMapperStep(*run, fl.task);
     DE_RETURN_IF_ERROR(TransitionTask(*run, fl.task, TiState::kSuccess));
     return OnTaskSucceeded(*run, fl.task);
   }

@@ -97,6 +97,10 @@ absl::Status Scheduler::LoadRun(const store::RunRow& row) {
   run->state = *state;
   DE_ASSIGN_OR_RETURN(auto tis, store_->ListTaskInstances(row.run_id));
   for (auto& ti : tis) {
+    if (ti.map_index >= 0) {   // an instance of a for_each task
+      DE_RETURN_IF_ERROR(LoadInstance(*run, std::move(ti)));
+      continue;
+    }
     auto it = run->index.find(ti.task_id);
     if (it == run->index.end()) continue;
     std::optional<TiState> ts = ParseTiState(ti.state);

@@ -62,6 +62,11 @@ class WorkerChannel {
   virtual void Close() = 0;
 };
 
+// Instances of a for_each task are named "TASK[i]" (mapping.cc).
+std::string MappedInstanceId(const std::string& task_id, int map_index);
+// ("TASK", i) for "TASK[i]"; nullopt for any other id.
+std::optional<std::pair<std::string, int>> ParseMappedInstanceId(std::string_view id);
+
 class Scheduler {
  public:
   Scheduler(std::unique_ptr<store::Store> store, const common::Clock* clock,
@@ -140,6 +145,14 @@ class Scheduler {
     int64_t last_attempt_id = 0;            // the latest attempt (events and logs name it)
     std::vector<int> upstream;              // indices into ActiveRun::tasks
     std::vector<int> downstream;
+    // for_each (mapping.cc). An instance "TASK[i]" (after the DAG's tasks in ActiveRun::tasks)
+    // names its mapped task; a mapped task lists its instances and counts them by state.
+    int map_parent = -1;
+    std::vector<int> instances;
+    size_t map_cursor = 0;    // instances before it were considered for admission
+    int map_active = 0;       // instances queued, running or up for retry (max_parallel)
+    int map_unfinished = 0;   // instances not in a terminal state
+    std::optional<std::vector<std::string>> mapper_items;   // a mapper result, until applied
   };
   struct ActiveRun {
     RunState state = RunState::kQueued;      // row.state is its string, written by TransitionRun
@@ -343,6 +356,38 @@ class Scheduler {
   // Resets tasks of a run to scheduled (new attempts; history kept) and reactivates the run.
   absl::Status ClearTasks(const std::string& run_id, const std::set<std::string>& task_ids)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Mapped tasks (mapping.cc; the file's header says how they work).
+  // A ready for_each task (scheduled, needs met): expands it, or queues its mapper step.
+  absl::Status StartMapped(ActiveRun& run, int p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Creates the instances of running for_each task `p` (none: skipped; too many: failed).
+  absl::Status ExpandMapped(ActiveRun& run, int p, std::vector<std::string> items)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddInstance(ActiveRun& run, int p, store::TaskInstanceRow row, TiState state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues scheduled instances of `p` while max_parallel allows.
+  absl::Status AdmitInstances(ActiveRun& run, int p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Instance `c` reached a terminal state: admits the next, finishes its task when all are done.
+  absl::Status OnInstanceFinished(ActiveRun& run, int c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status FinishMappedIfDone(ActiveRun& run, int p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // TransitionTask's bookkeeping of an instance's parent counts.
+  void NoteInstanceTransition(ActiveRun& run, int parent, TiState from, TiState to)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // LoadRun: a stored instance row.
+  absl::Status LoadInstance(ActiveRun& run, store::TaskInstanceRow row)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A for_each task over a glob or partitions whose items a worker lists (the mapper step).
+  bool IsMapperStep(const TaskState& ts) const;
+  absl::StatusOr<v1::Assignment> FillMapperAssignment(const TaskState& ts,
+                                                      const dag::TemplateContext& ctx,
+                                                      v1::Assignment a);
+  // Before a result is applied: keeps a successful mapper step's items on its task.
+  void TakeMapperItems(const v1::TaskResult& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The mapper step succeeded: expands with its items.
+  absl::Status EndMapperStep(ActiveRun& run, int p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Clearing for_each task `p`: its instances named in `task_ids`, or else all of them.
+  absl::Status ClearInstances(ActiveRun& run, int p, const std::set<std::string>& task_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   void WriteLog(int64_t attempt_id, int64_t offset, const std::string& data);
   // Bytes of the attempt's log stored so far (0 when none or unknown).
   int64_t StoredLogBytes(int64_t attempt_id);

@@ -76,9 +76,10 @@ bool IsLegal(TiState from, TiState to) {
     case T::kQueued:  // dispatched; cancelled; failed before reaching a worker (bad template)
       return to == T::kRunning || to == T::kCancelled || to == T::kFailed ||
              to == T::kUpstreamFailed;
-    case T::kRunning:  // queued again = a lost attempt retried at once
+    case T::kRunning:  // queued again = a lost attempt retried at once; skipped = a for_each
+                       // task whose items (listed by a worker) are none
       return to == T::kSuccess || to == T::kFailed || to == T::kUpForRetry || to == T::kCancelled ||
-             to == T::kQueued;
+             to == T::kQueued || to == T::kSkipped;
     case T::kUpForRetry:
       return to == T::kQueued || to == T::kCancelled || to == T::kScheduled ||
              to == T::kUpstreamFailed;

@@ -98,6 +98,8 @@ absl::Status Scheduler::CancelActiveRun(ActiveRun& run, const std::string& reaso
                ts.state == TiState::kUpForRetry) {
       retry_due_.erase({run.row.run_id, static_cast<int>(i)});
       DE_RETURN_IF_ERROR(TransitionTask(run, static_cast<int>(i), TiState::kCancelled));
+    } else if (ts.state == TiState::kRunning && !ts.instances.empty()) {   // for_each
+      DE_RETURN_IF_ERROR(TransitionTask(run, static_cast<int>(i), TiState::kCancelled));
     }
   }
   if (IsActive(run.state)) {
@@ -347,6 +349,9 @@ absl::Status Scheduler::ClearTasks(const std::string& run_id,
     } else {
       DE_RETURN_IF_ERROR(TransitionTask(*run, it->second, TiState::kScheduled));
     }
+    if (!run->tasks[it->second].instances.empty()) {
+      DE_RETURN_IF_ERROR(ClearInstances(*run, it->second, task_ids));
+    }
   }
   if (!IsActive(run->state)) {
     run->row.reason.clear();
@@ -371,7 +376,11 @@ absl::StatusOr<v1::Run> Scheduler::ClearRun(const v1::ClearRunRequest& req) {
     for (const auto& t : spec->tasks) chosen.insert(t.id);
   } else {
     for (const auto& id : req.task_ids()) {
-      if (spec->FindTask(id) == nullptr) {
+      if (auto inst = ParseMappedInstanceId(id); inst && spec->FindTask(inst->first)) {
+        chosen.insert(inst->first);   // an instance TASK[i]: its task comes back with it
+        chosen.insert(id);
+        continue;
+      } else if (spec->FindTask(id) == nullptr) {
         return absl::NotFoundError(absl::StrCat("run ", req.run_id(), " has no task '", id, "'"));
       }
       chosen.insert(id);
@@ -401,7 +410,9 @@ absl::StatusOr<v1::Run> Scheduler::ClearRun(const v1::ClearRunRequest& req) {
   if (req.failed_only()) {
     std::set<std::string> failed;
     for (const auto& [id, st] : states) {
-      if (chosen.count(id) && (IsFailedLike(st) || st == TiState::kCancelled)) failed.insert(id);
+      auto inst = ParseMappedInstanceId(id);   // for_each instances go with their task
+      const bool named = chosen.count(id) || (inst && chosen.count(inst->first));
+      if (named && (IsFailedLike(st) || st == TiState::kCancelled)) failed.insert(id);
     }
     chosen = std::move(failed);
   }

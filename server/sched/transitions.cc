@@ -61,6 +61,7 @@ absl::Status Scheduler::TransitionTask(ActiveRun& run, int task, TiState to, Eve
   store::TaskInstanceRow& row = ts.row;
   const int64_t now = ToMillis(clock_->Now());
   run.unfinished += static_cast<int>(IsFinished(from)) - static_cast<int>(IsFinished(to));
+  if (ts.map_parent >= 0) NoteInstanceTransition(run, ts.map_parent, from, to);
   ts.state = to;
   row.state = Name(to);
   const int64_t queued_at = row.queued_at;

@@ -211,6 +211,7 @@ absl::Status Scheduler::ApplyResult(const v1::TaskResult& r) {
                             : r.cancelled() ? "cancelled"
                                             : "failed";
   std::map<std::string, int64_t> counters(r.counters().begin(), r.counters().end());
+  TakeMapperItems(r);   // a for_each task's mapper step: its items (mapping.cc)
   return EndAttempt(r.attempt_id(), state, r.exit_code(), r.error(), counters,
                     !r.non_retryable());
 }

@@ -126,7 +126,8 @@ absl::Status ReadGridCells(Store* reader, const std::string& run_id, int64_t now
                            std::vector<GridCell>* col) {
   Stmt& s = reader->db()->Cached(
       "SELECT task_id, state, try_number, max_tries, coalesce(started_at, 0), "
-      "coalesce(ended_at, 0) FROM task_instances WHERE run_id = ?1");
+      "coalesce(ended_at, 0) FROM task_instances WHERE run_id = ?1 "
+      "AND map_index IS NULL");   // a for_each task's own row stands for its instances
   ResetOnExit reset(s);
   s.Bind(1, run_id);
   while (true) {

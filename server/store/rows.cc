@@ -87,6 +87,8 @@ absl::StatusOr<TaskInstanceRow> ReadTaskInstance(const Stmt& s) {
                                                                             " of run ", t.run_id)));
   t.deadline_at = s.Int(13);
   t.deadline_missed_at = s.Int(14);
+  t.map_index = s.IsNull(15) ? -1 : static_cast<int>(s.Int(15));
+  t.map_item = s.Text(16);
   return t;
 }
 

@@ -79,7 +79,8 @@ inline constexpr char kRunCols[] =
     "deadline_missed_at";
 inline constexpr char kTaskInstanceCols[] =
     "run_id, task_id, state, try_number, max_tries, lost_count, next_retry_at, queued_at, "
-    "started_at, ended_at, worker, error, counters, deadline_at, deadline_missed_at";
+    "started_at, ended_at, worker, error, counters, deadline_at, deadline_missed_at, map_index, "
+    "map_item";
 inline constexpr char kAttemptCols[] =
     "attempt_id, run_id, task_id, try_number, worker, state, started_at, ended_at, exit_code, "
     "error";

@@ -69,6 +69,8 @@ struct TaskInstanceRow {
   std::map<std::string, int64_t> counters;
   int64_t deadline_at = 0;          // 0 = none (yet)
   int64_t deadline_missed_at = 0;   // 0 = not missed
+  int map_index = -1;               // an instance of a for_each task ("TASK[i]"): i; else -1
+  std::string map_item;             // that instance's item
 };
 
 struct AttemptRow {

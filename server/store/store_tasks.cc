@@ -16,8 +16,8 @@ using internal::kAttemptCols;
 using internal::kTaskInstanceCols;
 
 absl::Status Store::InsertTaskInstance(const TaskInstanceRow& t) {
-  return db_->Cached(absl::StrCat("INSERT INTO task_instances(", kTaskInstanceCols,
-                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+  Stmt& s = db_->Cached(absl::StrCat("INSERT INTO task_instances(", kTaskInstanceCols,
+                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
       .Bind(1, t.run_id)
       .Bind(2, t.task_id)
       .Bind(3, t.state)
@@ -32,8 +32,13 @@ absl::Status Store::InsertTaskInstance(const TaskInstanceRow& t) {
       .Bind(12, t.error)
       .Bind(13, CountersToJson(t.counters))
       .BindOptional(14, t.deadline_at)
-      .BindOptional(15, t.deadline_missed_at)
-      .Run();
+      .BindOptional(15, t.deadline_missed_at);
+  if (t.map_index >= 0) {
+    s.Bind(16, t.map_index).Bind(17, t.map_item);
+  } else {
+    s.BindNull(16).BindNull(17);
+  }
+  return s.Run();
 }
 
 absl::Status Store::UpdateTaskInstance(const TaskInstanceRow& t) {

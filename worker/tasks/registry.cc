@@ -6,6 +6,7 @@
 #include "worker/tasks/aggregate.h"
 #include "worker/tasks/clean.h"
 #include "worker/tasks/csv_to_parquet.h"
+#include "worker/tasks/for_each_items.h"
 #include "worker/tasks/noop.h"
 #include "worker/tasks/task.h"
 
@@ -32,6 +33,7 @@ const BuiltinTask* Find(const std::string& type) {
       {"aggregate", {RunAggregate, Heap::kBatchShared}},
       {"clean", {RunClean, Heap::kBatchPerThread}},
       {"csv_to_parquet", {RunCsvToParquet, Heap::kDefault}},
+      {kForEachItemsType, {RunForEachItems, Heap::kDefault}},
       {"noop", {RunNoop, Heap::kDefault}},
   };
   auto it = kTasks.find(type);

@@ -42,7 +42,7 @@ tasks: [{ id: a, type: shell, with: { command: "echo {{ params.n }} {{ params.da
 
 TEST(DagParamsTest, BadDeclarationsNameFileAndLine) {
   EXPECT_THAT(Errors("dag: p\nparams:\n  n: { type: integer }\ntasks: [{ id: a, type: noop }]\n"),
-              ElementsAre("p.yaml:3:14: params.n.type must be string, int, float, bool or date, "
+              ElementsAre("p.yaml:3:14: params.n.type must be string, int, float, bool, date or list, "
                           "not 'integer'"));
   EXPECT_THAT(Errors("dag: p\nparams:\n  n: { type: int, default: x }\ntasks: [{ id: a, type: noop }]\n"),
               ElementsAre("p.yaml:3:28: params.n.default: 'x' is not an int"));

@@ -53,6 +53,7 @@ TEST(StatesTest, TaskTableAcceptsExactlyTheDocumentedEdges) {
                                            {T::kRunning, T::kFailed},
                                            {T::kRunning, T::kUpForRetry},
                                            {T::kRunning, T::kCancelled},
+                                           {T::kRunning, T::kSkipped},   // for_each, no items
                                            {T::kRunning, T::kQueued},
                                            {T::kUpForRetry, T::kQueued},
                                            {T::kUpForRetry, T::kCancelled},
