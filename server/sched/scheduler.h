@@ -44,6 +44,10 @@ struct SchedulerOptions {
   int max_lost = 3;                            // lost attempts (dead workers) retried this often
   std::map<std::string, int> pool_slots;       // pool -> slots; pools not listed are unbounded
   int max_backfill_intervals = 100000;
+  // `dectl dag test` runs one DAG alone, by hand: no cron runs (scheduled_runs false), and a
+  // wait_for on another DAG counts as met (that DAG's runs are not in this store).
+  bool scheduled_runs = true;
+  bool wait_for_dags = true;
 };
 
 // The outbound half of one worker session (implemented by the gRPC layer).

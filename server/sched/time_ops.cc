@@ -192,7 +192,7 @@ absl::Status Scheduler::CreateScheduledRuns() {
   for (auto& [dag_id, ds] : schedules_) {
     if (ds.next_due > now) continue;
     ds.next_due = absl::InfiniteFuture();
-    if (ds.paused || !ds.schedule || !ds.spec->start_date) continue;
+    if (ds.paused || !ds.schedule || !ds.spec->start_date || !options_.scheduled_runs) continue;
     const dag::DagSpec& spec = *ds.spec;
     for (int created = 0; created < 1000; ++created) {
       const dag::DataInterval iv = NextInterval(ds);
@@ -226,6 +226,7 @@ absl::StatusOr<bool> Scheduler::WaitsSatisfied(const store::RunRow& run, const d
                                                std::vector<std::string>* missing) {
   bool ok = true;
   for (const auto& w : spec.wait_for) {
+    if (!options_.wait_for_dags && !w.dag.empty()) continue;
     absl::Time from = FromMillis(run.interval_start);
     absl::Time to = FromMillis(run.interval_end);
     if (!w.window_is_interval) {
