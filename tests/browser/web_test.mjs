@@ -106,6 +106,23 @@ try {
   check(lines.length === 8 && lines[7] === 'tick line 8', 'the followed log has every line once');
   await page.screenshot({path: out + '/log.png', fullPage: true});
 
+  // A waiting run says what it waits for, in the grid and in the run view.
+  await waitFor(async () => {
+    const up = await api('/api/v1/runs?dag=web_up');
+    return (up.runs || []).length === 3 && up.runs.every((r) => r.state === 'success' ||
+                                                              r.state === 'failed');
+  }, 'the three web_up runs to end');
+  await page.goto(base + '/dags/web_wait');
+  await page.waitForSelector('ul.waits li');
+  const why = await page.textContent('ul.waits li');
+  check(why.includes('web_up: 2 of 3 intervals done; missing 2024-01-02'),
+        'the grid says what the waiting run misses: ' + why);
+  await page.screenshot({path: out + '/waiting.png', fullPage: true});
+  await page.click('ul.waits li a');
+  await page.waitForSelector('main table');
+  await waitFor(async () => (await page.textContent('main')).includes('missing 2024-01-02'),
+                'the run view to say what it waits for');
+
   // The other pages render.
   for (const [path, sel, name] of [['/workers', 'main table.list', 'workers'],
                                    ['/backfills', 'main .empty, main table', 'backfills'],

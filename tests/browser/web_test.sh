@@ -27,6 +27,8 @@ mkdir -p "$TMP/data"
 WPID=$!
 "$DECTL" --server "$ADDR" dag submit "$HERE/web_demo.yaml"
 "$DECTL" --server "$ADDR" dag submit "$HERE/web_slow.yaml"
+"$DECTL" --server "$ADDR" dag submit "$HERE/web_up.yaml"
+"$DECTL" --server "$ADDR" dag submit "$HERE/web_wait.yaml"
 "$DECTL" --server "$ADDR" trigger web_demo --wait >/dev/null
 "$DECTL" --server "$ADDR" trigger web_demo --conf who=second --wait >/dev/null
 set +e
