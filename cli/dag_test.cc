@@ -98,7 +98,8 @@ void PrintHeader(Context& ctx, const dag::DagSpec& spec, const LocalRunDate& dat
   if (!absl::LoadTimeZone(spec.timezone, &tz)) tz = absl::UTCTimeZone();
   auto iso = [&](absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", t, tz); };
   auto& out = ctx.out();
-  out << "dag test: " << spec.id << " (" << spec.tasks.size() << " tasks), logical date "
+  out << "dag test: " << spec.id << " (" << spec.tasks.size()
+      << (spec.tasks.size() == 1 ? " task" : " tasks") << "), logical date "
       << iso(date.logical) << ", data interval [" << iso(date.interval.start) << ", "
       << iso(date.interval.end) << ")\n"
       << "  data root " << data_root << "\n"
@@ -151,6 +152,10 @@ absl::StatusOr<v1::Run> RunOnce(Context& ctx, LocalScheduler& local, const dag::
                                                   ": ", d.message())
                                    : absl::StrCat(spec.source, ": ", d.message()));
     }
+    if (!spec.external_refs.empty()) {
+      lines.push_back("(dag test has only the variables and secrets given with --var NAME=VALUE "
+                      "and --secret NAME=FILE)");
+    }
     return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
   }
   auto run = s.Trigger(spec.id, date.logical, conf);
@@ -176,6 +181,35 @@ absl::StatusOr<v1::Run> RunOnce(Context& ctx, LocalScheduler& local, const dag::
   }
 }
 
+// The table and the verdict; removes the home unless a failed run's logs are worth keeping.
+int Finish(Context& ctx, const absl::StatusOr<v1::Run>& run, LocalScheduler& local,
+           bool keep_home) {
+  const std::string home = local.home();
+  const bool ok = run.ok() && run->state() == "success";
+  // Kept for a run that failed (its logs); a DAG that never ran leaves nothing worth keeping.
+  if ((ok || !run.ok()) && !keep_home) {
+    if (absl::Status st = local.RemoveHome(); !st.ok()) ctx.err() << "dectl: " << st.message() << "\n";
+  }
+  if (!run.ok()) {
+    ctx.err() << run.status().message() << "\n";
+    return kExitFailed;
+  }
+  std::vector<std::string> failed = PrintSummary(ctx, *run, home);
+  if (ok) {
+    ctx.out() << "\nrun " << run->run_id() << " succeeded in "
+              << FormatElapsed(run->started_at_ms(), run->ended_at_ms(), NowMs()) << "\n";
+    if (keep_home) ctx.out() << "kept DE_HOME " << home << "\n";
+    return kExitOk;
+  }
+  ctx.out() << "\nrun " << run->run_id() << " " << run->state()
+            << (run->reason().empty() ? "" : " (" + run->reason() + ")") << "\n";
+  ctx.out().flush();
+  for (const auto& line : failed) ctx.err() << "dectl: " << line << "\n";
+  ctx.err() << "dectl: dag test of " << run->dag_id() << " failed; kept DE_HOME " << home
+            << " (task logs under logs/, the scheduler's in dag-test.log)\n";
+  return kExitFailed;
+}
+
 int Test(Context& ctx, const TestArgs& args) {
   auto spec = LoadDagFile(args.file, ctx.err());
   if (!spec.ok()) return PrintLoadError(spec.status(), ctx.err());
@@ -190,8 +224,8 @@ int Test(Context& ctx, const TestArgs& args) {
     return ctx.UsageError(absl::InvalidArgumentError(
         absl::StrCat("--data-root ", args.data_root, ": not a folder")));
   }
-  const std::string data_root =
-      std::filesystem::absolute(args.data_root, ec).lexically_normal().string();
+  std::string data_root = std::filesystem::absolute(args.data_root, ec).lexically_normal().string();
+  while (data_root.size() > 1 && data_root.back() == '/') data_root.pop_back();
 
   InterruptWatch watch;   // before any thread starts, so they all leave the signals to it
   LocalSchedulerOptions opts;
@@ -208,29 +242,7 @@ int Test(Context& ctx, const TestArgs& args) {
   PrintHeader(ctx, *spec, *date, **local, data_root);
   auto run = RunOnce(ctx, **local, *spec, *date, *conf, watch);
   (*local)->Stop();   // no scheduler or task outlives the command
-  const std::string home = (*local)->home();
-  std::vector<std::string> failed;
-  if (run.ok()) failed = PrintSummary(ctx, *run, home);
-  const bool ok = run.ok() && run->state() == "success";
-  if (ok && !args.keep_home) {
-    if (absl::Status st = (*local)->RemoveHome(); !st.ok()) ctx.err() << "dectl: " << st.message() << "\n";
-  }
-  if (ok) {
-    ctx.out() << "\nrun " << run->run_id() << " succeeded in "
-              << FormatElapsed(run->started_at_ms(), run->ended_at_ms(), NowMs()) << "\n";
-    if (args.keep_home) ctx.out() << "kept DE_HOME " << home << "\n";
-    return kExitOk;
-  }
-  if (!run.ok()) {
-    ctx.err() << run.status().message() << "\n";
-  } else {
-    ctx.out() << "\nrun " << run->run_id() << " " << run->state()
-              << (run->reason().empty() ? "" : " (" + run->reason() + ")") << "\n";
-    for (const auto& line : failed) ctx.err() << "dectl: " << line << "\n";
-  }
-  ctx.err() << "dectl: dag test of " << spec->id << " failed; kept DE_HOME " << home
-            << " (logs under logs/, the scheduler's in dag-test.log)\n";
-  return kExitFailed;
+  return Finish(ctx, run, **local, args.keep_home);
 }
 
 }  // namespace

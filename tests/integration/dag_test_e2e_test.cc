@@ -165,6 +165,35 @@ tasks:
   EXPECT_TRUE(Entries(u.home.path()).empty());
 }
 
+TEST(DagTestE2E, VariablesAndSecretsFromTheCommandLineSecretMasked) {
+  UserEnv u;
+  const std::string file = u.outs / "vault.yaml";
+  WriteFile(file, R"(dag: vault
+tasks:
+  - id: pull
+    type: shell
+    with:
+      command: 'echo "region {{ var.region }} key $API_KEY"'
+      env: { API_KEY: "{{ secret.api_key }}" }
+)");
+  WriteFile(u.outs / "key.txt", "s3cr3t-value\n");
+  std::string out;
+  EXPECT_EQ(RunDectl({"dag", "test", file, "--data-root", u.data.path(), "--var", "region=eu-west-1",
+                      "--secret", "api_key=" + (u.outs / "key.txt")},
+                     u.env(), u.outs, &out),
+            0)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "[pull] region eu-west-1 key ***")) << out;
+  EXPECT_FALSE(absl::StrContains(out, "s3cr3t")) << out;
+  // Without them the DAG is refused as `dag submit` would refuse it.
+  EXPECT_EQ(RunDectl({"dag", "test", file, "--data-root", u.data.path()}, u.env(), u.outs, &out),
+            1)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, file + ":6:16: unknown variable 'region'")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "given with --var NAME=VALUE")) << out;
+  EXPECT_TRUE(Entries(u.tmp.path()).empty());   // nothing ran: nothing kept
+}
+
 TEST(DagTestE2E, InvalidFileIsReportedWithFileAndLine) {
   UserEnv u;
   const std::string bad = u.outs / "bad.yaml";
