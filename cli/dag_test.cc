@@ -106,7 +106,7 @@ void PrintHeader(Context& ctx, const dag::DagSpec& spec, const LocalRunDate& dat
       << "  DE_HOME   " << local.home() << " (temporary; scheduler and worker log: dag-test.log)\n";
   if (!date.note.empty()) out << "  " << date.note << "\n";
   for (const auto& w : spec.wait_for) {
-    if (w.dag.empty()) continue;
+    if (w.kind != dag::WaitKind::kDag) continue;   // data waits are checked as usual
     out << "  wait_for " << w.dag << (w.task.empty() ? "" : "." + w.task)
         << ": skipped (dag test runs this DAG alone; what it reads must already be in the data "
            "root)\n";

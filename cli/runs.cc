@@ -2,6 +2,7 @@
 #include <map>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
@@ -41,6 +42,22 @@ grpc::Status GetRun(Context& ctx, const std::string& run_id, de::v1::Run* run) {
   return ctx.client().Call([&](auto* stub, auto* c) { return stub->GetRun(c, request, run); });
 }
 
+// What a run waits on, without the age of data checks ("(checked 12s ago)" changes every
+// second): --wait prints the lines again only when something else in them changed.
+std::string WaitingOnKey(const de::v1::Run& run) {
+  std::string key;
+  for (const auto& line : run.waiting_on()) {
+    std::string l = line;
+    if (size_t at = l.find("checked "); at != std::string::npos) {
+      size_t end = at + 8;
+      while (end < l.size() && absl::ascii_isdigit(static_cast<unsigned char>(l[end]))) ++end;
+      l.erase(at + 8, end - at - 8);
+    }
+    absl::StrAppend(&key, l, "\n");
+  }
+  return key;
+}
+
 // Follows a run until it ends, printing each state change. Exit 0 iff it succeeded.
 int FollowRun(Context& ctx, const std::string& run_id) {
   std::map<std::string, std::pair<std::string, int>> seen;  // task -> (state, try)
@@ -65,7 +82,7 @@ int FollowRun(Context& ctx, const std::string& run_id) {
         ctx.out() << FormatClock(now) << " run " << run.state()
                   << (run.reason().empty() ? "" : absl::StrCat(" (", run.reason(), ")")) << "\n";
       }
-      std::string now_waiting_on = absl::StrJoin(run.waiting_on(), "\n");
+      std::string now_waiting_on = WaitingOnKey(run);
       if (now_waiting_on != waiting_on) {
         for (const auto& w : run.waiting_on()) ctx.out() << "  waiting on " << w << "\n";
         waiting_on = now_waiting_on;

@@ -11,6 +11,7 @@
 #include "common/limits.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
+#include "worker/probe.h"
 #include "worker/shell_task.h"
 #include "worker/task_cli.h"
 #include "worker/tasks/task.h"
@@ -266,6 +267,11 @@ bool Agent::RunSession() {
 void Agent::HandleMessage(const v1::SchedulerMessage& msg) {
   if (msg.has_assign()) {
     StartAttempt(msg.assign());
+  } else if (msg.has_probe()) {
+    // A look at the data root, answered at once: no slot, no child (worker/probe.h).
+    v1::WorkerMessage m;
+    *m.mutable_probe_result() = RunProbe(msg.probe(), options_.data_root, absl::Now());
+    Push(std::move(m));
   } else if (msg.has_cancel()) {
     absl::MutexLock lock(&mu_);
     auto it = attempts_.find(msg.cancel().attempt_id());

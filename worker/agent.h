@@ -1,5 +1,6 @@
 // The worker's session with the scheduler: registers, receives assignments, runs each attempt in
-// a child process (noop inline), streams logs and results, heartbeats, and reconnects with
+// a child process (noop inline), streams logs and results, heartbeats, answers data-arrival
+// probes at once on the reader thread (worker/probe.h: no slot, no child), and reconnects with
 // backoff. Attempts keep running while the scheduler is away; their results are delivered when
 // the session is back. Thread-safe: Run() on one thread, Stop() from any.
 #pragma once

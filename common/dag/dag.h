@@ -27,9 +27,22 @@ struct RetryPolicy {
   absl::Duration max_retry_delay = absl::Hours(1);   // cap for exponential backoff
 };
 
-// `wait_for:` entry: this DAG's run waits until `dag` (optionally one `task` of it) has succeeded
-// for every interval of `dag`'s schedule whose logical date lies in the window.
+// What a `wait_for:` entry waits on: other DAGs' runs, or data arriving under the data root.
+enum class WaitKind { kDag, kPath, kGlob };
+
+// `wait_for:` entry. kDag: this DAG's run waits until `dag` (optionally one `task` of it) has
+// succeeded for every interval of `dag`'s schedule whose logical date lies in the window.
+// kPath / kGlob (`path:` / `glob:`): until the templated `pattern`, relative to the data root,
+// exists (a file or folder) / matches at least `min_files` files, as a worker sees it; checked
+// every `poke_interval` (doubling with `exponential_backoff`), and only files at least `min_age`
+// old count (common/dag/loader_waits.cc reads them, server/sched/file_waits.h checks them).
 struct WaitFor {
+  WaitKind kind = WaitKind::kDag;
+  std::string pattern;                               // path: / glob: (templates not rendered)
+  int min_files = 1;
+  absl::Duration poke_interval = absl::Seconds(30);
+  bool exponential_backoff = false;
+  absl::Duration min_age;                            // zero: any file counts at once
   std::string dag;
   std::string task;                 // empty = the whole run
   bool window_is_interval = true;   // window: interval  -> this run's [data_interval_start, end)

@@ -181,7 +181,11 @@ void Loader::ReadPagerDuty(const YAML::Node& p, AlertSpec* spec) {
 
 void Loader::ReadWaitFor(const YAML::Node& w) {
   if (!w.IsMap()) {
-    Error(w, "each wait_for entry must be a mapping with 'dag'");
+    Error(w, "each wait_for entry must be a mapping with 'dag', 'path' or 'glob'");
+    return;
+  }
+  if (w["path"] || w["glob"]) {
+    ReadFileWait(w);   // loader_waits.cc
     return;
   }
   CheckKeys(w, WaitForKeys(), "wait_for");
@@ -189,7 +193,7 @@ void Loader::ReadWaitFor(const YAML::Node& w) {
   spec.loc = ToLocation(w.Mark());
   YAML::Node dag = w["dag"];
   if (!dag || dag.IsNull()) {
-    Error(w, "wait_for entry is missing 'dag'");
+    Error(w, "wait_for entry is missing 'dag' (or 'path' or 'glob' for data)");
   } else if (auto s = String(dag, "wait_for.dag")) {
     if (!MatchesIdChars(*s, false)) {
       Error(dag, absl::StrCat("dag id '", *s, "' must match [a-z0-9_]+"));

@@ -9,6 +9,7 @@
 //   loader_tasks.cc     tasks and the fields `defaults:` can set, typed `with:` checks (task
 //                       parameters, shell template places), `needs`, order and cycles
 //   loader_alerts.cc    alerts, wait_for, sla/deadline
+//   loader_waits.cc     wait_for entries on data (path, glob, min_files, poke_interval, ...)
 // Not thread-safe (one Loader per load); yaml-cpp exceptions are caught in Run().
 #pragma once
 
@@ -136,6 +137,9 @@ class Loader {
   void ReadPagerDuty(const YAML::Node& p, AlertSpec* spec);
   void ReadWaitFor(const YAML::Node& w);
   void ReadWaitWindow(const YAML::Node& win, WaitFor* spec);
+  // loader_waits.cc: a `wait_for:` entry with `path:` or `glob:` (data arrival).
+  void ReadFileWait(const YAML::Node& w);
+  void CheckWaitPattern(const YAML::Node& n, absl::string_view key);
   // `sla:` / `deadline:`: a duration (after interval_end), or {after: ANCHOR, within: DURATION}.
   std::optional<Deadline> ReadDeadline(const YAML::Node& n, absl::string_view name);
 

@@ -55,6 +55,7 @@ void Api::Register(HttpServer* server) {
   get("/api/v1/health", &Api::Health);
   get("/api/v1/dags", &Api::Dags);
   get("/api/v1/dags/([^/]+)", &Api::Dag);
+  get("/api/v1/dags/([^/]+)/grid", &Api::Grid);
   get("/api/v1/runs", &Api::Runs);
   get("/api/v1/runs/([^/]+)", &Api::Run);
   get("/api/v1/runs/([^/]+)/tasks/([^/]+)/logs", &Api::Log);
@@ -133,13 +134,31 @@ Response Api::Runs(const Request& req) {
   if (!runs.ok()) return JsonError(runs.status());
   v1::ListRunsResponse out;
   for (auto& r : *runs) {
-    if (r.state() == "waiting") {
-      auto full = s_->GetRun(r.run_id());
-      if (full.ok()) *r.mutable_waiting_on() = full->waiting_on();
-    }
+    AddWaitingOn(&r);
     *out.add_runs() = std::move(r);
   }
   return JsonMessage(out);
+}
+
+void Api::AddWaitingOn(v1::Run* r) {
+  if (r->state() != "waiting") return;
+  auto full = s_->GetRun(r->run_id());
+  if (full.ok()) *r->mutable_waiting_on() = full->waiting_on();
+}
+
+Response Api::Grid(const Request& req) {
+  auto limit = IntParam(req, "limit", 25, 1, 1000);
+  if (!limit.ok()) return JsonError(limit.status());
+  auto dag = s_->GetDag(req.captures[0], 0);
+  if (!dag.ok()) return JsonError(dag.status());
+  std::vector<std::string> order;
+  order.reserve(dag->tasks_size());
+  for (const auto& t : dag->tasks()) order.push_back(t.task_id());
+  auto grid = reads_.Grid(req.captures[0], req.Query("state"), *limit, order,
+                          absl::ToUnixMillis(absl::Now()));
+  if (!grid.ok()) return JsonError(grid.status());
+  for (auto& col : *grid->mutable_columns()) AddWaitingOn(col.mutable_run());
+  return JsonMessage(*grid);
 }
 
 Response Api::Run(const Request& req) { return JsonReply(s_->GetRun(req.captures[0])); }

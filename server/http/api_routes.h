@@ -34,6 +34,7 @@ class Api {
   Response Dags(const Request& req);
   Response Dag(const Request& req);
   Response Runs(const Request& req);
+  Response Grid(const Request& req);
   Response Run(const Request& req);
   Response Log(const Request& req);
   Response Workers(const Request& req);
@@ -46,6 +47,9 @@ class Api {
   Response CancelRun(const Request& req);
   Response ClearRun(const Request& req);
   Response CancelBackfill(const Request& req);
+
+  // Sets what a waiting run waits for (asks the scheduler; other runs are left alone).
+  void AddWaitingOn(v1::Run* r);
 
   sched::Scheduler* s_;
   alerts::AlertService* alerts_;

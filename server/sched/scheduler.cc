@@ -141,6 +141,7 @@ absl::Status Scheduler::LoadRun(const store::RunRow& row) {
         r->wait_deadline = std::min(r->wait_deadline, FromMillis(row.created_at) + *w.timeout);
       }
     }
+    TrackFileWaits(*r);
   }
   for (size_t i = 0; i < r->tasks.size(); ++i) {
     const auto& ti = r->tasks[i].row;

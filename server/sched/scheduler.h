@@ -8,7 +8,8 @@
 // Implementation files, one concept each: scheduler.cc (loading, recovery, commit), transitions.cc,
 // run_state.cc (the run state machine), dispatch.cc (assignments), workers.cc (sessions, logs),
 // timers.cc (leases, retries, timeouts, waits, deadlines), time_ops.cc (cron, waits, clear),
-// backfills.cc, operator_ops.cc (operator calls and read models).
+// file_wait_ops.cc (waits on data, probed by workers), backfills.cc, operator_ops.cc (operator
+// calls and read models).
 #pragma once
 
 #include <map>
@@ -29,6 +30,7 @@
 #include "de/v1/operator.pb.h"
 #include "de/v1/worker.pb.h"
 #include "server/sched/events.h"
+#include "server/sched/file_waits.h"
 #include "server/sched/observer.h"
 #include "server/sched/states.h"
 #include "server/store/store.h"
@@ -341,6 +343,27 @@ class Scheduler {
   // Fails the waiting runs whose wait_for timed out (wait_timeout event, tasks upstream_failed).
   absl::Status TimeOutWaits(const std::vector<std::string>& run_ids)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fails a waiting run with `reason` (tasks upstream_failed); `timeout` also emits the
+  // wait_timeout event.
+  absl::Status FailWaitingRun(ActiveRun& run, const std::string& reason, bool timeout)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a waiting run whose waits are all satisfied (and starts it if limits allow).
+  absl::Status ReleaseIfSatisfied(ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Data-arrival waits (file_wait_ops.cc; the book is file_waits_, server/sched/file_waits.h).
+  // Renders a waiting run's path/glob waits and tracks them.
+  void TrackFileWaits(const ActiveRun& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // WaitsSatisfied's part for path/glob waits.
+  bool FileWaitsSatisfied(const store::RunRow& run, const dag::DagSpec& spec,
+                          std::vector<std::string>* missing) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends the probes that are due to connected workers (no store write).
+  void SendDueProbes(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves on the waiting runs whose data waits changed (FileWaits::TakeMoved): queued when every
+  // wait is satisfied, failed (wait_failed) when a path cannot be checked.
+  absl::Status MoveFileWaiters(const std::vector<std::string>& run_ids)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnProbeResult(const std::string& worker, uint64_t session_id, const v1::ProbeResult& r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SampleStateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string db_path_;
@@ -360,6 +383,7 @@ class Scheduler {
   std::vector<Outgoing> outbox_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, DagSchedule> schedules_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, BackfillState> backfills_ ABSL_GUARDED_BY(mu_);   // running ones
+  FileWaits file_waits_ ABSL_GUARDED_BY(mu_);   // path/glob waits of waiting runs
   uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<EventListener*> listeners_ ABSL_GUARDED_BY(mu_);
   SchedulerObserver* observer_ ABSL_GUARDED_BY(mu_) = nullptr;

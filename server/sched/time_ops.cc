@@ -226,7 +226,8 @@ absl::StatusOr<bool> Scheduler::WaitsSatisfied(const store::RunRow& run, const d
                                                std::vector<std::string>* missing) {
   bool ok = true;
   for (const auto& w : spec.wait_for) {
-    if (!options_.wait_for_dags && !w.dag.empty()) continue;
+    if (w.kind != dag::WaitKind::kDag) continue;   // data waits: FileWaitsSatisfied
+    if (!options_.wait_for_dags) continue;          // dag test: the other DAG is not here
     absl::Time from = FromMillis(run.interval_start);
     absl::Time to = FromMillis(run.interval_end);
     if (!w.window_is_interval) {
@@ -280,7 +281,7 @@ absl::StatusOr<bool> Scheduler::WaitsSatisfied(const store::RunRow& run, const d
       missing->push_back(line);
     }
   }
-  return ok;
+  return FileWaitsSatisfied(run, spec, missing) && ok;
 }
 
 absl::Status Scheduler::RecheckWaiters(const std::string& upstream_dag) {
@@ -294,16 +295,19 @@ absl::Status Scheduler::RecheckWaiters(const std::string& upstream_dag) {
   std::sort(waiting.begin(), waiting.end(), [](const ActiveRun* a, const ActiveRun* b) {
     return a->row.logical_date < b->row.logical_date;
   });
-  for (ActiveRun* r : waiting) {
-    std::vector<std::string> missing;
-    DE_ASSIGN_OR_RETURN(bool ok, WaitsSatisfied(r->row, *r->dag, &missing));
-    if (!ok) continue;
-    spdlog::info("dag={} run={} waits satisfied", r->row.dag_id, r->row.run_id);
-    r->wait_deadline = absl::InfiniteFuture();
-    DE_RETURN_IF_ERROR(TransitionRun(*r, RunState::kQueued));
-    DE_RETURN_IF_ERROR(StartRunIfAllowed(*r));
-  }
+  for (ActiveRun* r : waiting) DE_RETURN_IF_ERROR(ReleaseIfSatisfied(*r));
   return absl::OkStatus();
+}
+
+absl::Status Scheduler::ReleaseIfSatisfied(ActiveRun& r) {
+  if (r.state != RunState::kWaiting) return absl::OkStatus();
+  std::vector<std::string> missing;
+  DE_ASSIGN_OR_RETURN(bool ok, WaitsSatisfied(r.row, *r.dag, &missing));
+  if (!ok) return absl::OkStatus();
+  spdlog::info("dag={} run={} waits satisfied", r.row.dag_id, r.row.run_id);
+  r.wait_deadline = absl::InfiniteFuture();
+  DE_RETURN_IF_ERROR(TransitionRun(r, RunState::kQueued));
+  return StartRunIfAllowed(r);
 }
 
 // ---------------------------------------------------------------------------------------------

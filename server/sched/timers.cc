@@ -38,6 +38,7 @@ void Scheduler::TimerLoop() {
       for (const auto& [key, ms] : retry_due_) next = std::min(next, FromMillis(ms));
       for (const auto& [id, d] : schedules_) next = std::min(next, d.next_due);
       for (const auto& [id, r] : runs_) next = std::min({next, r->wait_deadline, r->next_deadline});
+      next = std::min(next, file_waits_.NextDue());
       if (store_retry_at_ > clock_->Now()) next = std::min(next, store_retry_at_);
       auto cond = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || wake_; };
       absl::Duration wait = std::max(absl::ZeroDuration(), next - clock_->Now());
@@ -65,9 +66,10 @@ void Scheduler::ProcessTimers() {
 }
 
 void Scheduler::ProcessTimersLocked() {
-  if (StoreBackingOff()) return;   // the store failed a moment ago: no writes until the retry
+  // The store failed a moment ago: no writes until the retry (probes write nothing).
+  if (StoreBackingOff()) return SendDueProbes(clock_->Now());
   ApplyResults();
-  if (StoreBackingOff()) return;
+  if (StoreBackingOff()) return SendDueProbes(clock_->Now());
   const absl::Time now = clock_->Now();
   std::vector<int64_t> lost, timed_out;
   {
@@ -93,9 +95,11 @@ void Scheduler::ProcessTimersLocked() {
   }
   bool plan = false;
   for (const auto& [id, d] : schedules_) plan |= d.next_due <= now;
+  const std::vector<std::string> data_moved = file_waits_.TakeMoved();
   if (lost.empty() && timed_out.empty() && retries.empty() && wait_timeouts.empty() && !plan &&
-      !deadlines) {
+      !deadlines && data_moved.empty()) {
     Dispatch();
+    SendDueProbes(now);
     return;
   }
   store::Transaction tx(store_->db());
@@ -103,6 +107,7 @@ void Scheduler::ProcessTimersLocked() {
   // Deadlines first: a run that also times out its wait in this pass was late either way.
   if (st.ok() && deadlines) st = FireDeadlines(now);
   if (st.ok()) st = TimeOutWaits(wait_timeouts);
+  if (st.ok()) st = MoveFileWaiters(data_moved);
   if (st.ok() && !wait_timeouts.empty()) st = RecheckWaiters("");
   if (st.ok() && plan) st = CreateScheduledRuns();
   for (int64_t id : timed_out) {
@@ -134,7 +139,12 @@ void Scheduler::ProcessTimersLocked() {
     st = TransitionTask(*run, task, TiState::kQueued);
     if (st.ok()) Enqueue(*run, task);
   }
-  if (FinishStep(tx, st, "timers").ok()) Dispatch();
+  if (FinishStep(tx, st, "timers").ok()) {
+    Dispatch();
+  } else {
+    file_waits_.MarkMoved(data_moved);
+  }
+  SendDueProbes(now);   // after this pass's timeouts: a run that gave up is not looked at
 }
 
 absl::Status Scheduler::TimeOutWaits(const std::vector<std::string>& run_ids) {
@@ -143,21 +153,26 @@ absl::Status Scheduler::TimeOutWaits(const std::vector<std::string>& run_ids) {
     std::vector<std::string> missing;
     DE_ASSIGN_OR_RETURN(bool ok, WaitsSatisfied(run->row, *run->dag, &missing));
     if (ok) continue;  // satisfied after all: the re-check after this starts it
-    std::string reason = "wait_timeout: " + absl::StrJoin(missing, "; ");
-    spdlog::warn("dag={} run={} {}", run->row.dag_id, run_id, reason);
-    run->row.reason = reason;
-    if (!listeners_.empty()) {
-      Event e = RunEvent(*run, EventKind::kWaitTimeout);
-      e.from_state = e.to_state;
-      DE_RETURN_IF_ERROR(Emit(std::move(e)));
-    }
-    for (size_t i = 0; i < run->tasks.size(); ++i) {
-      run->tasks[i].row.error = "wait_timeout";
-      DE_RETURN_IF_ERROR(TransitionTask(*run, static_cast<int>(i), TiState::kUpstreamFailed));
-    }
-    DE_RETURN_IF_ERROR(MaybeFinishRun(*run));
+    DE_RETURN_IF_ERROR(
+        FailWaitingRun(*run, "wait_timeout: " + absl::StrJoin(missing, "; "), true));
   }
   return absl::OkStatus();
+}
+
+absl::Status Scheduler::FailWaitingRun(ActiveRun& run, const std::string& reason, bool timeout) {
+  spdlog::warn("dag={} run={} {}", run.row.dag_id, run.row.run_id, reason);
+  run.row.reason = reason;
+  if (timeout && !listeners_.empty()) {
+    Event e = RunEvent(run, EventKind::kWaitTimeout);
+    e.from_state = e.to_state;
+    DE_RETURN_IF_ERROR(Emit(std::move(e)));
+  }
+  const std::string error = reason.substr(0, reason.find(':'));   // wait_timeout, wait_failed
+  for (size_t i = 0; i < run.tasks.size(); ++i) {
+    run.tasks[i].row.error = error;
+    DE_RETURN_IF_ERROR(TransitionTask(run, static_cast<int>(i), TiState::kUpstreamFailed));
+  }
+  return MaybeFinishRun(run);
 }
 
 }  // namespace de::sched

@@ -97,6 +97,8 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
   spdlog::info("worker {} connected: {} slots, pools [{}], {} attempts kept", w.name, w.slots,
                absl::StrJoin(w.pools, ","), w.attempts.size());
   Dispatch();
+  file_waits_.WorkerConnected(now);   // after the ack: data waits nobody could check
+  SendDueProbes(now);
   return ack;
 }
 
@@ -120,6 +122,7 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
     return;
   }
   absl::MutexLock lock(&mu_);
+  if (msg.has_probe_result()) return OnProbeResult(worker, session_id, msg.probe_result());
   auto wit = workers_.find(worker);
   if (wit == workers_.end() || wit->second.session_id != session_id) return;
   WorkerState& w = wit->second;
@@ -138,7 +141,10 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
         w.channel->Send(m);
       }
     }
-    if (was_suspect) Dispatch();  // back from silence: it may take work again
+    if (was_suspect) {   // back from silence: it may take work (and data probes) again
+      file_waits_.WorkerConnected(now);
+      Dispatch();
+    }
     return;
   }
 }
@@ -234,6 +240,8 @@ void Scheduler::OnWorkerDisconnected(const std::string& worker, uint64_t session
   WorkerState& w = wit->second;
   w.channel.reset();
   w.last_seen = clock_->Now();
+  file_waits_.WorkerGone(worker, w.last_seen);   // its probes out go to another worker
+  wake_ = true;
   store::WorkerRow row;
   row.name = w.name;
   row.slots = w.slots;

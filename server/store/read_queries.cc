@@ -1,5 +1,8 @@
 #include "server/store/read_queries.h"
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 
@@ -64,31 +67,35 @@ absl::StatusOr<std::map<std::string, DagRecent>> ReadQueries::RecentRuns(int per
   return out;
 }
 
-absl::StatusOr<std::vector<v1::Run>> ReadQueries::RunsWithTasks(const std::string& dag_id,
-                                                                const std::string& state,
-                                                                int limit) {
-  absl::MutexLock lock(&mu_);
-  DE_ASSIGN_OR_RETURN(Store * reader, Reader());
-  ReadTransaction snapshot(reader->db());
-  std::vector<v1::Run> runs;
-  std::map<std::string, size_t> index;
-  {
-    Stmt& s = reader->db()->Cached(absl::StrCat(
-        "SELECT ", kHeaderCols,
-        " FROM runs WHERE dag_id = ?1 AND (?2 = '' OR state = ?2) "
-        "ORDER BY logical_date DESC, created_at DESC LIMIT ?3"));
-    ResetOnExit reset(s);
-    s.Bind(1, dag_id).Bind(2, state).Bind(3, limit);
-    while (true) {
-      DE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      runs.emplace_back();
-      ReadRunHeader(s, &runs.back());
-      index[runs.back().run_id()] = runs.size() - 1;
-    }
+namespace {
+
+// The latest `limit` runs of `dag_id` (headers), newest first, and (if `index`) run_id ->
+// position.
+absl::Status ReadLatestRuns(Store* reader, const std::string& dag_id, const std::string& state,
+                            int limit, std::vector<v1::Run>* runs,
+                            absl::flat_hash_map<std::string, size_t>* index) {
+  Stmt& s = reader->db()->Cached(absl::StrCat(
+      "SELECT ", kHeaderCols,
+      " FROM runs WHERE dag_id = ?1 AND (?2 = '' OR state = ?2) "
+      "ORDER BY logical_date DESC, created_at DESC LIMIT ?3"));
+  ResetOnExit reset(s);
+  s.Bind(1, dag_id).Bind(2, state).Bind(3, limit);
+  while (true) {
+    DE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    runs->emplace_back();
+    ReadRunHeader(s, &runs->back());
+    if (index != nullptr) (*index)[runs->back().run_id()] = runs->size() - 1;
   }
-  if (runs.empty()) return runs;
-  // One pass over the task instances of those runs (the primary key starts with run_id).
+  return absl::OkStatus();
+}
+
+// Calls fn(stmt) for every task instance of the runs ReadLatestRuns read (same snapshot), one
+// pass (the primary key starts with run_id). Columns: run_id, task_id, state, try_number,
+// max_tries, queued_at, started_at, ended_at, worker, next_retry_at (0 for NULL times).
+template <typename Fn>
+absl::Status ForEachLatestTask(Store* reader, const std::string& dag_id, const std::string& state,
+                               int limit, Fn fn) {
   Stmt& s = reader->db()->Cached(
       "SELECT t.run_id, t.task_id, t.state, t.try_number, t.max_tries, ifnull(t.queued_at, 0), "
       "ifnull(t.started_at, 0), ifnull(t.ended_at, 0), t.worker, ifnull(t.next_retry_at, 0) "
@@ -100,8 +107,63 @@ absl::StatusOr<std::vector<v1::Run>> ReadQueries::RunsWithTasks(const std::strin
   while (true) {
     DE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
+    fn(s);
+  }
+  return absl::OkStatus();
+}
+
+struct GridCell {
+  std::string state;
+  int tries = 0, max_tries = 0;
+  int64_t duration_ms = -1;
+};
+
+// The cells of run `run_id`, at their rows in `row_of` (a task not there yet gets a new row at
+// the end of grid->task_ids). One indexed lookup reading only what a cell shows: cheaper than a
+// join that hands back every run id with every row.
+absl::Status ReadGridCells(Store* reader, const std::string& run_id, int64_t now_ms,
+                           absl::flat_hash_map<std::string, int>* row_of, v1::Grid* grid,
+                           std::vector<GridCell>* col) {
+  Stmt& s = reader->db()->Cached(
+      "SELECT task_id, state, try_number, max_tries, ifnull(started_at, 0), "
+      "ifnull(ended_at, 0) FROM task_instances WHERE run_id = ?1");
+  ResetOnExit reset(s);
+  s.Bind(1, run_id);
+  while (true) {
+    DE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string task = s.Text(0);
+    auto at = row_of->find(task);
+    if (at == row_of->end()) {
+      at = row_of->emplace(task, grid->task_ids_size()).first;
+      grid->add_task_ids(std::move(task));
+    }
+    if (col->size() <= static_cast<size_t>(at->second)) col->resize(at->second + 1);
+    GridCell& c = (*col)[at->second];
+    c.state = s.Text(1);
+    c.tries = static_cast<int>(s.Int(2));
+    c.max_tries = static_cast<int>(s.Int(3));
+    const int64_t started = s.Int(4), ended = s.Int(5);
+    if (started > 0) c.duration_ms = std::max<int64_t>(0, (ended > 0 ? ended : now_ms) - started);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::Run>> ReadQueries::RunsWithTasks(const std::string& dag_id,
+                                                                const std::string& state,
+                                                                int limit) {
+  absl::MutexLock lock(&mu_);
+  DE_ASSIGN_OR_RETURN(Store * reader, Reader());
+  ReadTransaction snapshot(reader->db());
+  std::vector<v1::Run> runs;
+  absl::flat_hash_map<std::string, size_t> index;
+  DE_RETURN_IF_ERROR(ReadLatestRuns(reader, dag_id, state, limit, &runs, &index));
+  if (runs.empty()) return runs;
+  absl::Status read = ForEachLatestTask(reader, dag_id, state, limit, [&](const Stmt& s) {
     auto it = index.find(s.Text(0));
-    if (it == index.end()) continue;
+    if (it == index.end()) return;
     v1::TaskInstance* t = runs[it->second].add_tasks();
     t->set_task_id(s.Text(1));
     t->set_state(s.Text(2));
@@ -112,8 +174,42 @@ absl::StatusOr<std::vector<v1::Run>> ReadQueries::RunsWithTasks(const std::strin
     t->set_ended_at_ms(s.Int(7));
     t->set_worker(s.Text(8));
     t->set_next_retry_at_ms(s.Int(9));
-  }
+  });
+  if (!read.ok()) return read;
   return runs;
+}
+
+absl::StatusOr<v1::Grid> ReadQueries::Grid(const std::string& dag_id, const std::string& state,
+                                           int limit, const std::vector<std::string>& task_order,
+                                           int64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  DE_ASSIGN_OR_RETURN(Store * reader, Reader());
+  ReadTransaction snapshot(reader->db());
+  std::vector<v1::Run> runs;
+  DE_RETURN_IF_ERROR(ReadLatestRuns(reader, dag_id, state, limit, &runs, nullptr));
+  v1::Grid grid;
+  absl::flat_hash_map<std::string, int> row_of;
+  for (const auto& t : task_order) {
+    if (row_of.emplace(t, grid.task_ids_size()).second) grid.add_task_ids(t);
+  }
+  std::vector<std::vector<GridCell>> cells(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    DE_RETURN_IF_ERROR(ReadGridCells(reader, runs[i].run_id(), now_ms, &row_of, &grid, &cells[i]));
+  }
+  // Every column padded to the row count, now that all rows (tasks) are known.
+  const size_t rows = grid.task_ids_size();
+  for (size_t i = 0; i < runs.size(); ++i) {
+    v1::GridColumn* col = grid.add_columns();
+    *col->mutable_run() = std::move(runs[i]);
+    cells[i].resize(rows);
+    for (const GridCell& c : cells[i]) {
+      col->add_states(c.state);
+      col->add_tries(c.tries);
+      col->add_max_tries(c.max_tries);
+      col->add_duration_ms(c.duration_ms);
+    }
+  }
+  return grid;
 }
 
 absl::StatusOr<ActiveCounts> ReadQueries::CountActive() {

@@ -1,5 +1,5 @@
 // Read-only queries of the web page's API that the Store does not have: the latest runs of every
-// DAG, the task instances of a DAG's latest runs (the grid), and counts for the health strip.
+// DAG, the task instances of a DAG's latest runs (the grid, also in a compact form), and counts for the health strip.
 // Each call reads one consistent WAL snapshot through its own connection and never touches the
 // scheduler (no scheduling lock). Thread-safe: a mutex guards the connection.
 #pragma once
@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "de/v1/operator.pb.h"
 #include "de/v1/types.pb.h"
 #include "server/store/store.h"
 
@@ -36,6 +37,11 @@ class ReadQueries {
   // its task instances (state, tries, times, worker; no attempts).
   absl::StatusOr<std::vector<v1::Run>> RunsWithTasks(const std::string& dag_id,
                                                      const std::string& state, int limit);
+  // The grid of `dag_id`: its latest `limit` runs (as RunsWithTasks) by tasks, rows in
+  // `task_order` and then any task id only those runs have. Durations of running instances end
+  // at `now_ms`.
+  absl::StatusOr<v1::Grid> Grid(const std::string& dag_id, const std::string& state, int limit,
+                                const std::vector<std::string>& task_order, int64_t now_ms);
   absl::StatusOr<ActiveCounts> CountActive();
 
  private:

@@ -153,11 +153,12 @@ function viewGrid(root, params, query) {
   root.append(head, section('Grid', grid), waits, section('Graph', graph));
   let painted = false;
   return {update: async (alive) => {
-    const [d, rl] = await Promise.all([apiGet('/api/v1/dags/' + enc(dag)),
-        apiGet(`/api/v1/runs?dag=${enc(dag)}&tasks=1&limit=${limit}`)]);
+    const [d, g] = await Promise.all([apiGet('/api/v1/dags/' + enc(dag)),
+        apiGet(`/api/v1/dags/${enc(dag)}/grid?limit=${limit}`)]);
     if (!alive()) return;
     const s = d.summary;
-    const runs = (rl.runs || []).slice().reverse();   // newest right
+    const cols = (g.columns || []).slice().reverse();   // newest right
+    const runs = cols.map((c) => c.run);
     head.replaceChildren(
       h('div', {class: 'bar'}, h('h1', null, link('/', 'DAGs'), ' / ', s.dagId),
         s.paused ? h('span', {class: 'tag'}, 'paused') : null,
@@ -172,20 +173,22 @@ function viewGrid(root, params, query) {
           ['tasks', String(s.taskCount || 0)], ['timezone', s.timezone]]),
         painted ? head.querySelector('form.trigger') : triggerForm(dag)));
     painted = true;
-    grid.replaceChildren(gridTable(d.tasks || [], runs));
+    grid.replaceChildren(gridTable(g.taskIds || [], cols));
     const waiting = runs.filter((r) => r.state === 'waiting' && (r.waitingOn || []).length);
     waits.replaceChildren(...(waiting.length ? [section('Waiting', h('ul', {class: 'waits'},
         waiting.map((r) => h('li', null, link('/runs/' + enc(r.runId), fmtTime(r.logicalDateMs)),
                                  ': ', r.waitingOn.join('; ')))))] : []));
-    const latest = runs.length ? runs[runs.length - 1] : null;
-    const states = latest ? Object.fromEntries((latest.tasks || []).map((t) => [t.taskId,
-                                                                               t.state])) : null;
+    const latest = cols.length ? cols[cols.length - 1] : null;
+    const states = latest ? Object.fromEntries((g.taskIds || []).map((t, i) =>
+        [t, (latest.states || [])[i]]).filter(([, st]) => st)) : null;
     graph.replaceChildren((d.tasks || []).length ? graphSvg(d.tasks, states) : 'no tasks');
   }};
 }
 
-function gridTable(tasks, runs) {
-  if (!runs.length) return h('div', {class: 'empty'}, 'No runs yet.');
+// The grid: a column per run (cols: GridColumn, oldest first), a row per task id.
+function gridTable(taskIds, cols) {
+  if (!cols.length) return h('div', {class: 'empty'}, 'No runs yet.');
+  const runs = cols.map((c) => c.run);
   const maxDur = Math.max(1, ...runs.map((r) => span(r.startedAtMs, r.endedAtMs)));
   const bars = h('tr', {class: 'bars'}, h('th'), runs.map((r) => {
     const dur = span(r.startedAtMs, r.endedAtMs);
@@ -197,17 +200,16 @@ function gridTable(tasks, runs) {
   const dates = h('tr', {class: 'dates'}, h('th'), runs.map((r) => h('td', {
       title: fmtTime(r.logicalDateMs)}, h('span', {class: 'rt rt-' + r.runType},
       r.runType === 'manual' ? 'M' : r.runType === 'backfill' ? 'B' : ''), fmtDate(r.logicalDateMs))));
-  const rows = tasks.map((t) => h('tr', null, h('th', {class: 'task'}, t.taskId),
-    runs.map((r) => {
-      const ti = (r.tasks || []).find((x) => x.taskId === t.taskId);
-      if (!ti) return h('td', {class: 'cell'});
-      const tip = `${t.taskId} · ${ti.state}\ntry ${ti.tryNumber || 0} of ${ti.maxTries || 1}` +
-                  (num(ti.startedAtMs) ? ` · ${fmtDuration(span(ti.startedAtMs, ti.endedAtMs))}`
-                                       : '') + `\n${fmtTime(r.logicalDateMs)}`;
-      const href = ti.tryNumber ? `/runs/${enc(r.runId)}/${enc(t.taskId)}/${ti.tryNumber}`
-                                : '/runs/' + enc(r.runId);
-      return h('td', {class: 'cell'}, link(href, h('span', {class: 'sq s-' + ti.state,
-          title: tip}, ti.tryNumber > 1 ? String(ti.tryNumber) : '')));
+  const rows = taskIds.map((task, i) => h('tr', null, h('th', {class: 'task'}, task),
+    cols.map((c) => {
+      const r = c.run, state = (c.states || [])[i];
+      if (!state) return h('td', {class: 'cell'});
+      const tries = (c.tries || [])[i] || 0, dur = Number((c.durationMs || [])[i] ?? -1);
+      const tip = `${task} · ${state}\ntry ${tries} of ${(c.maxTries || [])[i] || 1}` +
+                  (dur >= 0 ? ` · ${fmtDuration(dur)}` : '') + `\n${fmtTime(r.logicalDateMs)}`;
+      const href = tries ? `/runs/${enc(r.runId)}/${enc(task)}/${tries}` : '/runs/' + enc(r.runId);
+      return h('td', {class: 'cell'}, link(href, h('span', {class: 'sq s-' + state,
+          title: tip}, tries > 1 ? String(tries) : '')));
     })));
   const tbl = h('table', {class: 'grid'}, h('thead', null, bars, dates), h('tbody', null, rows));
   // Heights via CSSOM (not a style attribute: the CSP allows no inline styles).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Server time of the web page's heaviest read: the grid of a DAG with 1,000 runs x 50 tasks
-# (GET /api/v1/runs?dag=D&tasks=1&limit=1000), and the DAG list and one run for comparison.
+# (GET /api/v1/dags/D/grid?limit=1000, and the full-message form runs?dag=D&tasks=1), and the DAG
+# list and one run for comparison.
 # Fills a real store (a scheduler creates the schema and the DAG; runs and task instances are
 # inserted with sqlite3 while it is stopped), restarts the scheduler, and reports the median of
 # REPS requests (curl's time to the last byte on loopback). Bar: < 100 ms.
@@ -58,5 +59,7 @@ measure() {   # name path
 echo "web API server time, $RUNS runs x $TASKS tasks, median of $REPS (loopback curl)"
 measure "grid (runs?tasks=1&limit=$RUNS)" "/api/v1/runs?dag=grid_bench&tasks=1&limit=$RUNS"
 measure "grid, 25 columns (the page default)" "/api/v1/runs?dag=grid_bench&tasks=1&limit=25"
+measure "the page's grid (dags/D/grid?limit=$RUNS)" "/api/v1/dags/grid_bench/grid?limit=$RUNS"
+measure "the page's grid, 25 columns (default)" "/api/v1/dags/grid_bench/grid"
 measure "DAG list (/api/v1/dags)" "/api/v1/dags"
 measure "one run (/api/v1/runs/RUN)" "/api/v1/runs/grid_bench__manual__500"

@@ -128,6 +128,25 @@ TEST(ApiE2E, EveryReadEndpointAnswersTheOperatorMessages) {
     EXPECT_EQ(t.try_number(), 1);
     EXPECT_GE(t.ended_at_ms(), t.started_at_ms());
   }
+  // The compact grid: rows in the DAG's task order, one column per run, cells aligned.
+  auto g = Parse<v1::Grid>(http.Get("/api/v1/dags/api_demo/grid"));
+  ASSERT_EQ(g.task_ids_size(), 2);
+  EXPECT_EQ(g.task_ids(1), dag.tasks(1).task_id());
+  ASSERT_EQ(g.columns_size(), 1);
+  const v1::GridColumn& col = g.columns(0);
+  EXPECT_EQ(col.run().run_id(), run_id);
+  EXPECT_EQ(col.run().tasks_size(), 0);
+  ASSERT_EQ(col.states_size(), 2);
+  ASSERT_EQ(col.tries_size(), 2);
+  ASSERT_EQ(col.max_tries_size(), 2);
+  ASSERT_EQ(col.duration_ms_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(col.states(i), "success");
+    EXPECT_EQ(col.tries(i), 1);
+    EXPECT_GE(col.duration_ms(i), 0);
+  }
+  ExpectError(http.Get("/api/v1/dags/nosuch/grid"), 404, "NOT_FOUND");
+  ExpectError(http.Get("/api/v1/dags/api_demo/grid?limit=0"), 400, "INVALID_ARGUMENT");
   EXPECT_EQ(Parse<v1::ListRunsResponse>(http.Get("/api/v1/runs?dag=api_demo&state=failed"))
                 .runs_size(),
             0);

@@ -353,6 +353,27 @@ TEST_F(CommandsTest, TriggerWaitPrintsEachChangeOnceAndExitsZeroOnSuccess) {
   EXPECT_EQ(lines[9], "03:07:09 run manual__2024-01-01T00:00:00 success in 3m04s");
 }
 
+TEST_F(CommandsTest, TriggerWaitPrintsADataWaitAgainOnlyWhenMoreThanItsAgeChanged) {
+  auto waiting = [](std::vector<std::string> lines) {
+    de::v1::Run r = MakeRun("waiting", {Task("a", "scheduled", 0)});
+    for (const auto& l : lines) r.add_waiting_on(l);
+    return r;
+  };
+  fake_.SetRunScript({
+      waiting({"raw/*.csv: 1 of 3 files (checked 1s ago)"}),
+      waiting({"raw/*.csv: 1 of 3 files (checked 2s ago)"}),
+      waiting({"raw/*.csv: 1 of 3 files (checked 13s ago)"}),
+      waiting({"raw/*.csv: 2 of 3 files (checked 0s ago)"}),
+      MakeRun("success", {Task("a", "success", 1, kT0 + 1000, kT0 + 2000)}),
+  });
+  Result r = Cli({"trigger", "hello", "--wait"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("  waiting on raw/*.csv: 1 of 3 files (checked 1s ago)\n"));
+  EXPECT_THAT(r.out, HasSubstr("  waiting on raw/*.csv: 2 of 3 files (checked 0s ago)\n"));
+  std::vector<std::string> lines = absl::StrSplit(r.out, "waiting on ");
+  EXPECT_EQ(lines.size(), 3u) << r.out;   // printed twice, not on every poll
+}
+
 TEST_F(CommandsTest, TriggerWaitExitsOneWhenTheRunFails) {
   de::v1::TaskInstance failed = Task("a", "failed", 3, kT0, kT0 + 500);
   failed.set_error("exit code 2");

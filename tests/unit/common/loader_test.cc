@@ -555,7 +555,8 @@ tasks: [{id: a, type: noop}]
               ElementsAre("t.yaml:3:5: alert is missing 'on' (a list of failure, task_failure, "
                           "retry, success, recovered, deadline_miss, wait_timeout, lease_lost)",
                           "t.yaml:5:14: alert command must be a non-empty list (argv)",
-                          "t.yaml:7:5: wait_for entry is missing 'dag'",
+                          "t.yaml:7:5: wait_for entry is missing 'dag' (or 'path' or 'glob' for "
+                          "data)",
                           "t.yaml:7:11: task id 'Bad' must match [a-z0-9_-]+",
                           "t.yaml:8:13: window must be 'interval' or {from: -7d, to: 0d}"));
 }
