@@ -1,4 +1,5 @@
-// dectl dag validate|submit|list|show|delete|pause|unpause, and the top-level pause/unpause.
+// dectl dag validate|submit|list|show|delete|pause|unpause, and the top-level pause/unpause
+// (dag render and dag test live in dag_render.cc and dag_test.cc).
 #include <fstream>
 #include <sstream>
 
@@ -316,6 +317,8 @@ void AddDagCommands(CLI::App& app, Context& ctx) {
   del->add_flag("--yes,-y", *delete_yes, "do not ask for confirmation (needed without a terminal)");
   OnRun(del, ctx, [&ctx, delete_id, delete_yes] { return Delete(ctx, *delete_id, *delete_yes); });
 
+  AddDagRenderCommand(*dag, ctx);
+  AddDagTestCommand(*dag, ctx);
   AddPause(*dag, ctx, true);
   AddPause(*dag, ctx, false);
   AddPause(app, ctx, true);

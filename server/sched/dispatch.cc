@@ -4,9 +4,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/dag/dag_params.h"
 #include "common/dag/template.h"
 #include "common/status.h"
+#include "server/sched/assignment.h"
 #include "server/sched/scheduler.h"
 #include "spdlog/spdlog.h"
 
@@ -47,49 +47,24 @@ absl::Status Scheduler::ResolveExternalRefs(const std::vector<std::string>& refs
 absl::StatusOr<v1::Assignment> Scheduler::MakeAssignment(ActiveRun& run, int task,
                                                          int64_t attempt_id) {
   const TaskState& ts = run.tasks[task];
-  const dag::DagSpec& spec = *run.dag;
-  std::map<std::string, std::string> params = spec.params;
-  for (const auto& [k, v] : run.row.conf) params[k] = v;
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(spec.timezone, &tz)) tz = absl::UTCTimeZone();
-  const int attempt = ts.row.try_number;
-  dag::TemplateContext ctx = dag::MakeTemplateContext(
-      spec.id, run.row.run_id, ts.spec->id, attempt, FromMillis(run.row.logical_date),
-      FromMillis(run.row.interval_start), FromMillis(run.row.interval_end), tz, params);
-  if (ts.map_parent >= 0) {   // an instance of a for_each task
-    ctx.vars["item"] = ts.row.map_item;
-    ctx.vars["map_index"] = absl::StrCat(ts.row.map_index);
-  }
-  DE_RETURN_IF_ERROR(ResolveExternalRefs(ts.spec->external_refs, &ctx));
-  v1::Assignment a;
-  a.set_attempt_id(attempt_id);
-  a.set_run_id(run.row.run_id);
-  a.set_dag_id(spec.id);
-  a.set_task_id(ts.row.task_id);   // TASK[i] for an instance of a for_each task
-  a.set_try_number(attempt);
-  a.set_type(ts.spec->type);
-  if (IsMapperStep(ts)) return FillMapperAssignment(ts, ctx, std::move(a));
-  if (ts.spec->with && !ts.spec->with.IsNull()) {
-    DE_ASSIGN_OR_RETURN(std::string rendered,
-                        dag::RenderTaskYaml(ts.spec->type, ts.spec->with, ctx));
-    a.set_params_yaml(rendered);
-  }
-  if (ts.spec->timeout) a.set_timeout_ms(absl::ToInt64Milliseconds(*ts.spec->timeout));
-  auto& env = *a.mutable_env();
-  env["DE_DAG"] = spec.id;
-  env["DE_RUN_ID"] = run.row.run_id;
-  env["DE_TASK"] = ts.spec->id;
-  env["DE_TRY_NUMBER"] = std::to_string(attempt);
+  AttemptInfo info;
+  info.run_id = run.row.run_id;
+  info.logical_date = FromMillis(run.row.logical_date);
+  info.interval_start = FromMillis(run.row.interval_start);
+  info.interval_end = FromMillis(run.row.interval_end);
+  info.conf = run.row.conf;
+  info.try_number = ts.row.try_number;
+  info.attempt_id = attempt_id;
+  info.task_id = ts.row.task_id;   // TASK[i] for an instance of a for_each task
   if (ts.map_parent >= 0) {
-    env["DE_MAP_INDEX"] = ctx.vars["map_index"];
-    env["DE_ITEM"] = ts.row.map_item;
+    info.map_index = ts.row.map_index;
+    info.map_item = ts.row.map_item;
   }
-  env["DE_DS"] = ctx.vars["ds"];
-  env["DE_LOGICAL_DATE"] = ctx.vars["logical_date"];
-  for (const auto& [name, value] : params) env[dag::ParamEnvName(name)] = value;
-  // Only this attempt's own secrets travel, inside its assignment; the worker masks them.
-  for (const auto& [name, value] : ctx.secrets) a.add_mask(value);
-  return a;
+  info.mapper_step = IsMapperStep(ts);
+  return BuildAssignment(*run.dag, *ts.spec, info,
+                         [this](const std::vector<std::string>& refs, dag::TemplateContext* ctx) {
+                           return ResolveExternalRefs(refs, ctx);
+                         });
 }
 
 void Scheduler::Dispatch() {

@@ -203,24 +203,6 @@ bool Scheduler::IsMapperStep(const TaskState& ts) const {
   return ts.spec->for_each && ts.map_parent < 0 && NeedsMapper(*ts.spec->for_each);
 }
 
-absl::StatusOr<v1::Assignment> Scheduler::FillMapperAssignment(const TaskState& ts,
-                                                               const dag::TemplateContext& ctx,
-                                                               v1::Assignment a) {
-  const dag::ForEachSpec& fe = *ts.spec->for_each;
-  YAML::Node with;
-  if (fe.kind == dag::ForEachSpec::Kind::kGlob) {
-    with["glob"] = fe.glob;
-  } else {
-    with["partitions"]["path"] = fe.path;
-    with["partitions"]["from"] = fe.from;
-    with["partitions"]["to"] = fe.to;
-  }
-  DE_ASSIGN_OR_RETURN(std::string rendered, dag::RenderYaml(with, ctx));
-  a.set_type(dag::kForEachItemsType);
-  a.set_params_yaml(rendered);
-  return a;
-}
-
 void Scheduler::TakeMapperItems(const v1::TaskResult& r) {
   auto fit = inflight_.find(r.attempt_id());
   if (fit == inflight_.end() || !r.success()) return;

@@ -14,6 +14,7 @@
 #include "common/dag/trigger_rule.h"
 #include "common/limits.h"
 #include "common/status.h"
+#include "server/sched/assignment.h"
 #include "server/sched/scheduler.h"
 #include "spdlog/spdlog.h"
 
@@ -276,14 +277,12 @@ absl::StatusOr<v1::Run> Scheduler::Trigger(const std::string& dag_id,
   const absl::Time logical = date.value_or(now);
   // A date on a schedule tick covers that tick's interval (a by-hand rerun of a scheduled
   // interval); any other date covers the empty interval [date, date].
-  absl::Time start = logical, end = logical;
   auto sit = schedules_.find(dag_id);
-  if (sit != schedules_.end() && sit->second.version == d->latest_version &&
-      sit->second.schedule && sit->second.schedule->IsTick(logical)) {
-    dag::DataInterval iv = sit->second.schedule->IntervalStartingAt(logical);
-    start = iv.start;
-    end = iv.end;
-  }
+  const dag::Schedule* schedule = sit != schedules_.end() && sit->second.version == d->latest_version
+                                      ? sit->second.schedule.get()
+                                      : nullptr;
+  const dag::DataInterval iv = ManualRunInterval(schedule, logical);
+  const absl::Time start = iv.start, end = iv.end;
   store::Transaction tx(store_->db());
   DE_RETURN_IF_ERROR(tx.status());
   auto run =

@@ -50,6 +50,10 @@ struct SchedulerOptions {
   // told (RegisterAck) and cap at it themselves, keeping the tail with a marker. What a worker
   // sends beyond it (plus a little room for the worker's marker) is dropped here.
   int64_t max_log_bytes = int64_t{100} << 20;
+  // `dectl dag test` runs one DAG alone, by hand: no cron runs (scheduled_runs false), and a
+  // wait_for on another DAG counts as met (that DAG's runs are not in this store).
+  bool scheduled_runs = true;
+  bool wait_for_dags = true;
 };
 
 // The outbound half of one worker session (implemented by the gRPC layer).
@@ -377,9 +381,6 @@ class Scheduler {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A for_each task over a glob or partitions whose items a worker lists (the mapper step).
   bool IsMapperStep(const TaskState& ts) const;
-  absl::StatusOr<v1::Assignment> FillMapperAssignment(const TaskState& ts,
-                                                      const dag::TemplateContext& ctx,
-                                                      v1::Assignment a);
   // Before a result is applied: keeps a successful mapper step's items on its task.
   void TakeMapperItems(const v1::TaskResult& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The mapper step succeeded: expands with its items.
