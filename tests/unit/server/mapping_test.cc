@@ -186,12 +186,15 @@ dag: prm
 params: { files: { type: list, default: [] } }
 tasks:
   - { id: m, type: noop, for_each: { param: files } }
-  - { id: after, type: noop, needs: [m] }
+  - { id: after, type: noop, needs: [m], trigger_rule: none_failed }
+  - { id: strict, type: noop, needs: [m] }
 )");
   const std::string empty = Trigger("prm");
   EXPECT_EQ(Tis(empty)["m"].state, "skipped");
+  // As after any skipped upstream: all_success (the default) is skipped, none_failed runs.
+  EXPECT_EQ(Tis(empty)["strict"].state, "skipped");
   auto as = Channel("w1").TakeAssignments();
-  ASSERT_THAT(TaskIds(as), ElementsAre("after")) << "downstream of a skipped task runs";
+  ASSERT_THAT(TaskIds(as), ElementsAre("after")) << "none_failed after a skipped task runs";
   Succeed("w1", as[0]);
   EXPECT_EQ(Run(empty).state, "success");
 
