@@ -72,7 +72,7 @@ void Agent::Push(v1::WorkerMessage msg) {
 }
 
 void Agent::DropQueued(const std::function<bool(const v1::WorkerMessage&)>& drop) {
-  std::erase_if(outbox_, [&](const v1::WorkerMessage& m) {
+  std::erase_if(outbox_, [&](const v1::WorkerMessage& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!drop(m)) return false;
     // A dropped chunk no longer counts against the buffer (else the worker would drop every
     // later log once fenced chunks had filled the count).
