@@ -11,10 +11,6 @@
 namespace de::cli {
 namespace {
 
-bool IsTerminalRunState(const std::string& state) {
-  return state == "success" || state == "failed" || state == "cancelled";
-}
-
 bool IsDoneTaskState(const std::string& s) {
   return s == "success" || s == "failed" || s == "skipped" || s == "upstream_failed" ||
          s == "cancelled";
@@ -103,6 +99,10 @@ int OwnTasks(const de::v1::Run& run) {
   return n;
 }
 }  // namespace
+
+bool IsTerminalRunState(const std::string& state) {
+  return state == "success" || state == "failed" || state == "cancelled";
+}
 
 void RunPrinter::Update(const de::v1::Run& run, int64_t now_ms) {
   if (run.state() != run_state_ && !IsTerminalRunState(run.state())) {

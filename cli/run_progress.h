@@ -16,6 +16,9 @@
 
 namespace de::cli {
 
+// Whether a run in `state` has ended (success, failed, cancelled).
+bool IsTerminalRunState(const std::string& state);
+
 class RunPrinter {
  public:
   static constexpr int kPerTaskLinesUpTo = 100;

@@ -18,10 +18,6 @@ namespace {
 const std::vector<std::string> kRunStates = {"waiting", "queued", "running",
                                              "success", "failed", "cancelled"};
 
-bool IsTerminalRunState(const std::string& state) {
-  return state == "success" || state == "failed" || state == "cancelled";
-}
-
 std::string Tries(const de::v1::TaskInstance& t) {
   return t.max_tries() > 0 ? absl::StrCat(t.try_number(), "/", t.max_tries())
                            : absl::StrCat(t.try_number());

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/dag/dag_params.h"
 #include "common/dag/loader.h"
+#include "tests/unit/common/loader_test_util.h"
 #include "common/limits.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -12,20 +13,10 @@
 namespace de::dag {
 namespace {
 
+using testing_util::Errors;
+using testing_util::MustLoad;
+
 using ::testing::ElementsAre;
-
-std::vector<std::string> Errors(const std::string& yaml) {
-  LoadResult r = LoadDag(yaml, "t.yaml");
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.ToString());
-  return out;
-}
-
-DagSpec MustLoad(const std::string& yaml) {
-  LoadResult r = LoadDag(yaml, "t.yaml");
-  for (const auto& e : r.errors) ADD_FAILURE() << e.ToString();
-  return r.dag ? *r.dag : DagSpec{};
-}
 
 TEST(LoaderForEachTest, ListLiteral) {
   DagSpec d = MustLoad(

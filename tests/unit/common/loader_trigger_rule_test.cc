@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/dag/loader.h"
+#include "tests/unit/common/loader_test_util.h"
 #include "common/dag/trigger_rule.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -11,15 +12,10 @@
 namespace de::dag {
 namespace {
 
+using testing_util::Errors;
+
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-std::vector<std::string> Errors(const std::string& yaml) {
-  LoadResult r = LoadDag(yaml, "t.yaml");
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.ToString());
-  return out;
-}
 
 TEST(LoaderTriggerRuleTest, EveryRuleNameLoadsAndTheDefaultIsAllSuccess) {
   LoadResult r = LoadDag(R"(

@@ -4,26 +4,17 @@
 #include <vector>
 
 #include "common/dag/loader.h"
+#include "tests/unit/common/loader_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace de::dag {
 namespace {
 
+using testing_util::Errors;
+using testing_util::MustLoad;
+
 using ::testing::ElementsAre;
-
-std::vector<std::string> Errors(const std::string& yaml) {
-  LoadResult r = LoadDag(yaml, "t.yaml");
-  std::vector<std::string> out;
-  for (const auto& e : r.errors) out.push_back(e.ToString());
-  return out;
-}
-
-DagSpec MustLoad(const std::string& yaml) {
-  LoadResult r = LoadDag(yaml, "t.yaml");
-  for (const auto& e : r.errors) ADD_FAILURE() << e.ToString();
-  return r.dag ? *r.dag : DagSpec{};
-}
 
 std::string WithWaits(const std::string& waits) {
   return "dag: x\nparams: { raw_dir: raw }\nwait_for:\n" + waits + "tasks: [{id: a, type: noop}]\n";
