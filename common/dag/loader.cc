@@ -140,9 +140,12 @@ void Loader::Validate(const YAML::Node& root) {
     } else {
       static const std::vector<std::string> kDefaultsKeys = {
           "retries", "retry_delay", "retry_backoff", "max_retry_delay",
-          "timeout", "pool",        "priority"};
+          "timeout", "pool",        "priority",      "trigger_rule"};
       CheckKeys(d, kDefaultsKeys, "defaults");
       ReadTaskFields(d, &defaults);
+      if (YAML::Node r = d["trigger_rule"]; r && !r.IsNull()) {
+        defaults.trigger_rule = ReadTriggerRuleValue(r);
+      }
     }
   }
   ReadAlertsAndWaits(root);

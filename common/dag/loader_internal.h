@@ -42,6 +42,7 @@ struct TaskDefaults {
   std::optional<absl::Duration> timeout;
   std::string pool = "default";
   int priority = 0;
+  std::optional<TriggerRule> trigger_rule;   // unset: all_success
 };
 
 // Per-task data kept only while loading.
@@ -135,8 +136,12 @@ class Loader {
   void ReportCycles(const std::vector<TaskDraft>& drafts, const std::vector<std::vector<int>>& down,
                     const std::vector<int>& indegree);
 
-  // loader_trigger_rule.cc: `trigger_rule:` of task `t` into spec->trigger_rule.
-  void ReadTriggerRule(const YAML::Node& t, TaskSpec* spec);
+  // loader_trigger_rule.cc: a `trigger_rule:` value (of a task or of `defaults:`), nullopt
+  // after reporting an error.
+  std::optional<TriggerRule> ReadTriggerRuleValue(const YAML::Node& n);
+  // The rule of task `t` into spec->trigger_rule: its own `trigger_rule:`, else `inherited` (from
+  // `defaults:`), else all_success; warns about a rule set on a task without needs.
+  void ReadTriggerRule(const YAML::Node& t, std::optional<TriggerRule> inherited, TaskSpec* spec);
   // loader_foreach.cc: `for_each:` / `max_parallel:`, and {{ item }} outside a mapped task.
   void ReadForEach(const YAML::Node& t, TaskSpec* spec);
   bool ReadForEachParam(const YAML::Node& v, ForEachSpec* fe);

@@ -57,7 +57,7 @@ std::optional<TaskDraft> Loader::ReadTask(const YAML::Node& t, const TaskDefault
     if (auto b = Bool(d, "depends_on_past")) spec.depends_on_past = *b;
   }
   if (YAML::Node d = t["deadline"]; d && !d.IsNull()) spec.deadline = ReadDeadline(d, "deadline");
-  ReadTriggerRule(t, &spec);
+  ReadTriggerRule(t, defaults.trigger_rule, &spec);
   return draft;
 }
 

@@ -93,5 +93,43 @@ tasks:
             "its run starts");
 }
 
+TEST(LoaderTriggerRuleTest, DefaultsSetEveryTasksRuleATaskOverridesIt) {
+  LoadResult r = LoadDag(R"(dag: rules
+defaults: { retries: 1, trigger_rule: all_done }
+tasks:
+  - { id: a, type: noop }
+  - { id: b, type: noop, needs: [a] }
+  - { id: c, type: noop, needs: [a], trigger_rule: all_success }
+  - { id: d, type: noop, needs: [b, c], trigger_rule: one_failed }
+)",
+                         "t.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors[0].ToString();
+  // Inherited by the root task a too, without a warning: it was not written on a.
+  EXPECT_THAT(r.warnings, IsEmpty());
+  std::vector<std::string> rules;
+  for (const auto& t : r.dag->tasks) rules.push_back(Name(t.trigger_rule));
+  EXPECT_THAT(rules, ElementsAre("all_done", "all_done", "all_success", "one_failed"));
+  EXPECT_EQ(r.dag->tasks[1].retry.retries, 1);
+}
+
+TEST(LoaderTriggerRuleTest, ABadRuleInDefaultsIsAnErrorWithWhere) {
+  EXPECT_THAT(Errors(R"(dag: rules
+defaults:
+  trigger_rule: all_don
+tasks:
+  - { id: a, type: noop }
+)"),
+              ElementsAre("t.yaml:3:17: unknown trigger_rule 'all_don' (did you mean 'all_done'?); "
+                          "known: all_success, all_done, all_failed, one_success, one_failed, "
+                          "none_failed"));
+  EXPECT_THAT(Errors(R"(dag: rules
+defaults: { trigger_rule: [all_done] }
+tasks:
+  - { id: a, type: noop }
+)"),
+              ElementsAre("t.yaml:2:27: trigger_rule must be one of all_success, all_done, "
+                          "all_failed, one_success, one_failed, none_failed"));
+}
+
 }  // namespace
 }  // namespace de::dag
