@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/dag/shell_quote.h"
 #include "common/dag/suggest.h"
@@ -90,6 +93,33 @@ absl::Status EmitRendered(const YAML::Node& node, const TemplateContext& ctx, YA
   return absl::OkStatus();
 }
 
+// The `| filter` parts of a reference's `inner` text into `ref`; `inner` keeps the name part.
+absl::Status ParseFilters(absl::string_view* inner, TemplateRef* ref) {
+  size_t bar = inner->find('|');
+  if (bar == absl::string_view::npos) return absl::OkStatus();
+  absl::string_view name = absl::StripAsciiWhitespace(inner->substr(0, bar));
+  std::vector<absl::string_view> parts = absl::StrSplit(inner->substr(bar + 1), '|');
+  for (absl::string_view& p : parts) p = absl::StripAsciiWhitespace(p);
+  for (absl::string_view part : parts) {
+    std::optional<TemplateFilter> f = ParseTemplateFilter(std::string_view(part.data(), part.size()));
+    if (f) {
+      ref->filters.push_back(*f);
+      ref->raw = ref->raw || *f == TemplateFilter::kRaw;
+      continue;
+    }
+    const std::string shown = absl::StrCat("{{ ", name, " | ", absl::StrJoin(parts, " | "), " }}");
+    if (part.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("empty filter in '", shown, "'"));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown filter '", part, "' in '", shown, "'",
+        DidYouMean(std::string(part), TemplateFilterNames()),
+        "; filters: ", absl::StrJoin(TemplateFilterNames(), ", ")));
+  }
+  *inner = inner->substr(0, bar);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ScanTemplate(std::string_view text_in,
@@ -112,16 +142,8 @@ absl::Status ScanTemplate(std::string_view text_in,
           absl::StrCat("unterminated '{{' at offset ", open, " (missing '}}')"));
     }
     absl::string_view inner = text.substr(open + 2, close - open - 2);
-    absl::string_view filter;
-    if (size_t bar = inner.find('|'); bar != absl::string_view::npos) {
-      filter = absl::StripAsciiWhitespace(inner.substr(bar + 1));
-      inner = inner.substr(0, bar);
-      if (filter != "raw") {
-        return absl::InvalidArgumentError(
-            absl::StrCat("unknown filter '", filter, "' in '{{ ", absl::StripAsciiWhitespace(inner),
-                         " | ", filter, " }}' (the only filter is `raw`)"));
-      }
-    }
+    TemplateRef ref;
+    DE_RETURN_IF_ERROR(ParseFilters(&inner, &ref));
     absl::string_view name = absl::StripAsciiWhitespace(inner);
     if (name.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("empty '{{ }}' at offset ", open));
@@ -133,9 +155,7 @@ absl::Status ScanTemplate(std::string_view text_in,
                          "{{ params.NAME }}, {{ var.NAME }} and {{ secret.NAME }})"));
       }
     }
-    TemplateRef ref;
     ref.name = std::string_view(name.data(), name.size());
-    ref.raw = filter == "raw";
     ref.offset = open;
     DE_RETURN_IF_ERROR(on_ref(ref));
     pos = close + 2;
@@ -206,6 +226,12 @@ absl::StatusOr<std::string> LookupTemplateValue(std::string_view name_in,
   return UnknownName(name, param_names);
 }
 
+absl::StatusOr<std::string> TemplateRefValue(const TemplateRef& ref, const TemplateContext& ctx) {
+  DE_ASSIGN_OR_RETURN(std::string v, LookupTemplateValue(ref.name, ctx));
+  for (TemplateFilter f : ref.filters) v = ApplyTemplateFilter(f, v);
+  return v;
+}
+
 absl::StatusOr<std::string> RenderTemplate(std::string_view text, const TemplateContext& ctx) {
   std::string out;
   absl::Status st = ScanTemplate(
@@ -215,7 +241,7 @@ absl::StatusOr<std::string> RenderTemplate(std::string_view text, const Template
         return absl::OkStatus();
       },
       [&](const TemplateRef& ref) -> absl::Status {
-        DE_ASSIGN_OR_RETURN(std::string v, LookupTemplateValue(ref.name, ctx));
+        DE_ASSIGN_OR_RETURN(std::string v, TemplateRefValue(ref, ctx));
         out += v;
         return absl::OkStatus();
       });
@@ -299,7 +325,7 @@ absl::StatusOr<std::string> RenderShellCommand(std::string_view text, const Temp
         return lexer.FeedLiteral(lit);
       },
       [&](const TemplateRef& ref) -> absl::Status {
-        DE_ASSIGN_OR_RETURN(std::string v, LookupTemplateValue(ref.name, ctx));
+        DE_ASSIGN_OR_RETURN(std::string v, TemplateRefValue(ref, ctx));
         if (ref.raw) {  // shell syntax by the author's choice
           out += v;
           return lexer.FeedLiteral(v);

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/dag/template_filters.h"
 #include "yaml-cpp/yaml.h"
 
 namespace de::dag {
@@ -45,15 +46,17 @@ TemplateContext MakeTemplateContext(const std::string& dag_id, const std::string
                                     absl::Time interval_end, absl::TimeZone tz,
                                     const std::map<std::string, std::string>& params);
 
-// One `{{ name }}` or `{{ name | raw }}` reference found by ScanTemplate.
+// One `{{ name }}` or `{{ name | filter | ... }}` reference found by ScanTemplate.
 struct TemplateRef {
   std::string_view name;  // "ds", "params.who"
-  bool raw = false;       // `| raw`: inserted as is even into a shell command
+  std::vector<TemplateFilter> filters;   // in the order written (common/dag/template_filters.h)
+  bool raw = false;       // `| raw` among them: inserted as is even into a shell command
   size_t offset = 0;      // of the "{{" in the text
 };
 
 // Splits `text` into literal pieces and references, calling `on_literal` / `on_ref` in order;
 // stops at the first error (a malformed reference, an unknown filter, or a callback's error).
+// An unknown filter's message names it, the reference and the known filters.
 absl::Status ScanTemplate(std::string_view text,
                           const std::function<absl::Status(std::string_view)>& on_literal,
                           const std::function<absl::Status(const TemplateRef&)>& on_ref);
@@ -62,8 +65,11 @@ absl::Status ScanTemplate(std::string_view text,
 // name) when there is none.
 absl::StatusOr<std::string> LookupTemplateValue(std::string_view name, const TemplateContext& ctx);
 
-// Renders one string. Errors: unknown variable, unterminated "{{". `| raw` makes no difference.
+// The value `ref` stands for: its name's value (LookupTemplateValue) through its filters.
+absl::StatusOr<std::string> TemplateRefValue(const TemplateRef& ref, const TemplateContext& ctx);
 
+// Renders one string. Errors: unknown variable or filter, unterminated "{{". `| raw` makes no
+// difference here.
 absl::StatusOr<std::string> RenderTemplate(std::string_view text, const TemplateContext& ctx);
 
 // Checks a template without values: every name must be a standard var or params.<p> with p in

@@ -77,7 +77,7 @@ TEST(TemplateTest, RenderErrors) {
   auto expr = RenderTemplate("{{ ds | upper }}", ctx);
   ASSERT_FALSE(expr.ok());
   EXPECT_EQ(expr.status().message(),
-            "unknown filter 'upper' in '{{ ds | upper }}' (the only filter is `raw`)");
+            "unknown filter 'upper' in '{{ ds | upper }}'; filters: basename, dirname, stem, raw");
   auto bad = RenderTemplate("{{ ds; rm }}", ctx);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
