@@ -4,13 +4,10 @@
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/run_progress.h"
 
 namespace de::cli {
 namespace {
-
-bool Ended(const std::string& task_state) {
-  return task_state != "scheduled" && task_state != "queued" && task_state != "running";
-}
 
 std::string Prefix(const std::string& task, int try_number) {
   return try_number > 1 ? absl::StrCat("[", task, " try ", try_number, "] ")
@@ -63,7 +60,7 @@ void RunFollower::PrintStateChanges(const v1::Run& run) {
     states_[t.task_id()] = key;
     std::string line = absl::StrCat(FormatClock(now), " ", t.task_id(), " ", t.state());
     if (t.try_number() > 0) absl::StrAppend(&line, " (try ", t.try_number(), ")");
-    if (Ended(t.state()) && t.started_at_ms() != 0) {
+    if (IsDoneTaskState(t.state()) && t.started_at_ms() != 0) {
       absl::StrAppend(&line, " in ", FormatElapsed(t.started_at_ms(), t.ended_at_ms(), now));
     }
     if (!t.error().empty() && t.state() != "success") {

@@ -1,5 +1,6 @@
 #include "cli/run_progress.h"
 
+#include <optional>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -7,14 +8,10 @@
 #include "absl/strings/str_join.h"
 #include "cli/format.h"
 #include "cli/runs_mapped.h"
+#include "server/sched/states.h"
 
 namespace de::cli {
 namespace {
-
-bool IsDoneTaskState(const std::string& s) {
-  return s == "success" || s == "failed" || s == "skipped" || s == "upstream_failed" ||
-         s == "cancelled";
-}
 
 // When the task entered its current state, as well as the run tells.
 int64_t StateSinceMs(const de::v1::TaskInstance& t, int64_t now_ms) {
@@ -102,6 +99,11 @@ int OwnTasks(const de::v1::Run& run) {
 
 bool IsTerminalRunState(const std::string& state) {
   return state == "success" || state == "failed" || state == "cancelled";
+}
+
+bool IsDoneTaskState(const std::string& state) {
+  std::optional<sched::TiState> s = sched::ParseTiState(state);
+  return s.has_value() && sched::IsFinished(*s);
 }
 
 void RunPrinter::Update(const de::v1::Run& run, int64_t now_ms) {

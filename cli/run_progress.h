@@ -18,6 +18,9 @@ namespace de::cli {
 
 // Whether a run in `state` has ended (success, failed, cancelled).
 bool IsTerminalRunState(const std::string& state);
+// Whether a task instance in `state` is done for this run: success, failed, upstream_failed,
+// skipped, cancelled (sched::IsFinished). `up_for_retry` is not: it will run again.
+bool IsDoneTaskState(const std::string& state);
 
 class RunPrinter {
  public:

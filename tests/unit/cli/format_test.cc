@@ -1,4 +1,5 @@
 #include "cli/format.h"
+#include "cli/run_progress.h"
 
 #include <sstream>
 
@@ -10,6 +11,16 @@ namespace de::cli {
 namespace {
 
 using ::testing::HasSubstr;
+
+// One notion of "done" for `trigger --wait`'s progress and `dag test`'s lines.
+TEST(TaskStateTest, UpForRetryIsNotDone) {
+  for (const char* s : {"success", "failed", "upstream_failed", "skipped", "cancelled"}) {
+    EXPECT_TRUE(IsDoneTaskState(s)) << s;
+  }
+  for (const char* s : {"scheduled", "queued", "running", "up_for_retry", "", "bogus"}) {
+    EXPECT_FALSE(IsDoneTaskState(s)) << s;
+  }
+}
 
 TEST(TableTest, AlignsColumnsWithoutTrailingBlanks) {
   Table t({"NAME", "STATE", "N"});
