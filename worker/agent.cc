@@ -346,7 +346,7 @@ void Agent::FailUnstarted(Attempt* at, const std::string& error) {
   const v1::Assignment& a = at->assignment;
   spdlog::error("dag={} run={} task={} attempt={} failed: {}", a.dag_id(), a.run_id(),
                 a.task_id(), a.attempt_id(), error);
-  for (auto& c : at->log->Feed(absl::StrCat("[de-worker] ", error, "\n"))) {
+  for (auto& c : at->log->Feed(absl::StrCat("[worker] ", error, "\n"))) {
     v1::WorkerMessage m;
     *m.mutable_log() = std::move(c);
     PushLocked(std::move(m));

@@ -63,7 +63,8 @@ v1::TaskResult Agent::Execute(Attempt* at) {
     r.set_exit_code(-1);
     r.set_error(error);   // masked by RunAttempt
     // The error also goes to the task log (masked there), where an operator looks first.
-    SendLog(at, absl::StrCat("[de-worker] ", error, "\n"));
+    // "[worker]", not a program's name: `dectl dag test` runs this worker in-process.
+    SendLog(at, absl::StrCat("[worker] ", error, "\n"));
     return r;
   };
   if (a.type() == "noop") {

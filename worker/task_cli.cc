@@ -210,8 +210,10 @@ int RunTaskCommand(int argc, char** argv) {
     check.key_prefix = "";
     absl::Status valid = dag::ProblemsToStatus(dag::CheckTaskParams(type, with, check));
     if (!valid.ok()) {
-      std::cerr << "de-worker task " << type << ": invalid parameters:\n" << valid.message()
-                << "\n(de-worker task --help " << type << " lists them)\n";
+      // Named by the task type, not the command: a worker (de-worker, or `dectl dag test`'s
+      // own) runs this as its child, and its output is the task's log.
+      std::cerr << type << ": invalid parameters:\n" << valid.message() << "\n";
+      if (result_file.empty()) std::cerr << "(de-worker task --help " << type << " lists them)\n";
       if (!result_file.empty()) WriteErrorResult(result_file, valid, 0);
       return 1;
     }
@@ -235,7 +237,7 @@ int RunTaskCommand(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   if (!outcome.ok()) {
-    std::cerr << "de-worker task " << type << ": error: " << outcome.status().message() << "\n";
+    std::cerr << type << ": error: " << outcome.status().message() << "\n";
     if (!result_file.empty()) WriteErrorResult(result_file, outcome.status(), seconds);
     return 1;
   }
@@ -278,7 +280,7 @@ int RunTaskCommand(int argc, char** argv) {
     absl::StrAppend(&json, "],\"summary\":",
                     outcome->summary_json.empty() ? "{}" : outcome->summary_json, "}");
     if (!WriteResultFile(result_file, json)) {
-      std::cerr << "de-worker task: cannot write " << result_file << "\n";
+      std::cerr << type << ": cannot write " << result_file << "\n";
       return 1;
     }
   }

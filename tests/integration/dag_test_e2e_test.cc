@@ -88,6 +88,9 @@ TEST(DagTestE2E, HelloShellRunsLocallyPrintsLogsAndTouchesNothing) {
       << out;
   EXPECT_TRUE(absl::StrContains(out, "[flaky] simulated failure on the first try")) << out;
   EXPECT_TRUE(absl::StrContains(out, "[flaky try 2] ok on try 2")) << out;
+  // A try waiting for its retry is not done: no duration, as for a task still running.
+  EXPECT_TRUE(absl::StrContains(out, " flaky up_for_retry (try 1): exit code 1\n")) << out;
+  EXPECT_TRUE(absl::StrContains(out, " flaky success (try 2) in ")) << out;
   EXPECT_TRUE(absl::StrContains(out, "[join] both branches done: hello from join of "
                                      "hello_shell__manual__20240304T000000Z"))
       << out;
@@ -142,6 +145,26 @@ tasks:
   EXPECT_TRUE(absl::StrContains(out, "failed; kept DE_HOME")) << out;
   EXPECT_TRUE(Entries(u.home.path()).empty());
   EXPECT_TRUE(ProcessesMentioning(u.tmp.path()).empty());
+}
+
+// A built-in task's error names the task type, not a command the user did not run.
+TEST(DagTestE2E, BuiltinTaskErrorsNameTheTaskTypeNotDeWorker) {
+  UserEnv u;
+  const std::string file = u.outs / "badconv.yaml";
+  WriteFile(file, R"(dag: badconv
+tasks:
+  - id: convert
+    type: csv_to_parquet
+    with: { input: missing/nothing.csv, output: lake/out }
+)");
+  std::string out;
+  ASSERT_EQ(RunDectl({"dag", "test", file, "--data-root", u.data.path()}, u.env(), u.outs, &out),
+            1)
+      << out;
+  EXPECT_TRUE(absl::StrContains(
+      out, "[convert] csv_to_parquet: error: input missing/nothing.csv: no such file or folder"))
+      << out;
+  EXPECT_FALSE(absl::StrContains(out, "de-worker")) << out;
 }
 
 TEST(DagTestE2E, InterruptCancelsTheRunAndCleansUp) {

@@ -169,7 +169,7 @@ TEST_F(AgentMaskTest, SecretInAWorkerErrorIsMaskedInTheResultAndTheLog) {
   EXPECT_THAT(r->error(), HasSubstr("unknown key '***'"));
   EXPECT_THAT(r->error(), Not(HasSubstr("hunter2")));
   std::string log = fake.Log();
-  EXPECT_THAT(log, HasSubstr("[de-worker] shell task: unknown key '***'"));
+  EXPECT_THAT(log, HasSubstr("[worker] shell task: unknown key '***'"));
   EXPECT_THAT(log, Not(HasSubstr("hunter2")));
   EXPECT_EQ(r->log_bytes(), static_cast<int64_t>(log.size()));
 }
