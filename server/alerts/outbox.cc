@@ -1,6 +1,7 @@
 #include "server/alerts/outbox.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/dag/loader.h"
 #include "common/dag/template.h"
 #include "common/status.h"
@@ -127,6 +128,19 @@ absl::StatusOr<AlertPayload> AlertOutbox::Payload(const sched::Event& e, const s
       p.task = s.Text(0);
       p.attempt = static_cast<int>(s.Int(1));
       if (p.reason.empty()) p.reason = s.Text(2);
+    }
+  }
+  if (event == "task_failure") {
+    // A mapped task fails once for all its instances: say which failed, quote the first's log.
+    DE_ASSIGN_OR_RETURN(FailedInstances failed, FindFailedInstances(db, p.run_id, p.task));
+    if (failed.count > 0) {
+      const int more = failed.count - static_cast<int>(failed.first.size());
+      absl::StrAppend(&p.reason, p.reason.empty() ? "" : "; ", "failed: ",
+                      absl::StrJoin(failed.first, ", "),
+                      more > 0 ? absl::StrCat(" and ", more, " more") : "");
+      p.log_tail = ReadLogTail(LogPath(options_.de_home, p.run_id, failed.first_id,
+                                       failed.first_try));
+      return p;
     }
   }
   if (!p.task.empty() && p.attempt > 0 &&

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "server/sched/scheduler.h"
 
 namespace de::alerts {
 
@@ -13,7 +16,7 @@ std::vector<std::string> AlertEventsOf(const sched::Event& e) {
       if (e.to_state == "success") return {"success"};
       return {};
     case sched::EventKind::kTaskState:
-      if (e.to_state == "failed") return {"task_failure"};
+      if (e.to_state == "failed" && !sched::ParseMappedInstanceId(e.task)) return {"task_failure"};
       return {};
     case sched::EventKind::kRetry:
       return {"retry"};
@@ -29,6 +32,34 @@ std::vector<std::string> AlertEventsOf(const sched::Event& e) {
 
 bool Subscribed(const dag::AlertSpec& rule, const std::string& event) {
   return std::find(rule.on.begin(), rule.on.end(), event) != rule.on.end();
+}
+
+absl::StatusOr<FailedInstances> FindFailedInstances(store::Db* db, const std::string& run_id,
+                                                    const std::string& task, int limit) {
+  // Every failed instance of the run (of any mapped task: the prefix is matched here, as '_' in
+  // a task id is a LIKE wildcard); a run has at most 10,000 per task.
+  store::Stmt& s = db->Cached(
+      "SELECT task_id, try_number, error FROM task_instances WHERE run_id = ? AND "
+      "map_index IS NOT NULL AND state = 'failed' ORDER BY map_index, task_id");
+  s.Bind(1, run_id);
+  store::ResetOnExit reset(s);
+  FailedInstances out;
+  const std::string prefix = absl::StrCat(task, "[");
+  while (true) {
+    DE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string id = s.Text(0);
+    if (!absl::StartsWith(id, prefix)) continue;
+    if (out.count++ == 0) {
+      out.first_id = id;
+      out.first_try = static_cast<int>(s.Int(1));
+    }
+    if (static_cast<int>(out.first.size()) < limit) {
+      const std::string error = s.Text(2);
+      out.first.push_back(error.empty() ? id : absl::StrCat(id, " (", error, ")"));
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<std::string>> FailedRunsSinceLastSuccess(store::Db* db,

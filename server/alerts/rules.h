@@ -16,8 +16,20 @@ namespace de::alerts {
 // The `on:` names an event fires, without `recovered` (which needs the store):
 //   run state -> failed: failure; run state -> success: success; task state -> failed:
 //   task_failure; retry: retry; lease lost: lease_lost; deadline miss: deadline_miss;
-//   wait timeout: wait_timeout. Anything else fires nothing.
+//   wait timeout: wait_timeout. Anything else fires nothing. An instance of a for_each task
+//   (TASK[i]) failing fires nothing: its mapped task fires one task_failure when it fails as a
+//   whole (MappedFailureReason says which instances), so 1,000 failed instances page once.
 std::vector<std::string> AlertEventsOf(const sched::Event& e);
+
+// The failed instances of mapped task `task` of run `run_id`, by map index.
+struct FailedInstances {
+  int count = 0;
+  std::vector<std::string> first;   // "a[3] (exit code 1)", at most `limit`
+  std::string first_id;             // "a[3]" and its try: whose log the alert quotes
+  int first_try = 0;
+};
+absl::StatusOr<FailedInstances> FindFailedInstances(store::Db* db, const std::string& run_id,
+                                                    const std::string& task, int limit = 5);
 
 // Whether `rule` fires on `event`.
 bool Subscribed(const dag::AlertSpec& rule, const std::string& event);

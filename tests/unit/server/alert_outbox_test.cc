@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "server/alerts/channel.h"
 #include "server/alerts/outbox.h"
@@ -225,6 +226,70 @@ TEST_P(AlertOutboxTest, RetryAndTaskFailureAndLeaseLost) {
               ElementsAre("echo", "d r1 a"));   // templates rendered at insert time
   EXPECT_EQ(json::parse(rows[0].body)["text"],
             ":large_orange_circle: de: d run r1: task a attempt 1 failed, will retry (exit code 3)");
+}
+
+// 1,000 failed instances of a for_each task must not page 1,000 times: one task_failure for the
+// mapped task, naming how many failed and the first few, with the first one's log.
+TEST_P(AlertOutboxTest, AMappedTaskFailsOnceForAllItsInstances) {
+  AddRun("r1", "running", 0);
+  for (int i = 0; i < 1000; ++i) {
+    store::TaskInstanceRow ti;
+    ti.run_id = "r1";
+    ti.task_id = absl::StrCat("a[", i, "]");
+    ti.map_index = i;
+    ti.map_item = absl::StrCat("f", i, ".csv");
+    ti.state = i == 3 ? "success" : "failed";
+    ti.try_number = 1;
+    ti.max_tries = 1;
+    ti.ended_at = 100 + i;
+    ti.error = absl::StrCat("exit code ", i % 2 + 1);
+    ASSERT_OK(store_->InsertTaskInstance(ti));
+    sched::Event e = TaskEvent(sched::EventKind::kTaskState, "r1", ti.state);
+    e.task = ti.task_id;
+    ASSERT_OK(Fire(e));   // an instance's own failure pages nobody
+  }
+  mkdir((dir_.path() + "/logs").c_str(), 0755);
+  mkdir((dir_.path() + "/logs/r1").c_str(), 0755);
+  mkdir((dir_.path() + "/logs/r1/a[0]").c_str(), 0755);
+  std::ofstream(dir_.path() + "/logs/r1/a[0]/1.log") << "reading f0.csv\nboom\n";
+  EXPECT_THAT(Rows(), IsEmpty());
+  sched::Event parent = TaskEvent(sched::EventKind::kTaskState, "r1", "failed");
+  parent.reason = "999 of 1000 instances did not succeed";
+  ASSERT_OK(Fire(parent));
+  std::vector<OutboxRow> rows = Rows();
+  ASSERT_THAT(EventChannels(rows), ElementsAre("task_failure/slack"));
+  EXPECT_EQ(rows[0].task_id, "a");
+  EXPECT_EQ(json::parse(rows[0].body)["text"],
+            ":red_circle: de: d run r1: task a failed (999 of 1000 instances did not succeed; "
+            "failed: a[0] (exit code 1), a[1] (exit code 2), a[2] (exit code 1), "
+            "a[4] (exit code 1), a[5] (exit code 2) and 994 more)");
+  // An ordinary task still has its own task_failure.
+  ASSERT_OK(Fire(TaskEvent(sched::EventKind::kTaskState, "r1", "failed")));
+  EXPECT_EQ(Rows().size(), 2u);
+}
+
+TEST_P(AlertOutboxTest, AMappedTaskFailureQuotesTheFirstFailedInstancesLog) {
+  AddRun("r1", "running", 0);
+  store::TaskInstanceRow ti;
+  ti.run_id = "r1";
+  ti.task_id = "a[0]";
+  ti.map_index = 0;
+  ti.state = "failed";
+  ti.try_number = 2;
+  ti.error = "exit code 1";
+  ASSERT_OK(store_->InsertTaskInstance(ti));
+  mkdir((dir_.path() + "/logs").c_str(), 0755);
+  mkdir((dir_.path() + "/logs/r1").c_str(), 0755);
+  mkdir((dir_.path() + "/logs/r1/a[0]").c_str(), 0755);
+  std::ofstream(dir_.path() + "/logs/r1/a[0]/2.log") << "reading f0.csv\nboom\n";
+  sched::Event parent = TaskEvent(sched::EventKind::kTaskState, "r1", "failed");
+  parent.reason = "1 of 1 instances did not succeed";
+  ASSERT_OK(Fire(parent));
+  std::vector<OutboxRow> rows = Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_THAT(std::string(json::parse(rows[0].body)["text"]),
+              ::testing::HasSubstr("failed: a[0] (exit code 1))"));
+  EXPECT_THAT(rows[0].body, ::testing::HasSubstr("reading f0.csv\\nboom"));   // its try 2's log
 }
 
 TEST_P(AlertOutboxTest, RecoveredResolvesEveryFailedRunSinceTheLastSuccess) {
