@@ -116,7 +116,44 @@ struct GridCell {
   std::string state;
   int tries = 0, max_tries = 0;
   int64_t duration_ms = -1;
+  v1::MapCounts map;   // a for_each task's instances
 };
+
+// How bad a state looks in the grid: a mapped task's cell takes its worst instance's colour.
+int Badness(const std::string& state) {
+  static const char* const kOrder[] = {"success", "skipped", "cancelled", "scheduled", "queued",
+                                       "running", "up_for_retry", "upstream_failed", "failed"};
+  for (int i = 0; i < 9; ++i) {
+    if (state == kOrder[i]) return i;
+  }
+  return 0;
+}
+
+// The instances of the run's for_each tasks counted by state into their tasks' cells ("a[3]"
+// counts for row "a"). Instances of a task the grid has no row for are left out.
+absl::Status ReadMapCounts(Store* reader, const std::string& run_id,
+                           const absl::flat_hash_map<std::string, int>& row_of,
+                           std::vector<GridCell>* col) {
+  Stmt& s = reader->db()->Cached(
+      "SELECT task_id, state FROM task_instances WHERE run_id = ?1 AND map_index IS NOT NULL");
+  ResetOnExit reset(s);
+  s.Bind(1, run_id);
+  while (true) {
+    DE_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    const std::string id = s.Text(0);
+    auto at = row_of.find(id.substr(0, id.find('[')));
+    if (at == row_of.end() || static_cast<size_t>(at->second) >= col->size()) continue;
+    v1::MapCounts& m = (*col)[at->second].map;
+    const std::string state = s.Text(1);
+    m.set_instances(m.instances() + 1);
+    ++(*m.mutable_by_state())[state];
+    if (m.worst_state().empty() || Badness(state) > Badness(m.worst_state())) {
+      m.set_worst_state(state);
+    }
+  }
+  return absl::OkStatus();
+}
 
 // The cells of run `run_id`, at their rows in `row_of` (a task not there yet gets a new row at
 // the end of grid->task_ids). One indexed lookup reading only what a cell shows: cheaper than a
@@ -196,6 +233,7 @@ absl::StatusOr<v1::Grid> ReadQueries::Grid(const std::string& dag_id, const std:
   std::vector<std::vector<GridCell>> cells(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     DE_RETURN_IF_ERROR(ReadGridCells(reader, runs[i].run_id(), now_ms, &row_of, &grid, &cells[i]));
+    DE_RETURN_IF_ERROR(ReadMapCounts(reader, runs[i].run_id(), row_of, &cells[i]));
   }
   // Every column padded to the row count, now that all rows (tasks) are known.
   const size_t rows = grid.task_ids_size();
@@ -208,6 +246,7 @@ absl::StatusOr<v1::Grid> ReadQueries::Grid(const std::string& dag_id, const std:
       col->add_tries(c.tries);
       col->add_max_tries(c.max_tries);
       col->add_duration_ms(c.duration_ms);
+      *col->add_map_counts() = c.map;
     }
   }
   return grid;

@@ -5,7 +5,8 @@
 function gantt(run) {
   const attempts = (run.attempts || []).slice();
   if (!attempts.length) return h('div', {class: 'empty'}, 'No attempts yet.');
-  const order = (run.tasks || []).map((t) => t.taskId);
+  // One row per task: a for_each task's instances share its row (1,000 rows would be unreadable).
+  const order = (run.tasks || []).filter((t) => !mapParent(t.taskId)).map((t) => t.taskId);
   const t0 = Math.min(...attempts.map((a) => num(a.startedAtMs)));
   const t1 = Math.max(...attempts.map((a) => num(a.endedAtMs) || Date.now()));
   const total = Math.max(1, t1 - t0);
@@ -18,7 +19,7 @@ function gantt(run) {
                           class: 'grule'}));
   });
   for (const a of attempts) {
-    const row = order.indexOf(a.taskId);
+    const row = order.indexOf(mapParent(a.taskId) || a.taskId);
     if (row < 0) continue;
     const x = LW + W * (num(a.startedAtMs) - t0) / total;
     const w = Math.max(2, W * span(a.startedAtMs, a.endedAtMs) / total);
@@ -34,8 +35,67 @@ function gantt(run) {
   return svg;
 }
 
-function viewRun(root, params) {
+// One row of the run's task table.
+function taskRow(runId, t, extra) {
+  return h('tr', extra,
+    h('td', null, t.tryNumber ? link(`/runs/${enc(runId)}/${enc(t.taskId)}/${t.tryNumber}`,
+                                     t.taskId) : t.taskId,
+      h('span', {class: 'muted'}, ' ' + (t.type || ''))),
+    h('td', null, stateBadge(t.state)),
+    h('td', null, `${t.tryNumber || 0}/${t.maxTries || 1}`),
+    h('td', null, t.worker || ''),
+    h('td', null, fmtTime(t.queuedAtMs, true)), h('td', null, fmtTime(t.startedAtMs, true)),
+    h('td', null, fmtTime(t.endedAtMs, true)),
+    h('td', null, num(t.startedAtMs) ? fmtDuration(span(t.startedAtMs, t.endedAtMs)) : ''),
+    h('td', {class: 'err'}, t.error || ''));
+}
+
+// The task table: a for_each task is one row with its instances' counts, coloured by the worst,
+// that expands (its button, or ?open=TASK) to a row per instance. `open`: the expanded tasks.
+function taskTable(runId, tasks, open) {
+  const inst = {};
+  for (const t of tasks) {
+    const p = mapParent(t.taskId);
+    if (p) (inst[p] = inst[p] || []).push(t);
+  }
+  const rows = [];
+  for (const t of tasks) {
+    if (mapParent(t.taskId)) continue;
+    const mine = inst[t.taskId];
+    if (!mine) {
+      rows.push(taskRow(runId, t));
+      continue;
+    }
+    const by = {};
+    for (const i of mine) by[i.state] = (by[i.state] || 0) + 1;
+    const worst = worstState(mine.map((i) => i.state));
+    const isOpen = open.has(t.taskId);
+    const tr = taskRow(runId, t, {class: 'mapped'});
+    tr.children[0].append(' ', h('button', {class: 'expand', 'aria-expanded': String(isOpen),
+        onclick: () => {
+          if (open.has(t.taskId)) open.delete(t.taskId); else open.add(t.taskId);
+          const now = open.has(t.taskId);
+          for (const r of tr.parentNode.querySelectorAll(`tr.inst[data-of="${CSS.escape(t.taskId)}"]`)) {
+            r.classList.toggle('closed', !now);
+          }
+          const b = tr.querySelector('button.expand');
+          b.setAttribute('aria-expanded', String(now));
+          b.textContent = now ? 'hide instances' : 'show instances';
+        }}, isOpen ? 'hide instances' : 'show instances'));
+    tr.children[1].replaceChildren(stateBadge(t.state), ' ',
+        h('span', {class: 'mapsum'}, h('span', {class: 'sq s-' + worst}), mapSummary(mine.length, by)));
+    rows.push(tr);
+    for (const i of mine) {
+      rows.push(taskRow(runId, i, {class: 'inst' + (isOpen ? '' : ' closed'), 'data-of': t.taskId}));
+    }
+  }
+  return table(['Task', 'State', 'Tries', 'Worker', 'Queued', 'Started', 'Ended', 'Duration', ''],
+               rows);
+}
+
+function viewRun(root, params, query) {
   const runId = params.run;
+  const open = new Set(query && query.get('open') ? [query.get('open')] : []);
   const head = h('div'), tasks = h('div'), chart = h('div', {class: 'gridwrap'});
   root.append(head, section('Tasks', tasks), section('Gantt', chart));
   return {update: async (alive) => {
@@ -63,19 +123,7 @@ function viewRun(root, params) {
           ['reason', r.reason], ['backfill', r.backfillId],
           ['waiting on', (r.waitingOn || []).join('; ')],
           ['conf', conf ? h('pre', {class: 'conf'}, conf) : null]]));
-    tasks.replaceChildren(table(['Task', 'State', 'Tries', 'Worker', 'Queued', 'Started',
-                                 'Ended', 'Duration', ''],
-      (r.tasks || []).map((t) => h('tr', null,
-        h('td', null, t.tryNumber ? link(`/runs/${enc(runId)}/${enc(t.taskId)}/${t.tryNumber}`,
-                                         t.taskId) : t.taskId,
-          h('span', {class: 'muted'}, ' ' + (t.type || ''))),
-        h('td', null, stateBadge(t.state)),
-        h('td', null, `${t.tryNumber || 0}/${t.maxTries || 1}`),
-        h('td', null, t.worker || ''),
-        h('td', null, fmtTime(t.queuedAtMs, true)), h('td', null, fmtTime(t.startedAtMs, true)),
-        h('td', null, fmtTime(t.endedAtMs, true)),
-        h('td', null, num(t.startedAtMs) ? fmtDuration(span(t.startedAtMs, t.endedAtMs)) : ''),
-        h('td', {class: 'err'}, t.error || '')))));
+    tasks.replaceChildren(taskTable(runId, r.tasks || [], open));
     chart.replaceChildren(gantt(r));
   }};
 }

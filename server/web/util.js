@@ -132,3 +132,26 @@ const ACTIVE = ['waiting', 'queued', 'running', 'scheduled', 'up_for_retry'];
 function stateBadge(state) {
   return h('span', {class: 'badge s-' + (state || 'none')}, state || 'none');
 }
+
+// A for_each task's instances by state, worst first after success: "50 instances: 48 success,
+// 2 failed" (byState: {state: count}).
+const MAP_STATE_ORDER = ['success', 'running', 'queued', 'scheduled', 'up_for_retry', 'failed',
+                         'upstream_failed', 'cancelled', 'skipped'];
+function mapSummary(instances, byState) {
+  const known = MAP_STATE_ORDER.filter((s) => byState[s]);
+  const other = Object.keys(byState).filter((s) => !MAP_STATE_ORDER.includes(s) && byState[s]);
+  const parts = known.concat(other).map((s) => `${byState[s]} ${s}`);
+  return `${instances} instance${instances === 1 ? '' : 's'}` +
+         (parts.length ? ': ' + parts.join(', ') : '');
+}
+// The worst state among `states` (a mapped task's colour), as the grid API orders them.
+const BADNESS = ['success', 'skipped', 'cancelled', 'scheduled', 'queued', 'running',
+                 'up_for_retry', 'upstream_failed', 'failed'];
+function worstState(states) {
+  return states.reduce((w, s) => (BADNESS.indexOf(s) > BADNESS.indexOf(w) ? s : w), states[0]);
+}
+// "convert[3]" -> "convert"; null for a task that is not a for_each instance.
+function mapParent(taskId) {
+  const m = /^(.*)\[\d+\]$/.exec(taskId || '');
+  return m ? m[1] : null;
+}

@@ -173,7 +173,8 @@ function viewGrid(root, params, query) {
           ['tasks', String(s.taskCount || 0)], ['timezone', s.timezone]]),
         painted ? head.querySelector('form.trigger') : triggerForm(dag)));
     painted = true;
-    grid.replaceChildren(gridTable(g.taskIds || [], cols));
+    const rules = Object.fromEntries((d.tasks || []).map((t) => [t.taskId, t.triggerRule]));
+    grid.replaceChildren(gridTable(g.taskIds || [], cols, rules));
     const waiting = runs.filter((r) => r.state === 'waiting' && (r.waitingOn || []).length);
     waits.replaceChildren(...(waiting.length ? [section('Waiting', h('ul', {class: 'waits'},
         waiting.map((r) => h('li', null, link('/runs/' + enc(r.runId), fmtTime(r.logicalDateMs)),
@@ -185,8 +186,20 @@ function viewGrid(root, params, query) {
   }};
 }
 
-// The grid: a column per run (cols: GridColumn, oldest first), a row per task id.
-function gridTable(taskIds, cols) {
+// A grid row's label: the task id, "[N]" for a for_each task (its latest run's instance
+// count), and its trigger rule when it is not the default.
+function gridLabel(task, i, cols, rules) {
+  const counts = cols.map((c) => (c.mapCounts || [])[i] || {}).filter((m) => m.instances);
+  const n = counts.length ? counts[counts.length - 1].instances : 0;
+  const rule = rules[task];
+  return h('th', {class: 'task'}, task,
+    n ? h('span', {class: 'mapn', title: 'for_each: one instance per item'}, ` [${n}]`) : null,
+    rule && rule !== 'all_success' ? h('span', {class: 'rule', title: 'trigger_rule'}, rule) : null);
+}
+
+// The grid: a column per run (cols: GridColumn, oldest first), a row per task id (a for_each
+// task's row stands for its instances: counts on hover, coloured by the worst instance).
+function gridTable(taskIds, cols, rules) {
   if (!cols.length) return h('div', {class: 'empty'}, 'No runs yet.');
   const runs = cols.map((c) => c.run);
   const maxDur = Math.max(1, ...runs.map((r) => span(r.startedAtMs, r.endedAtMs)));
@@ -200,11 +213,18 @@ function gridTable(taskIds, cols) {
   const dates = h('tr', {class: 'dates'}, h('th'), runs.map((r) => h('td', {
       title: fmtTime(r.logicalDateMs)}, h('span', {class: 'rt rt-' + r.runType},
       r.runType === 'manual' ? 'M' : r.runType === 'backfill' ? 'B' : ''), fmtDate(r.logicalDateMs))));
-  const rows = taskIds.map((task, i) => h('tr', null, h('th', {class: 'task'}, task),
+  const rows = taskIds.map((task, i) => h('tr', null, gridLabel(task, i, cols, rules),
     cols.map((c) => {
       const r = c.run, state = (c.states || [])[i];
       if (!state) return h('td', {class: 'cell'});
+      const m = (c.mapCounts || [])[i] || {};
       const tries = (c.tries || [])[i] || 0, dur = Number((c.durationMs || [])[i] ?? -1);
+      if (m.instances) {   // a for_each task: to the run view, which lists the instances
+        const tip = `${task} · ${state}\n${mapSummary(m.instances, m.byState || {})}` +
+                    (dur >= 0 ? ` · ${fmtDuration(dur)}` : '') + `\n${fmtTime(r.logicalDateMs)}`;
+        return h('td', {class: 'cell'}, link(`/runs/${enc(r.runId)}?open=${enc(task)}`,
+            h('span', {class: 'sq mapped s-' + (m.worstState || state), title: tip})));
+      }
       const tip = `${task} · ${state}\ntry ${tries} of ${(c.maxTries || [])[i] || 1}` +
                   (dur >= 0 ? ` · ${fmtDuration(dur)}` : '') + `\n${fmtTime(r.logicalDateMs)}`;
       const href = tries ? `/runs/${enc(r.runId)}/${enc(task)}/${tries}` : '/runs/' + enc(r.runId);

@@ -86,6 +86,39 @@ try {
   check(await page.locator('svg.gantt rect').count() === 5, 'gantt has 5 attempts (one retry)');
   await page.screenshot({path: out + '/run.png', fullPage: true});
 
+  // A for_each task over 50 items: one grid row with the counts, coloured by the worst state,
+  // its trigger_rule shown; the run view groups the instances and expands to them.
+  await page.goto(base + '/dags/web_mapped');
+  await page.waitForSelector('table.grid .sq.mapped');
+  const labels = await page.locator('table.grid th.task').allTextContents();
+  check(labels.length === 2 && labels[0] === 'convert [50]' && labels[1] === 'reportall_done',
+        'one grid row per mapped task, with its instance count and rule: ' + labels.join(','));
+  const mapped = page.locator('table.grid tbody tr:nth-child(1) .sq.mapped');
+  const mtip = await mapped.getAttribute('title');
+  check(/convert · failed\n50 instances: 48 success, 2 failed/.test(mtip || ''),
+        'the mapped cell counts its instances by state: ' + mtip);
+  check(/\bs-failed\b/.test(await mapped.getAttribute('class')), 'coloured by the worst state');
+  check(/\bs-success\b/.test(await page.getAttribute(
+        'table.grid tbody tr:nth-child(2) .sq', 'class')), 'the all_done report ran');
+  await page.screenshot({path: out + '/grid_mapped.png', fullPage: true});
+  await mapped.click();
+  await page.waitForSelector('main table.list tr.mapped');
+  const visible = () => page.locator('main table.list tbody tr:visible').count();
+  // Opened from the grid cell: its instances are listed; the button folds them.
+  await waitFor(async () => (await visible()) === 52, 'the instances, opened from the grid');
+  check((await page.textContent('tr.mapped .mapsum')) === '50 instances: 48 success, 2 failed',
+        'the run view counts the instances');
+  await page.screenshot({path: out + '/run_mapped.png', fullPage: true});
+  await page.click('tr.mapped button.expand');
+  await waitFor(async () => (await visible()) === 2, 'the instances folded');
+  check(await page.locator('svg.gantt text.glabel').count() === 2,
+        'the Gantt has a row per task, not per instance');
+  await page.screenshot({path: out + '/run_mapped_folded.png', fullPage: true});
+  await page.click('tr.mapped button.expand');
+  await waitFor(async () => (await visible()) === 52, 'the instances expanded again');
+  check((await page.textContent('main table.list')).includes('convert[49]'),
+        'the expanded rows are the instances');
+
   // A log followed while the task prints.
   const slow = await (await fetch(base + '/api/v1/dags/web_slow/trigger', {method: 'POST',
       headers: {'X-De-Csrf': '1', 'Content-Type': 'application/json'}, body: '{}'})).json();

@@ -29,8 +29,11 @@ WPID=$!
 "$DECTL" --server "$ADDR" dag submit "$HERE/web_slow.yaml"
 "$DECTL" --server "$ADDR" dag submit "$HERE/web_up.yaml"
 "$DECTL" --server "$ADDR" dag submit "$HERE/web_wait.yaml"
+"$DECTL" --server "$ADDR" dag submit "$HERE/web_mapped.yaml"
 "$DECTL" --server "$ADDR" trigger web_demo --wait >/dev/null
 "$DECTL" --server "$ADDR" trigger web_demo --conf who=second --wait >/dev/null
+# 50 instances, 2 of which fail: the run fails (exit 1), its report runs (all_done).
+"$DECTL" --server "$ADDR" trigger web_mapped --wait >/dev/null || true
 set +e
 node "$HERE/web_test.mjs" "http://$HTTP" "$OUT" "$CHROMIUM"
 rc=$?
