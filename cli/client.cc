@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/address_list.h"
 #include "cli/cli.h"
 #include "common/limits.h"
 
@@ -18,13 +19,18 @@ std::string ReadAddressFile(const std::string& path) {
   return addr;
 }
 
-Client::Client(const GlobalOptions& options) : options_(options) { Connect(); }
+Client::Client(const GlobalOptions& options)
+    : options_(options), addresses_(common::SplitAddressList(options.server)) {
+  Connect();
+}
 
 void Client::RefreshAddress() {
   if (options_.address_file.empty()) return;
   std::string addr = ReadAddressFile(options_.address_file);
-  if (addr.empty() || addr == options_.server) return;
+  if (addr.empty() || addr == address()) return;
   options_.server = addr;
+  addresses_ = {addr};
+  current_ = 0;
   Connect();
 }
 
@@ -43,7 +49,7 @@ void Client::Connect() {
     ssl.pem_root_certs = pem.str();
     creds = grpc::SslCredentials(ssl);
   }
-  channel_ = grpc::CreateCustomChannel(options_.server, creds, args);
+  channel_ = grpc::CreateCustomChannel(address(), creds, args);
   stub_ = de::v1::Operator::NewStub(channel_);
   auth_stub_ = de::v1::Auth::NewStub(channel_);
   vault_stub_ = de::v1::Vault::NewStub(channel_);
@@ -66,13 +72,13 @@ bool Client::IsUnreachable(const grpc::Status& status) {
 int Client::Report(const grpc::Status& status, std::ostream& err) {
   if (status.ok()) return kExitOk;
   if (IsUnreachable(status)) {
-    err << "dectl: cannot reach de-scheduler at " << options_.server << ": "
+    err << "dectl: cannot reach de-scheduler at " << address() << ": "
         << status.error_message() << "\n";
     return kExitUnreachable;
   }
   switch (status.error_code()) {
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      err << "dectl: no answer from de-scheduler at " << options_.server << " within "
+      err << "dectl: no answer from de-scheduler at " << address() << " within "
           << absl::FormatDuration(options_.timeout) << " (--timeout)\n";
       break;
     case grpc::StatusCode::UNAUTHENTICATED:
@@ -83,7 +89,7 @@ int Client::Report(const grpc::Status& status, std::ostream& err) {
       err << "dectl: permission denied: " << status.error_message() << "\n";
       break;
     case grpc::StatusCode::UNIMPLEMENTED:
-      err << "dectl: de-scheduler at " << options_.server
+      err << "dectl: de-scheduler at " << address()
           << " does not support this call: " << status.error_message() << "\n";
       break;
     default:

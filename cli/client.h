@@ -6,6 +6,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "de/v1/auth.grpc.pb.h"
@@ -17,7 +18,9 @@ namespace de::cli {
 
 // Options every command takes.
 struct GlobalOptions {
-  std::string server = "127.0.0.1:7070";  // HOST:PORT
+  // HOST:PORT, or several separated by commas (schedulers sharing one PostgreSQL): a call that
+  // finds one unavailable (down, or a standby refusing a change) goes on to the next.
+  std::string server = "127.0.0.1:7070";
   std::string output = "table";           // table | json
   std::string token;                      // empty = send no authorization
   std::string tls_ca;                     // PEM file: connect over TLS trusting it; empty = plaintext
@@ -38,23 +41,17 @@ class Client {
   // e.g. `client.Call([&](auto* s, auto* c) { return s->GetRun(c, req, &run); })`.
   template <typename Fn>
   grpc::Status Call(Fn fn) {
-    grpc::ClientContext context;
-    Prepare(&context);
-    return fn(stub_.get(), &context);
+    return OnEachAddress([&](grpc::ClientContext* c) { return fn(stub_.get(), c); });
   }
   // The same for the Auth service (tokens, audit).
   template <typename Fn>
   grpc::Status CallAuth(Fn fn) {
-    grpc::ClientContext context;
-    Prepare(&context);
-    return fn(auth_stub_.get(), &context);
+    return OnEachAddress([&](grpc::ClientContext* c) { return fn(auth_stub_.get(), c); });
   }
   // The same for the Vault service (variables, secrets).
   template <typename Fn>
   grpc::Status CallVault(Fn fn) {
-    grpc::ClientContext context;
-    Prepare(&context);
-    return fn(vault_stub_.get(), &context);
+    return OnEachAddress([&](grpc::ClientContext* c) { return fn(vault_stub_.get(), c); });
   }
 
   // Prints `status` as dectl reports errors ("dectl: ..."; "cannot reach de-scheduler at ..."
@@ -63,17 +60,33 @@ class Client {
   // True if `status` means the server could not be reached (rather than that it said no).
   bool IsUnreachable(const grpc::Status& status);
 
-  const std::string& address() const { return options_.server; }
+  // The address calls go to now.
+  const std::string& address() const { return addresses_[current_]; }
 
   // Before retrying after the scheduler was unavailable: when the address came from
   // DE_HOME/scheduler.addr and the file now names another address, connects there instead.
   void RefreshAddress();
 
  private:
+  // Makes the call on the current address and, while it is unavailable, on each other one once
+  // (from then on calls go where one succeeded).
+  template <typename Attempt>
+  grpc::Status OnEachAddress(Attempt attempt) {
+    for (size_t tried = 1;; ++tried) {
+      grpc::ClientContext context;
+      Prepare(&context);
+      grpc::Status st = attempt(&context);
+      if (st.error_code() != grpc::StatusCode::UNAVAILABLE || tried >= addresses_.size()) return st;
+      current_ = (current_ + 1) % addresses_.size();
+      Connect();
+    }
+  }
   void Prepare(grpc::ClientContext* context) const;
   void Connect();
 
   GlobalOptions options_;
+  std::vector<std::string> addresses_;   // options_.server split at commas
+  size_t current_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<de::v1::Operator::Stub> stub_;
   std::unique_ptr<de::v1::Auth::Stub> auth_stub_;

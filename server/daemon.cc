@@ -1,5 +1,7 @@
 #include "server/daemon.h"
 
+#include "server/daemon_flags.h"
+
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -9,6 +11,8 @@
 #include <fstream>
 #include <iostream>
 #include <thread>
+#include <atomic>
+#include <unistd.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -22,13 +26,15 @@
 #include "server/alerts/service.h"
 #include "server/api/services.h"
 #include "server/auth/security.h"
+#include "server/ha/leadership.h"
+#include "server/ha/restart.h"
 #include "server/http/api_routes.h"
 #include "server/home_lock.h"
 #include "server/http/http_server.h"
 #include "server/http/web_routes.h"
 #include "server/metrics/metrics.h"
 #include "server/sched/scheduler.h"
-#include "server/store/pg_lock.h"
+#include "server/store/leader_lease.h"
 #include "server/store/postgres.h"
 #include "server/store/store.h"
 #include "server/vault/vault.h"
@@ -69,6 +75,22 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
 The address actually bound is written to DIR/scheduler.addr once the server accepts calls, and
 the HTTP address to DIR/http.addr. SIGHUP re-reads the TLS certificate and key.
 )";
+
+// The leader while it leads, for the fenced handler (a plain function: store/db.h).
+std::atomic<ha::Leadership*> g_leadership{nullptr};
+void OnFenced() {
+  if (ha::Leadership* l = g_leadership.load()) {
+    l->Deposed("the database refused a write as fenced: another scheduler leads now");
+  }
+}
+
+// Who this scheduler is in the lease row: its host and DE_HOME (locked by this process, so a
+// row naming them is this scheduler's own previous life).
+std::string HolderName(const std::string& home) {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
+  return absl::StrCat(host, ":", home);
+}
 
 int Fail(const std::string& msg) {
   std::cerr << "de-scheduler: " << msg << "\n";
@@ -141,90 +163,17 @@ int Main(int argc, char** argv) {
   sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  const char* env_home = std::getenv("DE_HOME");
-  std::string home = env_home ? env_home : "./de-home";
-  std::string listen = "127.0.0.1:7070";
-  std::string http_listen = "127.0.0.1:9464";
-  std::string log_format = "text", log_level = "info";
-  sched::SchedulerOptions opts;
-  alerts::OutboxOptions alert_opts;
-  alerts::SenderOptions sender_opts;
-  std::string alerts_file;
-  std::string secrets_key;
-  std::string store_url;
-  auth::SecurityOptions security_opts;
-  std::string flag_error;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= argc) return false;
-      *out = argv[++i];
-      return true;
-    };
-    std::string v;
-    if (auth::ParseSecurityFlag(a, value, &security_opts, &flag_error)) {
-      if (!flag_error.empty()) return Fail(flag_error);
-    } else if (a == "--help" || a == "-h") {
-      std::printf(kUsage, auth::kSecurityUsage);
-      return 0;
-    } else if (a == "--version") {
-      std::cout << "de-scheduler " << common::Version() << "\n";
-      return 0;
-    } else if (a == "--home" && value(&home)) {
-    } else if (a == "--listen" && value(&listen)) {
-    } else if (a == "--alerts-file" && value(&alerts_file)) {
-    } else if (a == "--secrets-key" && value(&secrets_key)) {
-    } else if (a == "--store" && value(&store_url)) {
-      if (!store::IsPostgresUrl(store_url)) {
-        return Fail(absl::StrCat("--store: '", store::RedactPgUrl(store_url),
-                                 "' is not a postgresql:// or postgres:// URL"));
-      }
-    } else if (a == "--alert-link-base" && value(&alert_opts.link_base)) {
-    } else if (a == "--alert-max-attempts" && value(&v)) {
-      sender_opts.max_attempts = std::atoi(v.c_str());
-      if (sender_opts.max_attempts <= 0 || absl::StrCat(sender_opts.max_attempts) != v) {
-        return Fail(absl::StrCat("--alert-max-attempts: '", v, "' is not a positive integer"));
-      }
-    } else if (a == "--alert-timeout" && value(&v)) {
-      auto d = dag::ParseDuration(v);
-      if (!d.ok() || *d <= absl::ZeroDuration()) {
-        return Fail(absl::StrCat(a, ": '", v, "' is not a positive duration (e.g. 10s)"));
-      }
-      sender_opts.timeout = *d;
-    } else if (a == "--sync" && value(&v)) {
-      if (v != "full" && v != "normal") {
-        return Fail(absl::StrCat("--sync: '", v, "' is not full or normal"));
-      }
-      store::SetSyncMode(v == "full" ? store::SyncMode::kFull : store::SyncMode::kNormal);
-    } else if (a == "--http" && value(&http_listen)) {
-    } else if (a == "--log-format" && value(&log_format)) {
-    } else if (a == "--log-level" && value(&log_level)) {
-    } else if (a == "--pool" && value(&v)) {
-      size_t eq = v.find('=');
-      int slots = eq == std::string::npos ? 0 : std::atoi(v.c_str() + eq + 1);
-      if (eq == std::string::npos || eq == 0 || slots <= 0) {
-        return Fail(absl::StrCat("--pool: '", v, "' is not NAME=SLOTS with SLOTS > 0"));
-      }
-      opts.pool_slots[v.substr(0, eq)] = slots;
-    } else if (a == "--max-log-bytes" && value(&v)) {
-      auto n = dag::ParseByteSize(v);
-      if (!n.ok() || *n < 0) {
-        return Fail(absl::StrCat("--max-log-bytes: '", v, "' is not a size like 100MB"));
-      }
-      opts.max_log_bytes = *n;
-    } else if ((a == "--lease" || a == "--heartbeat") && value(&v)) {
-      auto d = dag::ParseDuration(v);
-      if (!d.ok() || *d <= absl::ZeroDuration()) {
-        return Fail(absl::StrCat(a, ": '", v, "' is not a positive duration (e.g. 10s)"));
-      }
-      (a == "--lease" ? opts.lease : opts.heartbeat) = *d;
-    } else {
-      std::cerr << "de-scheduler: unknown or incomplete option '" << a << "'\n";
-      std::fprintf(stderr, kUsage, auth::kSecurityUsage);
-      return 2;
-    }
-  }
-  if (absl::Status st = common::InitLogging("de-scheduler", log_format, log_level); !st.ok()) {
+  DaemonFlags flags;
+  if (std::optional<int> code = ParseDaemonFlags(argc, argv, &flags)) return *code;
+  store::SetSyncMode(flags.sync);
+  std::string& home = flags.home;
+  const std::string& listen = flags.listen;
+  const std::string& http_listen = flags.http_listen;
+  const std::string& store_url = flags.store_url;
+  sched::SchedulerOptions& opts = flags.opts;
+  alerts::OutboxOptions& alert_opts = flags.alert_opts;
+  alerts::SenderOptions& sender_opts = flags.sender_opts;
+  if (absl::Status st = common::InitLogging("de-scheduler", flags.log_format, flags.log_level); !st.ok()) {
     return Fail(std::string(st.message()));
   }
   std::error_code ec;
@@ -234,16 +183,9 @@ int Main(int argc, char** argv) {
   opts.de_home = home;
   // Before anything touches the database or the address files of a scheduler that may be running.
   if (absl::Status st = LockHome(home); !st.ok()) return Fail(std::string(st.message()));
-  // On PostgreSQL, also one scheduler per database (held until exit).
-  std::unique_ptr<store::Db> store_lock;
-  if (!store_url.empty()) {
-    auto held = store::HoldSchedulerLock(store_url);
-    if (!held.ok()) return Fail(std::string(held.status().message()));
-    store_lock = std::move(*held);
-  }
 
-  if (!alerts_file.empty()) {
-    auto defaults = LoadAlertsFile(alerts_file);
+  if (!flags.alerts_file.empty()) {
+    auto defaults = LoadAlertsFile(flags.alerts_file);
     if (!defaults.ok()) return Fail(std::string(defaults.status().message()));
     alert_opts.defaults = std::move(*defaults);
   }
@@ -258,7 +200,7 @@ int Main(int argc, char** argv) {
   const std::string db_shown = store_url.empty() ? db_path : store::RedactPgUrl(store_url);
   auto store = store::Store::Open(db_path);
   if (!store.ok()) return Fail(std::string(store.status().message()));
-  auto security = auth::Security::Open(security_opts, db_path, listen, http_listen);
+  auto security = auth::Security::Open(flags.security_opts, db_path, listen, http_listen);
   if (!security.ok()) return Fail(std::string(security.status().message()));
   auto last_success = (*store)->LastSuccessTimes();
   if (!last_success.ok()) return Fail(std::string(last_success.status().message()));
@@ -280,7 +222,7 @@ int Main(int argc, char** argv) {
   alerts::AlertOutbox outbox(alert_opts, common::SystemClock::Get(),
                              [s = sender->get()] { s->Wake(); });
   alerts::AlertService alert_service(db_path, &outbox);
-  auto vault = OpenVault(secrets_key.empty() ? home + "/secrets.key" : secrets_key, db_path);
+  auto vault = OpenVault(flags.secrets_key.empty() ? home + "/secrets.key" : flags.secrets_key, db_path);
   if (!vault.ok()) return Fail(std::string(vault.status().message()));
   sched::Scheduler scheduler(std::move(*store), common::SystemClock::Get(), opts);
   scheduler.SetVault(vault->get());
@@ -295,7 +237,20 @@ int Main(int argc, char** argv) {
       return r;
     });
   }
-  if (absl::Status st = scheduler.Recover(); !st.ok()) {
+  // On PostgreSQL, schedulers sharing the database elect a leader (server/ha/leadership.h):
+  // this one serves reads as a standby until it holds the lease, and only then loads the state.
+  std::unique_ptr<ha::Leadership> leadership;
+  if (!store_url.empty()) {
+    auto lease = store::LeaderLease::Open(store_url, HolderName(home), flags.leader_lease);
+    if (!lease.ok()) return Fail(std::string(lease.status().message()));
+    ha::LeadershipOptions lo;
+    lo.lease = flags.leader_lease;
+    leadership = std::make_unique<ha::Leadership>(std::move(*lease), lo);
+    (*security)->SetChangeGate(leadership.get());
+    g_leadership.store(leadership.get());
+    store::SetFencedHandler(&OnFenced);
+    store::SetWriteEpoch(-1);   // a standby writes nothing
+  } else if (absl::Status st = scheduler.Recover(); !st.ok()) {
     return Fail(absl::StrCat("cannot resume from ", db_shown, ": ", st.message()));
   }
 
@@ -338,45 +293,77 @@ int Main(int argc, char** argv) {
     http_bound = *b;
     scheduler.SampleState();
   }
-  scheduler.Start();
-  (*sender)->Start();
-  std::filesystem::remove(home + "/http.addr", ec);
-  absl::Status published = absl::OkStatus();
-  if (!http_bound.empty()) published = PublishFile(home, "http.addr", http_bound);
-  if (published.ok()) published = PublishFile(home, "scheduler.addr", bound);
-  if (!published.ok()) {
-    // Clients and workers find the scheduler through this file: without it nobody can.
-    (*sender)->Stop();
-    scheduler.Stop();
-    http_server.Stop();
-    server->Shutdown();
-    return Fail(std::string(published.message()));
-  }
-  spdlog::info("de-scheduler {} listening on {} (home {}), HTTP {}", common::Version(), bound, home,
-               http_bound.empty() ? "off"
-                                  : ((*security)->tls() ? "https://" : "http://") + http_bound + "/");
-
   struct StopHttp {
     http::HttpServer* s;
     ~StopHttp() { s->Stop(); }
   } stop_http{&http_server};   // before http_api goes, on every return
+  std::atomic<bool> shutting_down{false};
   std::thread waiter([&] {
     int sig = 0;
     while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) (*security)->Reload();
     spdlog::info("signal {} received; shutting down", sig);
+    shutting_down.store(true);
+    if (leadership != nullptr && !leadership->leading()) leadership->Stop();   // ends the wait
     scheduler.CloseWorkerSessions();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   });
+  int exit_code = 0;
+  auto give_up = [&](const std::string& msg) {
+    std::cerr << "de-scheduler: " << msg << "\n";
+    exit_code = 1;
+    shutting_down.store(true);
+    server->Shutdown();
+  };
+  bool lead = true;
+  if (leadership != nullptr) {
+    leadership->SetAddresses(flags.advertise.empty() ? bound : flags.advertise, http_bound);
+    spdlog::info("de-scheduler {} on {} (home {}, store {}): a standby until it leads",
+                 common::Version(), bound, home, db_shown);
+    // Deposed (another scheduler took the lease, or the database refused a write as fenced):
+    // start again as a standby, with none of this leadership's state.
+    const int64_t epoch = leadership->WaitToLead([argv, &shutting_down](const std::string&) {
+      if (!shutting_down.load()) ha::RestartSelf(argv);
+    });
+    lead = epoch > 0 && !shutting_down.load();
+    if (lead) {
+      store::SetWriteEpoch(epoch);
+      if (absl::Status st = scheduler.Recover(); !st.ok()) {
+        give_up(absl::StrCat("cannot resume from ", db_shown, ": ", st.message()));
+        lead = false;
+      } else {
+        leadership->OpenForChanges();
+      }
+    }
+  }
+  if (lead) {
+    scheduler.Start();
+    (*sender)->Start();
+    std::filesystem::remove(home + "/http.addr", ec);
+    absl::Status published = absl::OkStatus();
+    if (!http_bound.empty()) published = PublishFile(home, "http.addr", http_bound);
+    if (published.ok()) published = PublishFile(home, "scheduler.addr", bound);
+    if (!published.ok()) {
+      // Clients and workers find the scheduler through this file: without it nobody can.
+      give_up(std::string(published.message()));
+    } else {
+      spdlog::info("de-scheduler {} listening on {} (home {}), HTTP {}", common::Version(), bound,
+                   home, http_bound.empty() ? "off"
+                                            : ((*security)->tls() ? "https://" : "http://") +
+                                                  http_bound + "/");
+    }
+  }
   server->Wait();
+  shutting_down.store(true);
   http_server.Stop();
   scheduler.Stop();
   (*sender)->Stop();
   (*security)->Flush();
+  if (leadership != nullptr) leadership->Stop();   // gives the lease up: a standby leads at once
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   std::filesystem::remove(home + "/scheduler.addr", ec);
   std::filesystem::remove(home + "/http.addr", ec);
-  return 0;
+  return exit_code;
 }
 
 }  // namespace de::server

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
+#include "common/address_list.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
 #include "worker/probe.h"
@@ -33,7 +34,8 @@ bool InjectThreadStartFailure() {
   return left.fetch_sub(1) > 0;
 }
 
-Agent::Agent(AgentOptions options) : options_(std::move(options)) {}
+Agent::Agent(AgentOptions options)
+    : options_(std::move(options)), addresses_(common::SplitAddressList(options_.scheduler)) {}
 
 Agent::~Agent() {
   std::vector<std::thread> threads;
@@ -116,9 +118,14 @@ void Agent::Run() {
     }
     absl::Time started = absl::Now();
     bool registered = RunSession();
+    // Next time the next address: after a standby's refusal, or after the leader went away (a
+    // standby may be taking over). Through the list without backing off, then back off.
+    ++address_index_;
+    const bool cycle_done = address_index_ % addresses_.size() == 0;
     absl::MutexLock lock(&mu_);
     if (stop_level_ >= 2) return;
     if (stop_level_ == 1 && attempts_.empty() && outbox_.empty()) return;
+    if (!cycle_done && !registered) continue;
     if (registered && absl::Now() - started > absl::Seconds(5)) backoff = absl::Milliseconds(100);
     const absl::Duration cap = ReconnectBackoffCap(options_.max_backoff, lease_);
     backoff = std::min(backoff, cap);
@@ -186,7 +193,7 @@ bool Agent::RunSession() {
     ssl.pem_private_key = options_.tls_key_pem;
     creds = grpc::SslCredentials(ssl);
   }
-  auto channel = grpc::CreateCustomChannel(options_.scheduler, creds, args);
+  auto channel = grpc::CreateCustomChannel(address(), creds, args);
   auto stub = v1::WorkerService::NewStub(channel);
   grpc::ClientContext ctx;
   if (!options_.token.empty()) ctx.AddMetadata("authorization", "Bearer " + options_.token);
@@ -216,14 +223,16 @@ bool Agent::RunSession() {
     if (st.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
         st.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
         st.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-      spdlog::error("scheduler {} refused the worker: {}", options_.scheduler, st.error_message());
+      spdlog::error("scheduler {} refused the worker: {}", address(), st.error_message());
+    } else if (st.error_code() == grpc::StatusCode::UNAVAILABLE && addresses_.size() > 1) {
+      spdlog::debug("scheduler {} unavailable: {}", address(), st.error_message());   // a standby
     } else if (!st.ok()) {
-      spdlog::warn("session with scheduler {} failed: {}", options_.scheduler, st.error_message());
+      spdlog::warn("session with scheduler {} failed: {}", address(), st.error_message());
     }
     clear_ctx();
     return false;
   }
-  spdlog::info("connected to scheduler {} as {} ({} slots)", options_.scheduler, options_.name,
+  spdlog::info("connected to scheduler {} as {} ({} slots)", address(), options_.name,
                options_.slots);
   {
     absl::MutexLock lock(&mu_);

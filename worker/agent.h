@@ -36,6 +36,8 @@ absl::Duration ReconnectBackoffCap(absl::Duration max_backoff, absl::Duration le
 bool InjectThreadStartFailure();
 
 struct AgentOptions {
+  // HOST:PORT, or several separated by commas (schedulers sharing one PostgreSQL: the worker
+  // goes from one to the next until the leader takes it; standbys refuse it).
   std::string scheduler = "127.0.0.1:7070";
   std::string name;
   int slots = 4;
@@ -96,7 +98,12 @@ class Agent {
   std::vector<int64_t> HeldAttempts() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReapFinished() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // The address of the session about to start (RunSession); Run moves on after a failed one.
+  const std::string& address() const { return addresses_[address_index_ % addresses_.size()]; }
+
   const AgentOptions options_;
+  const std::vector<std::string> addresses_;   // options_.scheduler, split at commas
+  size_t address_index_ = 0;                   // only Run's thread uses it
   absl::Mutex mu_;
   std::deque<v1::WorkerMessage> outbox_ ABSL_GUARDED_BY(mu_);
   int64_t outbox_log_bytes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -24,7 +24,9 @@ namespace {
 constexpr char kUsage[] = R"(usage: de-worker [options]            run tasks for a de-scheduler
        de-worker task TYPE key=value ...   run one built-in task in the foreground
 
-  --scheduler HOST:PORT  scheduler address (env DE_SERVER; default 127.0.0.1:7070)
+  --scheduler HOST:PORT  scheduler address (env DE_SERVER; default 127.0.0.1:7070); several,
+                         comma-separated, for schedulers sharing one PostgreSQL (the worker
+                         serves whichever leads)
   --name NAME            worker name (default: hostname-pid)
   --slots N              tasks run at once (default 4)
   --pools a,b            serve only these pools (default: every pool)

@@ -52,6 +52,7 @@ Decision Authorizer::CheckGrpc(absl::string_view method, absl::string_view autho
         "the worker session needs a client certificate signed by the scheduler's "
         "--tls-client-ca (de-worker --tls-cert/--tls-key)");
   }
+  if (rule->mutating || rule->role == Role::kWorker) Gate(&d);
   return d;
 }
 
@@ -59,7 +60,16 @@ Decision Authorizer::CheckHttp(absl::string_view method, absl::string_view path,
                                absl::string_view authorization) {
   std::optional<Role> role = HttpRole(method, path);
   if (!role) return Decision{};
-  return Check(absl::StrCat(method, " ", path), *role, authorization);
+  Decision d = Check(absl::StrCat(method, " ", path), *role, authorization);
+  if (method != "GET" && method != "HEAD") Gate(&d);
+  return d;
+}
+
+void Authorizer::Gate(Decision* d) const {
+  if (!d->status.ok() || gate_ == nullptr) return;
+  if (std::optional<std::string> why = gate_->RefuseChanges()) {
+    d->status = absl::UnavailableError(*why);
+  }
 }
 
 }  // namespace de::auth

@@ -3,6 +3,7 @@
 // every call needs one. Thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -29,6 +30,15 @@ struct AuthorizerOptions {
   bool worker_needs_client_cert = false;
 };
 
+// Whether the scheduler takes calls that change state right now: a standby (server/ha/) serves
+// reads only. Thread-safe; implemented by ha::Leadership.
+class ChangeGate {
+ public:
+  virtual ~ChangeGate() = default;
+  // Why a call that changes state (or a worker session) is refused now; nullopt to take it.
+  virtual std::optional<std::string> RefuseChanges() const = 0;
+};
+
 class Authorizer {
  public:
   Authorizer(TokenStore* tokens, AuthorizerOptions options)
@@ -40,12 +50,19 @@ class Authorizer {
                      bool peer_cert_verified);
   Decision CheckHttp(absl::string_view method, absl::string_view path,
                      absl::string_view authorization);
+  // Before the servers start: calls that change state pass `gate` after the token check, and
+  // are refused with Unavailable (its reason) while it says so.
+  void SetChangeGate(const ChangeGate* gate) { gate_ = gate; }
 
  private:
+  // `d` refused as Unavailable when the gate refuses changes now.
+  void Gate(Decision* d) const;
+
   Decision Check(absl::string_view what, Role need, absl::string_view authorization);
 
   TokenStore* tokens_;
   const AuthorizerOptions options_;
+  const ChangeGate* gate_ = nullptr;
 };
 
 }  // namespace de::auth

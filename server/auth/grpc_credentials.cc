@@ -17,6 +17,7 @@ absl::string_view View(const grpc_slice& s) {
 }
 
 grpc_status_code ToCode(const absl::Status& st) {
+  if (st.code() == absl::StatusCode::kUnavailable) return GRPC_STATUS_UNAVAILABLE;   // a standby
   return st.code() == absl::StatusCode::kPermissionDenied ? GRPC_STATUS_PERMISSION_DENIED
                                                           : GRPC_STATUS_UNAUTHENTICATED;
 }
@@ -38,7 +39,9 @@ void Process(void* state, grpc_auth_context* ctx, const grpc_metadata* md, size_
   const bool verified = ctx != nullptr && grpc_auth_context_peer_is_authenticated(ctx) != 0;
   Decision d = authorizer->CheckGrpc(path, authorization, verified);
   if (!d.status.ok()) {
-    spdlog::warn("denied {}: {}", std::string(path), std::string(d.status.message()));
+    // A standby refusing changes is routine (workers and clients move on to the leader).
+    spdlog::log(absl::IsUnavailable(d.status) ? spdlog::level::debug : spdlog::level::warn,
+                "denied {}: {}", std::string(path), std::string(d.status.message()));
     const std::string msg(d.status.message());
     cb(user_data, nullptr, 0, nullptr, 0, ToCode(d.status), msg.c_str());
     return;

@@ -95,10 +95,13 @@ absl::Status Security::Install(http::HttpServer* http) {
       req->caller_role = d.caller.role;
       return std::nullopt;
     }
-    spdlog::warn("denied {} {} from {}: {}", req->method, req->path, req->peer,
+    spdlog::log(absl::IsUnavailable(d.status) ? spdlog::level::debug : spdlog::level::warn,
+                "denied {} {} from {}: {}", req->method, req->path, req->peer,
                  std::string(d.status.message()));
     http::Response r;
-    r.status = d.status.code() == absl::StatusCode::kPermissionDenied ? 403 : 401;
+    r.status = d.status.code() == absl::StatusCode::kPermissionDenied ? 403
+               : d.status.code() == absl::StatusCode::kUnavailable       ? 503
+                                                                         : 401;
     r.body = absl::StrCat(d.status.message(), "\n");
     return r;
   });

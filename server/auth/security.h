@@ -55,6 +55,8 @@ class Security {
   bool tls() const { return tls_ != nullptr; }
   // The audit trail, for the HTTP actions (the gRPC ones are recorded by the interceptor).
   AuditLog* audit() { return audit_.get(); }
+  // Before the servers start: a standby refuses changes (authorizer.h, ChangeGate).
+  void SetChangeGate(const ChangeGate* gate) { authorizer_->SetChangeGate(gate); }
 
  private:
   Security() = default;

@@ -9,7 +9,16 @@ namespace de::store {
 
 namespace {
 std::atomic<SyncMode> g_sync_mode{SyncMode::kFull};
+std::atomic<int64_t> g_write_epoch{0};
+std::atomic<void (*)()> g_fenced_handler{nullptr};
 }  // namespace
+
+void SetWriteEpoch(int64_t epoch) { g_write_epoch.store(epoch); }
+int64_t GetWriteEpoch() { return g_write_epoch.load(); }
+void SetFencedHandler(void (*handler)()) { g_fenced_handler.store(handler); }
+void NotifyFenced() {
+  if (auto* h = g_fenced_handler.load()) h();
+}
 
 void SetSyncMode(SyncMode mode) { g_sync_mode.store(mode); }
 SyncMode GetSyncMode() { return g_sync_mode.load(); }

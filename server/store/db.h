@@ -74,6 +74,17 @@ enum class SyncMode { kFull, kNormal };
 void SetSyncMode(SyncMode mode);
 SyncMode GetSyncMode();
 
+// Fencing, for schedulers that share one PostgreSQL database (server/ha/leadership.h): the epoch
+// every connection of this process writes with. 0 (the default, and always with SQLite): writes
+// are not fenced. -1: a standby, every write to de's tables is refused. N > 0: writes are taken
+// only while N is the leader's epoch in the lease row (migrations/postgres/0008_leader.sql); a
+// refused write fails with Unavailable("fenced: ...") and calls the fenced handler.
+void SetWriteEpoch(int64_t epoch);
+int64_t GetWriteEpoch();
+// Called (from whichever thread wrote) when the database refused a write as fenced.
+void SetFencedHandler(void (*handler)());
+void NotifyFenced();
+
 class Db {
  public:
   // Opens `location`: a PostgreSQL URL, or else a SQLite file path (created if needed).

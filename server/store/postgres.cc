@@ -14,6 +14,8 @@ namespace {
 constexpr char kWriteLock[] = "SELECT pg_advisory_xact_lock(6869501)";   // "de" + 1
 // How long a statement waits for a lock (the write lock included) before "database busy",
 // as SQLite's busy timeout.
+// The SQLSTATE of de_fence(): a write from a connection whose de.epoch is not the leader's.
+constexpr char kFencedState[] = "DEF01";
 constexpr char kLockTimeout[] = "SET lock_timeout = '5s'";
 
 void IgnoreNotice(void*, const char*) {}   // "table exists, skipping" and the like
@@ -127,18 +129,33 @@ absl::Status PgDb::Setup() {
   PQsetNoticeProcessor(conn_, IgnoreNotice, nullptr);
   const char* sync = GetSyncMode() == SyncMode::kFull ? "SET synchronous_commit = on"
                                                        : "SET synchronous_commit = off";
+  applied_epoch_ = 0;   // a new session: de.epoch is set again before its first statement
   return Exec(absl::StrCat(kLockTimeout, "; ", sync, "; SET client_min_messages = warning"));
 }
 
+absl::Status PgDb::ApplyWriteEpoch() {
+  const int64_t epoch = GetWriteEpoch();
+  if (epoch == applied_epoch_ || in_tx_ || PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    return absl::OkStatus();
+  }
+  const std::string sql = absl::StrCat("SET de.epoch = '", epoch, "'");
+  PGresult* res = PQexec(conn_, sql.c_str());
+  absl::Status st = ResultStatus(res, sql);
+  PQclear(res);
+  if (st.ok()) applied_epoch_ = epoch;
+  return st;
+}
+
 absl::Status PgDb::Connected() {
-  if (PQstatus(conn_) == CONNECTION_OK) return absl::OkStatus();
+  if (PQstatus(conn_) == CONNECTION_OK) return ApplyWriteEpoch();
   if (in_tx_) {
     return PgStatus("", absl::StrCat(shown_, ": the connection broke inside a transaction"));
   }
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) return PgStatus("", PQerrorMessage(conn_));
   spdlog::warn("reconnected to {}", shown_);
-  return Setup();
+  DE_RETURN_IF_ERROR(Setup());
+  return ApplyWriteEpoch();
 }
 
 absl::Status PgDb::ResultStatus(PGresult* res, std::string_view sql) {
@@ -149,6 +166,12 @@ absl::Status PgDb::ResultStatus(PGresult* res, std::string_view sql) {
                                                          : PQerrorMessage(conn_);
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   if (state == nullptr && PQstatus(conn_) == CONNECTION_OK && res != nullptr) state = "XX000";
+  if (state != nullptr && std::string_view(state) == kFencedState) {
+    NotifyFenced();
+    if (size_t nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);   // no CONTEXT lines
+    if (size_t at = msg.find("fenced:"); at != std::string::npos) msg.erase(0, at);
+    return absl::UnavailableError(msg);   // "fenced: this scheduler (epoch N) is not the leader"
+  }
   return PgStatus(state ? state : "", absl::StrCat(msg, " in: ", std::string(sql)));
 }
 
@@ -221,9 +244,9 @@ absl::Status PgDb::NotInTransaction() const {
 
 absl::Status PgDb::BeginWrite() {
   DE_RETURN_IF_ERROR(NotInTransaction());
-  DE_RETURN_IF_ERROR(Exec("BEGIN"));
+  DE_RETURN_IF_ERROR(Connected());   // de.epoch is set before the transaction, not in it
   in_tx_ = true;
-  if (absl::Status st = Exec(kWriteLock); !st.ok()) {
+  if (absl::Status st = Exec(absl::StrCat("BEGIN; ", kWriteLock)); !st.ok()) {
     RollbackTx();
     return st;
   }

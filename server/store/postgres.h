@@ -104,11 +104,14 @@ class PgDb final : public Db {
   absl::Status NotInTransaction() const;
   absl::Status Setup();
   absl::Status ResultStatus(PGresult* res, std::string_view sql);
+  // Sets de.epoch on the connection to GetWriteEpoch() when it differs (between transactions).
+  absl::Status ApplyWriteEpoch();
 
   PGconn* conn_;
   std::string shown_;
   bool in_tx_ = false;
   int changes_ = 0;
+  int64_t applied_epoch_ = 0;   // de.epoch as set on this connection (0: never set)
   std::unordered_map<std::string, std::unique_ptr<PgStmt>> cache_;
 };
 
