@@ -19,15 +19,15 @@ CREATE TABLE de_leader (
 CREATE FUNCTION de_fence() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   mine TEXT := current_setting('de.epoch', true);
-  leading BIGINT;
+  leader_epoch BIGINT;
 BEGIN
   IF mine IS NULL OR mine = '' OR mine = '0' OR current_setting('de.fenced', true) = '1' THEN
     RETURN NULL;   -- unfenced, or checked already in this transaction (the share lock holds)
   END IF;
-  SELECT epoch INTO leading FROM de_leader WHERE id = 1 FOR SHARE;
-  IF leading IS NULL OR leading <> mine::bigint THEN
+  SELECT epoch INTO leader_epoch FROM de_leader WHERE id = 1 FOR SHARE;
+  IF leader_epoch IS NULL OR leader_epoch <> mine::bigint THEN
     RAISE EXCEPTION 'fenced: this scheduler (epoch %) is not the leader (epoch %)', mine,
-      coalesce(leading::text, 'none') USING ERRCODE = 'DEF01';
+      coalesce(leader_epoch::text, 'none') USING ERRCODE = 'DEF01';
   END IF;
   PERFORM set_config('de.fenced', '1', true);   -- until the transaction ends
   RETURN NULL;
