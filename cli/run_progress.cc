@@ -98,7 +98,8 @@ int OwnTasks(const de::v1::Run& run) {
 }  // namespace
 
 bool IsTerminalRunState(const std::string& state) {
-  return state == "success" || state == "failed" || state == "cancelled";
+  std::optional<sched::RunState> s = sched::ParseRunState(state);
+  return s.has_value() && sched::IsFinished(*s);
 }
 
 bool IsDoneTaskState(const std::string& state) {

@@ -16,7 +16,7 @@
 
 namespace de::cli {
 
-// Whether a run in `state` has ended (success, failed, cancelled).
+// Whether a run in `state` has ended: success, failed, cancelled (sched::IsFinished).
 bool IsTerminalRunState(const std::string& state);
 // Whether a task instance in `state` is done for this run: success, failed, upstream_failed,
 // skipped, cancelled (sched::IsFinished). `up_for_retry` is not: it will run again.

@@ -46,18 +46,31 @@ std::string_view Stem(std::string_view p) {
   return stem;
 }
 
+// Every filter, once: its name as users write it, in the order messages list them.
+struct FilterName {
+  std::string_view name;
+  TemplateFilter filter;
+};
+constexpr std::array<FilterName, 4> kFilters = {{{"basename", TemplateFilter::kBasename},
+                                                 {"dirname", TemplateFilter::kDirname},
+                                                 {"stem", TemplateFilter::kStem},
+                                                 {"raw", TemplateFilter::kRaw}}};
+
 }  // namespace
 
 const std::vector<std::string>& TemplateFilterNames() {
-  static const std::vector<std::string> kNames = {"basename", "dirname", "stem", "raw"};
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const FilterName& f : kFilters) names.emplace_back(f.name);
+    return names;
+  }();
   return kNames;
 }
 
 std::optional<TemplateFilter> ParseTemplateFilter(std::string_view name) {
-  if (name == "raw") return TemplateFilter::kRaw;
-  if (name == "basename") return TemplateFilter::kBasename;
-  if (name == "dirname") return TemplateFilter::kDirname;
-  if (name == "stem") return TemplateFilter::kStem;
+  for (const FilterName& f : kFilters) {
+    if (f.name == name) return f.filter;
+  }
   return std::nullopt;
 }
 

@@ -18,7 +18,7 @@ namespace de::alerts {
 //   task_failure; retry: retry; lease lost: lease_lost; deadline miss: deadline_miss;
 //   wait timeout: wait_timeout. Anything else fires nothing. An instance of a for_each task
 //   (TASK[i]) failing fires nothing: its mapped task fires one task_failure when it fails as a
-//   whole (MappedFailureReason says which instances), so 1,000 failed instances page once.
+//   whole (FindFailedInstances says which instances), so 1,000 failed instances page once.
 std::vector<std::string> AlertEventsOf(const sched::Event& e);
 
 // The failed instances of mapped task `task` of run `run_id`, by map index.

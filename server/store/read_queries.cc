@@ -129,30 +129,19 @@ int Badness(const std::string& state) {
   return 0;
 }
 
-// The instances of the run's for_each tasks counted by state into their tasks' cells ("a[3]"
-// counts for row "a"). Instances of a task the grid has no row for are left out.
-absl::Status ReadMapCounts(Store* reader, const std::string& run_id,
-                           const absl::flat_hash_map<std::string, int>& row_of,
-                           std::vector<GridCell>* col) {
-  Stmt& s = reader->db()->Cached(
-      "SELECT task_id, state FROM task_instances WHERE run_id = ?1 AND map_index IS NOT NULL");
-  ResetOnExit reset(s);
-  s.Bind(1, run_id);
-  while (true) {
-    DE_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    const std::string id = s.Text(0);
-    auto at = row_of.find(id.substr(0, id.find('[')));
-    if (at == row_of.end() || static_cast<size_t>(at->second) >= col->size()) continue;
-    v1::MapCounts& m = (*col)[at->second].map;
-    const std::string state = s.Text(1);
-    m.set_instances(m.instances() + 1);
-    ++(*m.mutable_by_state())[state];
-    if (m.worst_state().empty() || Badness(state) > Badness(m.worst_state())) {
-      m.set_worst_state(state);
-    }
+// Instance `id` ("a[3]") in `state` counted into its mapped task's cell ("a"); an instance of a
+// task the grid has no row for is left out.
+void CountInstance(const std::string& id, const std::string& state,
+                   const absl::flat_hash_map<std::string, int>& row_of,
+                   std::vector<GridCell>* col) {
+  auto at = row_of.find(id.substr(0, id.find('[')));
+  if (at == row_of.end() || static_cast<size_t>(at->second) >= col->size()) return;
+  v1::MapCounts& m = (*col)[at->second].map;
+  m.set_instances(m.instances() + 1);
+  ++(*m.mutable_by_state())[state];
+  if (m.worst_state().empty() || Badness(state) > Badness(m.worst_state())) {
+    m.set_worst_state(state);
   }
-  return absl::OkStatus();
 }
 
 // The cells of run `run_id`, at their rows in `row_of` (a task not there yet gets a new row at
@@ -163,14 +152,20 @@ absl::Status ReadGridCells(Store* reader, const std::string& run_id, int64_t now
                            std::vector<GridCell>* col) {
   Stmt& s = reader->db()->Cached(
       "SELECT task_id, state, try_number, max_tries, coalesce(started_at, 0), "
-      "coalesce(ended_at, 0) FROM task_instances WHERE run_id = ?1 "
-      "AND map_index IS NULL");   // a for_each task's own row stands for its instances
+      "coalesce(ended_at, 0), map_index IS NOT NULL FROM task_instances WHERE run_id = ?1");
   ResetOnExit reset(s);
   s.Bind(1, run_id);
+  // A for_each task's own row is its cell; its instances are counted into it once every row
+  // is known (an instance may come before its task).
+  std::vector<std::pair<std::string, std::string>> instances;
   while (true) {
     DE_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
     std::string task = s.Text(0);
+    if (s.Int(6) != 0) {
+      instances.emplace_back(std::move(task), s.Text(1));
+      continue;
+    }
     auto at = row_of->find(task);
     if (at == row_of->end()) {
       at = row_of->emplace(task, grid->task_ids_size()).first;
@@ -184,6 +179,7 @@ absl::Status ReadGridCells(Store* reader, const std::string& run_id, int64_t now
     const int64_t started = s.Int(4), ended = s.Int(5);
     if (started > 0) c.duration_ms = std::max<int64_t>(0, (ended > 0 ? ended : now_ms) - started);
   }
+  for (const auto& [id, state] : instances) CountInstance(id, state, *row_of, col);
   return absl::OkStatus();
 }
 
@@ -233,7 +229,6 @@ absl::StatusOr<v1::Grid> ReadQueries::Grid(const std::string& dag_id, const std:
   std::vector<std::vector<GridCell>> cells(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) {
     DE_RETURN_IF_ERROR(ReadGridCells(reader, runs[i].run_id(), now_ms, &row_of, &grid, &cells[i]));
-    DE_RETURN_IF_ERROR(ReadMapCounts(reader, runs[i].run_id(), row_of, &cells[i]));
   }
   // Every column padded to the row count, now that all rows (tasks) are known.
   const size_t rows = grid.task_ids_size();

@@ -17,6 +17,13 @@ using testing_util::Errors;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
+// Each task's rule name, in the DAG's order.
+std::vector<std::string> RulesOf(const DagSpec& dag) {
+  std::vector<std::string> rules;
+  for (const auto& t : dag.tasks) rules.push_back(Name(t.trigger_rule));
+  return rules;
+}
+
 TEST(LoaderTriggerRuleTest, EveryRuleNameLoadsAndTheDefaultIsAllSuccess) {
   LoadResult r = LoadDag(R"(
 dag: rules
@@ -33,10 +40,9 @@ tasks:
                          "t.yaml");
   ASSERT_TRUE(r.ok()) << r.errors[0].ToString();
   EXPECT_THAT(r.warnings, IsEmpty());
-  std::vector<std::string> rules;
-  for (const auto& t : r.dag->tasks) rules.push_back(Name(t.trigger_rule));
-  EXPECT_THAT(rules, ElementsAre("all_success", "all_success", "all_success", "all_done",
-                                 "all_failed", "one_success", "one_failed", "none_failed"));
+  EXPECT_THAT(RulesOf(*r.dag),
+              ElementsAre("all_success", "all_success", "all_success", "all_done", "all_failed",
+                          "one_success", "one_failed", "none_failed"));
 }
 
 TEST(LoaderTriggerRuleTest, AMisspelledRuleNamesTheNearestOneAndWhere) {
@@ -106,9 +112,7 @@ tasks:
   ASSERT_TRUE(r.ok()) << r.errors[0].ToString();
   // Inherited by the root task a too, without a warning: it was not written on a.
   EXPECT_THAT(r.warnings, IsEmpty());
-  std::vector<std::string> rules;
-  for (const auto& t : r.dag->tasks) rules.push_back(Name(t.trigger_rule));
-  EXPECT_THAT(rules, ElementsAre("all_done", "all_done", "all_success", "one_failed"));
+  EXPECT_THAT(RulesOf(*r.dag), ElementsAre("all_done", "all_done", "all_success", "one_failed"));
   EXPECT_EQ(r.dag->tasks[1].retry.retries, 1);
 }
 

@@ -1,9 +1,9 @@
 // The alert outbox and sender, driven by synthetic scheduler events (the sched/events.h contract):
 // which events write which rows, in the transition's transaction; retries with backoff; permanent
 // failures; the HTTP and command channels.
-#include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "gmock/gmock.h"
@@ -81,6 +81,14 @@ class AlertOutboxTest : public ::testing::TestWithParam<testing_util::Backend> {
     ASSERT_OK(store_->InsertDagVersion(v));
     options_.de_home = dir_.path();
     outbox_ = std::make_unique<AlertOutbox>(options_, &clock_, [this] { ++wakes_; });
+  }
+
+  // DE_HOME/logs/RUN/TASK/TRY.log, where the outbox reads an attempt's log tail.
+  void WriteLog(const std::string& run, const std::string& task, int try_number,
+                const std::string& text) {
+    const std::string folder = absl::StrCat(dir_.path(), "/logs/", run, "/", task);
+    std::filesystem::create_directories(folder);
+    std::ofstream(absl::StrCat(folder, "/", try_number, ".log")) << text;
   }
 
   void AddRun(const std::string& run, const std::string& state, int64_t ended_at) {
@@ -199,10 +207,7 @@ TEST_P(AlertOutboxTest, RunFailureNamesTheFailedTaskWithItsLogTail) {
   ti.ended_at = 100;
   ti.error = "exit code 7";
   ASSERT_OK(store_->InsertTaskInstance(ti));
-  mkdir((dir_.path() + "/logs").c_str(), 0755);
-  mkdir((dir_.path() + "/logs/r1").c_str(), 0755);
-  mkdir((dir_.path() + "/logs/r1/a").c_str(), 0755);
-  std::ofstream(dir_.path() + "/logs/r1/a/2.log") << "starting\nkaboom\n";
+  WriteLog("r1", "a", 2, "starting\nkaboom\n");
   ASSERT_OK(Fire(RunEvent("r1", "failed")));
   json hook = json::parse(Rows()[0].body);
   EXPECT_EQ(hook["task"], "a");
@@ -248,10 +253,7 @@ TEST_P(AlertOutboxTest, AMappedTaskFailsOnceForAllItsInstances) {
     e.task = ti.task_id;
     ASSERT_OK(Fire(e));   // an instance's own failure pages nobody
   }
-  mkdir((dir_.path() + "/logs").c_str(), 0755);
-  mkdir((dir_.path() + "/logs/r1").c_str(), 0755);
-  mkdir((dir_.path() + "/logs/r1/a[0]").c_str(), 0755);
-  std::ofstream(dir_.path() + "/logs/r1/a[0]/1.log") << "reading f0.csv\nboom\n";
+  WriteLog("r1", "a[0]", 1, "reading f0.csv\nboom\n");
   EXPECT_THAT(Rows(), IsEmpty());
   sched::Event parent = TaskEvent(sched::EventKind::kTaskState, "r1", "failed");
   parent.reason = "999 of 1000 instances did not succeed";
@@ -278,10 +280,7 @@ TEST_P(AlertOutboxTest, AMappedTaskFailureQuotesTheFirstFailedInstancesLog) {
   ti.try_number = 2;
   ti.error = "exit code 1";
   ASSERT_OK(store_->InsertTaskInstance(ti));
-  mkdir((dir_.path() + "/logs").c_str(), 0755);
-  mkdir((dir_.path() + "/logs/r1").c_str(), 0755);
-  mkdir((dir_.path() + "/logs/r1/a[0]").c_str(), 0755);
-  std::ofstream(dir_.path() + "/logs/r1/a[0]/2.log") << "reading f0.csv\nboom\n";
+  WriteLog("r1", "a[0]", 2, "reading f0.csv\nboom\n");
   sched::Event parent = TaskEvent(sched::EventKind::kTaskState, "r1", "failed");
   parent.reason = "1 of 1 instances did not succeed";
   ASSERT_OK(Fire(parent));
