@@ -82,7 +82,7 @@ absl::Status LocalScheduler::Init(LocalSchedulerOptions options) {
   vault_ = *std::move(vault);
 
   sched::SchedulerOptions opts;
-  opts.de_home = home_;
+  opts.logs_dir = home_ + "/logs";
   opts.heartbeat = absl::Seconds(1);
   opts.scheduled_runs = false;   // one run, by hand: the schedule only gives its interval
   opts.wait_for_dags = false;    // other DAGs' runs are not in this store

@@ -44,38 +44,6 @@
 namespace de::server {
 namespace {
 
-constexpr char kUsage[] = R"(usage: de-scheduler [options]
-
-  --home DIR           state folder: SQLite database, task logs (env DE_HOME; default ./de-home)
-  --store URL          keep the state in PostgreSQL instead of DIR/de.db: postgresql://USER@HOST/DB
-                       or postgres://... (libpq URL; a password may also come from ~/.pgpass or
-                       PGPASSWORD). Task logs and the secrets key stay in DIR.
-  --listen HOST:PORT   gRPC address (default 127.0.0.1:7070; port 0 picks a free port)
-  --http HOST:PORT     HTTP address for /metrics, the JSON API and the web page (default
-                       127.0.0.1:9464; port 0 picks a free port; '' turns HTTP off)
-  --lease DURATION     an attempt not heartbeated for this long is lost and retried (default 10s)
-  --heartbeat DURATION how often workers heartbeat (default 2s)
-  --max-log-bytes SIZE the most log kept per task attempt, e.g. 100MB (default; 0 = no limit):
-                       workers keep the first and last part with a "[de: N bytes of log
-                       dropped]" line between
-  --sync MODE          full (default: a commit is on disk before anyone is told; survives power
-                       loss) or normal (survives a crash of the process; a power cut may lose the
-                       last transactions)
-  --pool NAME=SLOTS    cap a pool at SLOTS running tasks (repeatable; unlisted pools are uncapped)
-  --alerts-file FILE   alert hooks for every DAG (a YAML list, like a DAG's alerts:)
-  --secrets-key FILE   the key that seals secrets (64 hex characters; default DIR/secrets.key,
-                       made with a random key when absent: back it up, secrets need it)
-  --alert-max-attempts N  tries per alert delivery before it is marked failed (default 10)
-  --alert-timeout DURATION  timeout of one delivery attempt (default 10s)
-  --alert-link-base URL  alerts link to URL/runs/RUN (default http://127.0.0.1:9464)
-%s  --log-format FORMAT  text (default) or json
-  --log-level LEVEL    trace debug info warn error (default info)
-  --version
-
-The address actually bound is written to DIR/scheduler.addr once the server accepts calls, and
-the HTTP address to DIR/http.addr. SIGHUP re-reads the TLS certificate and key.
-)";
-
 // The leader while it leads, for the fenced handler (a plain function: store/db.h).
 std::atomic<ha::Leadership*> g_leadership{nullptr};
 void OnFenced() {
@@ -180,7 +148,9 @@ int Main(int argc, char** argv) {
   std::filesystem::create_directories(home, ec);
   if (ec) return Fail(absl::StrCat("cannot create DE_HOME ", home, ": ", ec.message()));
   home = std::filesystem::absolute(home).lexically_normal().string();
-  opts.de_home = home;
+  std::string logs_dir = flags.logs_dir.empty() ? home + "/logs" : flags.logs_dir;
+  logs_dir = std::filesystem::absolute(logs_dir).lexically_normal().string();
+  opts.logs_dir = logs_dir;
   // Before anything touches the database or the address files of a scheduler that may be running.
   if (absl::Status st = LockHome(home); !st.ok()) return Fail(std::string(st.message()));
 
@@ -189,7 +159,7 @@ int Main(int argc, char** argv) {
     if (!defaults.ok()) return Fail(std::string(defaults.status().message()));
     alert_opts.defaults = std::move(*defaults);
   }
-  alert_opts.de_home = home;
+  alert_opts.logs_dir = logs_dir;
   while (!alert_opts.link_base.empty() && alert_opts.link_base.back() == '/') {
     alert_opts.link_base.pop_back();
   }
@@ -317,12 +287,20 @@ int Main(int argc, char** argv) {
   bool lead = true;
   if (leadership != nullptr) {
     leadership->SetAddresses(flags.advertise.empty() ? bound : flags.advertise, http_bound);
+    // A previous life's (kill -9) address files: a standby is not where local clients should go.
+    std::filesystem::remove(home + "/scheduler.addr", ec);
+    std::filesystem::remove(home + "/http.addr", ec);
     spdlog::info("de-scheduler {} on {} (home {}, store {}): a standby until it leads",
                  common::Version(), bound, home, db_shown);
     // Deposed (another scheduler took the lease, or the database refused a write as fenced):
     // start again as a standby, with none of this leadership's state.
-    const int64_t epoch = leadership->WaitToLead([argv, &shutting_down](const std::string&) {
-      if (!shutting_down.load()) ha::RestartSelf(argv);
+    const int64_t epoch = leadership->WaitToLead([argv, &home, &shutting_down](const std::string&) {
+      if (shutting_down.load()) return;
+      // Local clients must not take this scheduler for the leader while it restarts.
+      std::error_code ignored;
+      std::filesystem::remove(home + "/scheduler.addr", ignored);
+      std::filesystem::remove(home + "/http.addr", ignored);
+      ha::RestartSelf(argv);
     });
     lead = epoch > 0 && !shutting_down.load();
     if (lead) {

@@ -18,7 +18,10 @@ constexpr char kUsage[] = R"(usage: de-scheduler [options]
   --home DIR           state folder: SQLite database, task logs (env DE_HOME; default ./de-home)
   --store URL          keep the state in PostgreSQL instead of DIR/de.db: postgresql://USER@HOST/DB
                        or postgres://... (libpq URL; a password may also come from ~/.pgpass or
-                       PGPASSWORD). Task logs and the secrets key stay in DIR.
+                       PGPASSWORD). Task logs (--logs) and the secrets key (--secrets-key) stay
+                       files: schedulers sharing a database must all reach the same ones.
+  --logs DIR           task logs, DIR/RUN/TASK/TRY.log (default DE_HOME/logs); with several
+                       schedulers on one --store, a folder they share (NFS, a mounted volume)
   --listen HOST:PORT   gRPC address (default 127.0.0.1:7070; port 0 picks a free port)
   --http HOST:PORT     HTTP address for /metrics, the JSON API and the web page (default
                        127.0.0.1:9464; port 0 picks a free port; '' turns HTTP off)
@@ -109,6 +112,8 @@ std::optional<std::optional<int>> ParseValueFlag(const std::string& a, Value val
     }
     (a == "--lease" ? f->opts.lease : f->opts.heartbeat) = *d;
   } else if (a == "--advertise" && value(&f->advertise)) {
+  } else if (a == "--logs" && value(&f->logs_dir)) {
+    if (f->logs_dir.empty()) return Bad("--logs: needs a folder");
   } else if (a == "--leader-lease" && value(&v)) {
     auto d = dag::ParseDuration(v);
     if (!d.ok() || *d < absl::Milliseconds(200)) {

@@ -28,6 +28,7 @@ struct DaemonFlags {
   store::SyncMode sync = store::SyncMode::kFull;
   // Several schedulers on one PostgreSQL (server/ha/leadership.h).
   absl::Duration leader_lease = absl::Seconds(5);
+  std::string logs_dir;             // --logs; empty: DE_HOME/logs
   std::string advertise;            // the gRPC address others reach this one at (default: bound)
 };
 

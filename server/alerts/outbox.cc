@@ -32,9 +32,9 @@ std::string Target(const dag::AlertSpec& rule, const std::vector<std::string>& a
   return t.dump();
 }
 
-std::string LogPath(const std::string& home, const std::string& run, const std::string& task,
+std::string LogPath(const std::string& logs, const std::string& run, const std::string& task,
                     int try_number) {
-  return absl::StrCat(home, "/logs/", run, "/", task, "/", try_number, ".log");
+  return absl::StrCat(logs, "/", run, "/", task, "/", try_number, ".log");
 }
 
 }  // namespace
@@ -138,7 +138,7 @@ absl::StatusOr<AlertPayload> AlertOutbox::Payload(const sched::Event& e, const s
       absl::StrAppend(&p.reason, p.reason.empty() ? "" : "; ", "failed: ",
                       absl::StrJoin(failed.first, ", "),
                       more > 0 ? absl::StrCat(" and ", more, " more") : "");
-      p.log_tail = ReadLogTail(LogPath(options_.de_home, p.run_id, failed.first_id,
+      p.log_tail = ReadLogTail(LogPath(options_.logs_dir, p.run_id, failed.first_id,
                                        failed.first_try));
       return p;
     }
@@ -146,7 +146,7 @@ absl::StatusOr<AlertPayload> AlertOutbox::Payload(const sched::Event& e, const s
   if (!p.task.empty() && p.attempt > 0 &&
       (event == "failure" || event == "task_failure" || event == "retry" ||
        event == "lease_lost")) {
-    p.log_tail = ReadLogTail(LogPath(options_.de_home, p.run_id, p.task, p.attempt));
+    p.log_tail = ReadLogTail(LogPath(options_.logs_dir, p.run_id, p.task, p.attempt));
   }
   return p;
 }

@@ -24,7 +24,7 @@
 namespace de::alerts {
 
 struct OutboxOptions {
-  std::string de_home = "./de-home";               // task logs: DE_HOME/logs/RUN/TASK/TRY.log
+  std::string logs_dir = "./de-home/logs";         // task logs: LOGS/RUN/TASK/TRY.log
   std::string link_base = "http://127.0.0.1:9464";  // link = link_base + "/runs/" + run id
   std::vector<dag::AlertSpec> defaults;             // apply to every DAG (--alerts-file)
 };

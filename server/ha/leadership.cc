@@ -20,7 +20,9 @@ void Leadership::SetAddresses(std::string address, std::string http_address) {
 }
 
 absl::Duration Leadership::Tick() const {
-  return std::max(options_.lease / 4, absl::Milliseconds(50));
+  // Renewals and a standby's polls: a few per lease, and at least every second, so that a lease
+  // given up (a leader stopping cleanly) is taken within a second even with a long lease.
+  return std::clamp(options_.lease / 4, absl::Milliseconds(50), absl::Seconds(1));
 }
 
 void Leadership::SetLeader(const store::LeaderInfo& info) {

@@ -243,7 +243,7 @@ absl::StatusOr<v1::DeleteDagResponse> Scheduler::DeleteDag(const std::string& da
   int log_dirs = 0;
   for (const auto& r : run_rows) {
     std::error_code ec;
-    const std::string dir = absl::StrCat(options_.de_home, "/logs/", r.run_id);
+    const std::string dir = absl::StrCat(options_.logs_dir, "/", r.run_id);
     if (std::filesystem::remove_all(dir, ec) > 0) ++log_dirs;
     if (ec) spdlog::warn("dag={} delete: cannot remove {}: {}", dag_id, dir, ec.message());
   }

@@ -39,7 +39,9 @@
 namespace de::sched {
 
 struct SchedulerOptions {
-  std::string de_home = "./de-home";          // logs go under DE_HOME/logs
+  // Task logs: LOGS/RUN/TASK/TRY.log (--logs; DE_HOME/logs by default). Schedulers sharing one
+  // PostgreSQL point it at storage they share, so that whichever leads serves every log.
+  std::string logs_dir = "./de-home/logs";
   absl::Duration lease = absl::Seconds(10);    // an attempt not heartbeated this long is lost
   absl::Duration heartbeat = absl::Seconds(2); // what workers are told to use
   absl::Duration timeout_grace = absl::Seconds(15);  // after a task timeout, before fencing

@@ -302,7 +302,7 @@ void Scheduler::OnWorkerDisconnected(const std::string& worker, uint64_t session
 
 std::string Scheduler::LogPath(const std::string& run_id, const std::string& task_id,
                                int try_number) const {
-  return absl::StrCat(options_.de_home, "/logs/", run_id, "/", task_id, "/", try_number, ".log");
+  return absl::StrCat(options_.logs_dir, "/", run_id, "/", task_id, "/", try_number, ".log");
 }
 
 int64_t Scheduler::StoredLogBytes(int64_t attempt_id) {

@@ -79,7 +79,7 @@ class AlertOutboxTest : public ::testing::TestWithParam<testing_util::Backend> {
     v.source = "d.yaml";
     v.created_at = 1;
     ASSERT_OK(store_->InsertDagVersion(v));
-    options_.de_home = dir_.path();
+    options_.logs_dir = dir_.path() + "/logs";
     outbox_ = std::make_unique<AlertOutbox>(options_, &clock_, [this] { ++wakes_; });
   }
 

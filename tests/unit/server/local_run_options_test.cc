@@ -15,7 +15,7 @@ class LocalRunOptionsTest : public TimeSemanticsTest {
     auto store = store::Store::Open(dir_ + "/de.db");
     ASSERT_TRUE(store.ok()) << store.status();
     SchedulerOptions opts;
-    opts.de_home = dir_;
+    opts.logs_dir = dir_ + "/logs";
     opts.scheduled_runs = false;
     opts.wait_for_dags = false;
     scheduler_ = std::make_unique<Scheduler>(std::move(*store), &clock_, opts);

@@ -109,7 +109,7 @@ class SchedulerTest : public ::testing::Test {
 
   SchedulerOptions Options() const {
     SchedulerOptions o;
-    o.de_home = dir_.path();
+    o.logs_dir = dir_.path() + "/logs";
     o.lease = absl::Seconds(10);
     o.heartbeat = absl::Seconds(2);
     o.timeout_grace = absl::Seconds(15);

@@ -64,7 +64,7 @@ class TimeSemanticsTest : public ::testing::Test {
     auto store = store::Store::Open(dir_ + "/de.db");
     ASSERT_TRUE(store.ok()) << store.status();
     SchedulerOptions opts;
-    opts.de_home = dir_;
+    opts.logs_dir = dir_ + "/logs";
     opts.pool_slots = pools;
     scheduler_ = std::make_unique<Scheduler>(std::move(*store), &clock_, opts);
     ASSERT_TRUE(scheduler_->Recover().ok());
