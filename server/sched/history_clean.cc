@@ -3,6 +3,7 @@
 // The candidates are listed on the read connection; each batch of kCleanBatchRuns runs is one
 // write transaction under the scheduling lock, which is released between batches, so that
 // scheduling goes on while years of history are deleted.
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -88,7 +89,12 @@ absl::StatusOr<v1::CleanHistoryResponse> Scheduler::CleanHistory(
     store::HistoryCounts counts;
     {
       absl::MutexLock lock(&mu_);
-      std::erase_if(batch, [&](const std::string& id) { return runs_.contains(id); });
+      // A run still in memory is not finished in the scheduler's eyes (not yet committed out).
+      std::vector<std::string> idle;
+      for (auto& id : batch) {
+        if (!runs_.contains(id)) idle.push_back(std::move(id));
+      }
+      batch = std::move(idle);
       store::Transaction tx(store_->db());
       DE_RETURN_IF_ERROR(tx.status());
       DE_ASSIGN_OR_RETURN(counts, store_->DeleteRunHistory(batch, resp.cutoff_ms(), &deleted));
