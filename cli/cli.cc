@@ -100,6 +100,7 @@ int Run(const std::vector<std::string>& args, Io& io) {
   AddTokenCommands(app, ctx);
   AddVaultCommands(app, ctx);
   AddAuditCommands(app, ctx);
+  AddDbCommands(app, ctx);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

@@ -54,6 +54,7 @@ void AddAlertCommands(CLI::App& app, Context& ctx);     // alerts list|test     
 void AddVaultCommands(CLI::App& app, Context& ctx);     // var ..., secret ... (vault.cc)
 void AddTokenCommands(CLI::App& app, Context& ctx);     // token create|list|revoke (token.cc)
 void AddAuditCommands(CLI::App& app, Context& ctx);     // audit                   (audit.cc)
+void AddDbCommands(CLI::App& app, Context& ctx);        // db clean                (db.cc)
 // Under `dag` (AddDagCommands adds them): offline commands on a DAG file.
 void AddDagRenderCommand(CLI::App& dag, Context& ctx);  // dag render              (dag_render.cc)
 void AddDagTestCommand(CLI::App& dag, Context& ctx);    // dag test                (dag_test.cc)

@@ -144,6 +144,12 @@ grpc::Status OperatorService::TestAlert(grpc::ServerContext*, const v1::TestAler
   return Reply(alerts_->TestAlert(*req), resp);
 }
 
+grpc::Status OperatorService::CleanHistory(grpc::ServerContext*,
+                                           const v1::CleanHistoryRequest* req,
+                                           v1::CleanHistoryResponse* resp) {
+  return Reply(s_->CleanHistory(*req), resp);
+}
+
 grpc::Status WorkerSessionService::Session(
     grpc::ServerContext* ctx,
     grpc::ServerReaderWriter<v1::SchedulerMessage, v1::WorkerMessage>* stream) {

@@ -52,6 +52,8 @@ class OperatorService final : public v1::Operator::Service {
                           v1::ListAlertsResponse*) override;
   grpc::Status TestAlert(grpc::ServerContext*, const v1::TestAlertRequest*,
                          v1::TestAlertResponse*) override;
+  grpc::Status CleanHistory(grpc::ServerContext*, const v1::CleanHistoryRequest*,
+                            v1::CleanHistoryResponse*) override;
 
  private:
   sched::Scheduler* s_;

@@ -35,6 +35,7 @@ const absl::flat_hash_map<std::string, MethodRule>& Table() {
       {"/de.v1.Operator/CancelBackfill", kOperate},
       {"/de.v1.Operator/ListAlerts", kRead},
       {"/de.v1.Operator/TestAlert", kOperate},
+      {"/de.v1.Operator/CleanHistory", kAdminChange},
       // Variables and secrets (a secret's value is never returned).
       {"/de.v1.Vault/SetVariable", kOperate},
       {"/de.v1.Vault/GetVariable", kRead},

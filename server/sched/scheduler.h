@@ -121,6 +121,11 @@ class Scheduler {
   absl::StatusOr<v1::ListBackfillsResponse> ListBackfills(const std::string& dag_id);
   absl::StatusOr<v1::Backfill> GetBackfill(const std::string& backfill_id);
   absl::StatusOr<v1::Backfill> CancelBackfill(const std::string& backfill_id);
+  // dectl db clean (history_clean.cc): finished runs that ended more than older_than_ms ago go
+  // with their rows and log folders, kCleanBatchRuns runs per transaction; the scheduling lock is
+  // taken per batch only. A dry run counts them and deletes nothing.
+  absl::StatusOr<v1::CleanHistoryResponse> CleanHistory(const v1::CleanHistoryRequest& req);
+  static constexpr int kCleanBatchRuns = 500;
 
   // ---- Worker sessions ----
   // A worker opened a session. Returns the ack to send first; assignments follow on `channel`.

@@ -33,6 +33,10 @@ void ReadRunHeader(const Stmt& s, v1::Run* r) {
   r->set_deadline_missed_at_ms(s.Int(14));
 }
 
+absl::Status ReadLatestRuns(Store* reader, const std::string& dag_id, const std::string& state,
+                            int limit, std::vector<v1::Run>* runs,
+                            absl::flat_hash_map<std::string, size_t>* index);
+
 }  // namespace
 
 absl::StatusOr<Store*> ReadQueries::Reader() {
@@ -47,20 +51,13 @@ absl::StatusOr<std::map<std::string, DagRecent>> ReadQueries::RecentRuns(int per
   DE_ASSIGN_OR_RETURN(Store * reader, Reader());
   ReadTransaction snapshot(reader->db());
   std::map<std::string, DagRecent> out;
-  {
-    Stmt& s = reader->db()->Cached(absl::StrCat(
-        "SELECT ", kHeaderCols,
-        " FROM (SELECT *, row_number() OVER (PARTITION BY dag_id ORDER BY logical_date DESC, "
-        "created_at DESC) AS n FROM runs) AS ranked WHERE n <= ?1 ORDER BY dag_id, n"));
-    ResetOnExit reset(s);
-    s.Bind(1, per_dag);
-    while (true) {
-      DE_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      v1::Run r;
-      ReadRunHeader(s, &r);
-      out[r.dag_id()].runs.push_back(std::move(r));
-    }
+  // DAG by DAG along the runs_by_dag index: one window over every run read the whole history
+  // (100,000 runs: 250 ms) for a page that shows the latest 20 of each DAG.
+  DE_ASSIGN_OR_RETURN(auto dags, reader->ListDags());
+  for (const auto& d : dags) {
+    std::vector<v1::Run> runs;
+    DE_RETURN_IF_ERROR(ReadLatestRuns(reader, d.dag_id, "", per_dag, &runs, nullptr));
+    if (!runs.empty()) out[d.dag_id].runs = std::move(runs);
   }
   DE_ASSIGN_OR_RETURN(auto last, reader->LastSuccessTimes());
   for (const auto& [dag, at] : last) out[dag].last_success_at = at;

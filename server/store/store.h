@@ -110,6 +110,14 @@ struct UnreadableRun {
   absl::Status error;
 };
 
+// What a history clean touches (store_clean.cc): runs and the rows that belong to them.
+struct HistoryCounts {
+  int64_t runs = 0;
+  int64_t task_instances = 0;
+  int64_t attempts = 0;
+  int64_t alerts = 0;   // alert_outbox rows of those runs (never a pending one)
+};
+
 struct WorkerRow {
   std::string name;
   int slots = 0;
@@ -196,6 +204,21 @@ class Store {
   absl::Status UpdateAttempt(const AttemptRow& row);              // state, ended_at, exit_code, error
   absl::StatusOr<std::vector<AttemptRow>> ListAttempts(const std::string& run_id);
   absl::StatusOr<std::optional<AttemptRow>> GetAttempt(int64_t attempt_id);
+
+  // History retention (dectl db clean; store_clean.cc). A run is cleanable when it finished
+  // (success, failed, cancelled) and ended before `ended_before`, and is not its DAG's latest
+  // scheduled run (the schedule resumes after that one's interval, even for a DAG paused for
+  // longer than the retention). `dag_id` empty: every DAG. Oldest end first.
+  absl::StatusOr<std::vector<std::string>> ListCleanableRuns(int64_t ended_before,
+                                                             const std::string& dag_id);
+  // The rows of the given runs (at most a few hundred at a time).
+  absl::StatusOr<HistoryCounts> CountRunHistory(const std::vector<std::string>& run_ids);
+  // Deletes those of the given runs that are still finished and ended before `ended_before`,
+  // with their task instances, attempts and alert deliveries (pending ones stay); `deleted`
+  // gets their ids. Call inside a Transaction.
+  absl::StatusOr<HistoryCounts> DeleteRunHistory(const std::vector<std::string>& run_ids,
+                                                 int64_t ended_before,
+                                                 std::vector<std::string>* deleted);
 
   // Workers.
   absl::Status UpsertWorker(const WorkerRow& row);

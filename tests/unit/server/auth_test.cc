@@ -51,6 +51,8 @@ TEST(MethodRoles, GroupsAndAudit) {
   EXPECT_EQ(LookupMethod("/de.v1.Operator/Trigger")->role, Role::kOperator);
   EXPECT_TRUE(LookupMethod("/de.v1.Operator/Trigger")->mutating);
   EXPECT_EQ(LookupMethod("/de.v1.Operator/DeleteDag")->role, Role::kAdmin);
+  EXPECT_EQ(LookupMethod("/de.v1.Operator/CleanHistory")->role, Role::kAdmin);   // db clean
+  EXPECT_TRUE(LookupMethod("/de.v1.Operator/CleanHistory")->mutating);
   EXPECT_EQ(LookupMethod("/de.v1.Auth/CreateToken")->role, Role::kAdmin);
   EXPECT_EQ(LookupMethod("/de.v1.WorkerService/Session")->role, Role::kWorker);
 }
