@@ -1,6 +1,6 @@
 // RowGroupStream: a row group's column chunks decoded a slice of rows at a time (see the header).
-// One ColumnCursor per column holds the chunk's bytes, its dictionary and its place in the
-// current page; Take(n) appends n rows' levels and values to slice-sized scratch vectors and
+// One ColumnCursor per column reads its chunk a window (256 KiB, or a page) at a time and holds
+// the chunk's dictionary and its place in the current page; Take(n) appends n rows' levels and values to slice-sized scratch vectors and
 // builds the column from them with the whole-chunk reader's BuildOutput.
 #include "engine/parquet/parquet_stream.h"
 
@@ -68,8 +68,16 @@ class ColumnCursor {
   Codec codec_ = Codec::kNone;
   Store store_ = Store::kStr;
   std::string where_;                 // "path: column 'x' row group N: "
-  std::unique_ptr<uint8_t[]> chunk_;  // the chunk's bytes
-  size_t chunk_cap_ = 0, chunk_size_ = 0, pos_ = 0;
+  absl::Status Ensure(size_t pos, size_t n);
+  const uint8_t* At(size_t pos) const { return window_.get() + (pos - win_begin_); }
+
+  // The chunk's bytes are read a window at a time (a page or more), not the whole chunk at once.
+  int fd_ = -1;
+  const std::string* path_ = nullptr;
+  int64_t chunk_start_ = 0;
+  size_t chunk_size_ = 0, pos_ = 0;  // pos_: the next page header, from the chunk's start
+  std::unique_ptr<uint8_t[]> window_;
+  size_t window_cap_ = 0, win_begin_ = 0, win_end_ = 0;  // chunk bytes [win_begin_, win_end_)
   int64_t num_values_ = 0, values_started_ = 0;
   bool have_dict_ = false;
   Dense dict_;
@@ -112,6 +120,7 @@ absl::Status ColumnCursor::Start(const ParquetReader& r, int rg_index, int col, 
   page_left_ = 0;
   values_started_ = 0;
   pos_ = chunk_size_ = 0;
+  win_begin_ = win_end_ = 0;
   num_values_ = md.num_values;
   if (md.num_values == 0 && rg.num_rows == 0) return absl::OkStatus();
   int64_t start = md.data_page_offset;
@@ -124,11 +133,27 @@ absl::Status ColumnCursor::Start(const ParquetReader& r, int rg_index, int col, 
   }
   if (md.num_values != rg.num_rows) return Bad("value count differs from the row count (nested data?)");
   chunk_size_ = static_cast<size_t>(len);
-  if (chunk_size_ > chunk_cap_) {
-    chunk_.reset(new uint8_t[chunk_size_]);  // no zero-fill
-    chunk_cap_ = chunk_size_;
+  fd_ = r.fd_;
+  path_ = &r.path_;
+  chunk_start_ = start;
+  return absl::OkStatus();
+}
+
+// Makes chunk bytes [pos, pos + n) readable at At(pos); reads at least kWindow bytes at a time.
+absl::Status ColumnCursor::Ensure(size_t pos, size_t n) {
+  if (pos >= win_begin_ && pos + n <= win_end_) return absl::OkStatus();
+  constexpr size_t kWindow = 256 << 10;
+  const size_t want = std::min(chunk_size_ - pos, std::max(n, kWindow));
+  if (want > window_cap_) {
+    window_.reset(new uint8_t[want]);  // no zero-fill
+    window_cap_ = want;
   }
-  return PRead(r.fd_, start, chunk_size_, reinterpret_cast<char*>(chunk_.get()), r.path_);
+  win_begin_ = win_end_ = 0;
+  DE_RETURN_IF_ERROR(PRead(fd_, chunk_start_ + static_cast<int64_t>(pos), want,
+                           reinterpret_cast<char*>(window_.get()), *path_));
+  win_begin_ = pos;
+  win_end_ = pos + want;
+  return absl::OkStatus();
 }
 
 absl::Status ColumnCursor::Decompress(const uint8_t* src, size_t n, size_t out_n, const uint8_t** result) {
@@ -245,14 +270,21 @@ absl::Status ColumnCursor::NextPage() {
     }
     pq::PageHeader ph;
     size_t hlen;
-    if (auto s = pq::ParsePageHeader(chunk_.get() + pos_, chunk_size_ - pos_, &ph, &hlen); !s.ok()) {
-      return Bad(s.message());
+    // A header is tens of bytes (more with statistics): parse it from what the window holds,
+    // and from the rest of the chunk when that was not enough.
+    DE_RETURN_IF_ERROR(Ensure(pos_, std::min<size_t>(chunk_size_ - pos_, 4096)));
+    if (!pq::ParsePageHeader(At(pos_), win_end_ - pos_, &ph, &hlen).ok()) {
+      DE_RETURN_IF_ERROR(Ensure(pos_, chunk_size_ - pos_));
+      if (auto s = pq::ParsePageHeader(At(pos_), chunk_size_ - pos_, &ph, &hlen); !s.ok()) {
+        return Bad(s.message());
+      }
     }
     pos_ += hlen;
     const size_t csize = static_cast<size_t>(ph.compressed_page_size);
     const size_t usize = static_cast<size_t>(ph.uncompressed_page_size);
     if (csize > chunk_size_ - pos_) return Bad("page runs past the end of the column chunk");
-    const uint8_t* pdata = chunk_.get() + pos_;
+    DE_RETURN_IF_ERROR(Ensure(pos_, std::max<size_t>(csize, 1)));
+    const uint8_t* pdata = At(pos_);
     pos_ += csize;
     if (usize > (1ull << 31)) return Bad("page too large");
     if (ph.type == pq::PageType::kDictionaryPage) {

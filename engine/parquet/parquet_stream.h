@@ -1,8 +1,8 @@
 // Reading one Parquet row group a slice of rows at a time (RowGroupStream), so that a reader's
 // batches are tens of thousands of rows that stay in the CPU cache and reuse the same buffers,
 // instead of a whole row group (a million rows, tens of MB) decoded at once. Each column keeps its
-// place in its pages (levels, dictionary indices, PLAIN values) between slices; the column chunks
-// are read from the file once, at Start.
+// place in its pages (levels, dictionary indices, PLAIN values) between slices, and reads its
+// column chunk from the file a window (256 KiB, or one page) at a time as it goes.
 //
 // The values are exactly those of ParquetReader::ReadRowGroupInto, cut into consecutive slices:
 // same types, same dictionary form (a string chunk whose pages are all dictionary-encoded comes
