@@ -41,21 +41,30 @@ class Selection {
     }
     return idx_;
   }
-  // Keeps the i-th selected row when keep(row) is true (row = the batch row index).
+  // Keeps the i-th selected row when keep(row) is true (row = the batch row index); keep is
+  // called once per selected row, in order. Branch-free: every row is written and the write
+  // position advances by keep's result (a filter passing about half the rows would otherwise
+  // mispredict every other row).
   template <typename Pred>
   void Retain(Pred keep) {
     if (all_) {
-      idx_.clear();
-      idx_.reserve(n_);
+      idx_.resize(n_);
+      uint32_t* out = idx_.data();
+      size_t w = 0;
       for (uint32_t r = 0; r < n_; ++r) {
-        if (keep(r)) idx_.push_back(r);
+        out[w] = r;
+        w += keep(r) ? 1 : 0;
       }
+      idx_.resize(w);
       all_ = false;
       return;
     }
+    uint32_t* d = idx_.data();
     size_t w = 0;
     for (size_t i = 0; i < idx_.size(); ++i) {
-      if (keep(idx_[i])) idx_[w++] = idx_[i];
+      const uint32_t r = d[i];
+      d[w] = r;
+      w += keep(r) ? 1 : 0;
     }
     idx_.resize(w);
   }

@@ -10,6 +10,7 @@
 #include "engine/csv/csv_values.h"
 #include "engine/io/input_stream.h"
 #include "engine/parquet/parquet_reader.h"
+#include "engine/parquet/parquet_stream.h"
 
 namespace de::engine {
 
@@ -21,7 +22,16 @@ struct MorselScratch {
   Batch full;                                   // CSV: every column of the file
   std::shared_ptr<const ParquetReader> reader;  // Parquet: keeps the file open while decoding
   Batch row_group;                              // Parquet: the file columns (buffers reused)
+  // Parquet: the row group being handed out in slices (kParquetSliceRows) by this thread.
+  RowGroupStream stream;
+  std::shared_ptr<const ParquetReader> stream_reader;  // set while `stream` has rows left
+  int stream_file = 0;
+  int64_t stream_first_row = 0;                 // the row group's first row in its file
 };
+
+// Rows per Parquet morsel: a row group is decoded this many rows at a time (by the thread that
+// claimed it), so that a batch stays in the CPU cache and its buffers are reused.
+constexpr size_t kParquetSliceRows = size_t{1} << 16;
 
 Morsel::Morsel() = default;
 Morsel::~Morsel() = default;
@@ -346,18 +356,10 @@ class TableSourceImpl : public TableSource {
   }
 
   absl::StatusOr<bool> NextParquet(Morsel* m) {
-    int file = 0, rg = 0;
-    std::shared_ptr<const ParquetReader> reader;
-    DE_ASSIGN_OR_RETURN(bool more, ClaimRowGroup(&file, &rg, &reader));
-    if (!more) return false;
-    m->scratch->reader = reader;
-    m->file_index = file;
-    m->source = ds_.files[file].path;
-    int64_t first = 0;
-    for (int g = 0; g < rg; ++g) first += reader->row_group_num_rows(g);
-    m->first_row = first;
+    MorselScratch& s = *m->scratch;
     // A row group read for partition columns only still needs its row count: read one column.
     static const std::vector<int> kFirstColumn = {0};
+    const std::vector<int>& cols = file_cols_.empty() ? kFirstColumn : file_cols_;
     ParquetReadOptions ro;
     ro.keep_dictionary = opt_.dictionary_strings;
     Batch& b = m->scratch->row_group;
@@ -368,7 +370,34 @@ class TableSourceImpl : public TableSource {
         if (out_[i].file_col >= 0) std::swap(m->batch.columns[i], b.columns[k++]);
       }
     }
-    DE_RETURN_IF_ERROR(reader->ReadRowGroupInto(rg, file_cols_.empty() ? kFirstColumn : file_cols_, ro, &b));
+    if (!s.stream_reader) {
+      int file = 0, rg = 0;
+      std::shared_ptr<const ParquetReader> reader;
+      DE_ASSIGN_OR_RETURN(bool more, ClaimRowGroup(&file, &rg, &reader));
+      if (!more) return false;
+      int64_t first = 0;
+      for (int g = 0; g < rg; ++g) first += reader->row_group_num_rows(g);
+      s.stream_file = file;
+      s.stream_first_row = first;
+      DE_ASSIGN_OR_RETURN(bool streamed, s.stream.Start(*reader, rg, cols, ro));
+      if (streamed && s.stream.rows_left() > 0) {
+        s.stream_reader = reader;
+      } else {  // an encoding the stream does not decode (or no rows): the row group whole
+        m->scratch->reader = reader;
+        DE_RETURN_IF_ERROR(reader->ReadRowGroupInto(rg, cols, ro, &b));
+        m->first_row = first;
+        m->scratch->reader.reset();
+      }
+    }
+    const int file = s.stream_file;
+    if (s.stream_reader) {
+      m->first_row = s.stream_first_row + static_cast<int64_t>(s.stream.rows_done());
+      absl::Status st = s.stream.Next(kParquetSliceRows, &b);
+      if (!st.ok() || s.stream.rows_left() == 0) s.stream_reader.reset();
+      DE_RETURN_IF_ERROR(st);
+    }
+    m->file_index = file;
+    m->source = ds_.files[file].path;
     // `b` holds the picked file columns in file_cols_ order; place them and the constants.
     Batch& out = m->batch;
     out.columns.resize(out_.size());
@@ -384,7 +413,6 @@ class TableSourceImpl : public TableSource {
     }
     m->stats.rows_in = static_cast<int64_t>(b.num_rows);
     m->stats.rows_out = static_cast<int64_t>(b.num_rows);
-    m->scratch->reader.reset();
     return true;
   }
 

@@ -1,7 +1,9 @@
 // Table sources: the rows of a resolved dataset (CSV or Parquet files; hive partition columns
 // appended as constant columns) as batches. The input is cut into morsels (a CSV chunk of whole
-// rows, or one Parquet row group) that several threads pull with Next() and decode in parallel,
-// each into its own Morsel; only the claiming of the next morsel is serialised.
+// rows, or a slice of up to 64Ki rows of a Parquet row group) that several threads pull with
+// Next() and decode in parallel, each into its own Morsel; only the claiming of the next morsel
+// (CSV chunk, Parquet row group) is serialised. A thread that claims a row group hands out all its
+// slices itself (parquet/parquet_stream.h), in order.
 //
 //   files --claim (mutex)--> morsel --decode (caller's thread)--> Batch (+ rejects, stats)
 //
@@ -50,7 +52,7 @@ struct Morsel {
   int file_index = -1;
   std::string source;                   // the file's path (for messages and rejects)
   int64_t first_row = 0;                // CSV: physical line of the chunk's first row; Parquet:
-                                        // index of the row group's first row in the file
+                                        // index of the morsel's first row in the file
   std::vector<CsvReject> rejects;       // CSV rows the parser refused (on_error=reject)
   CsvParseStats stats;                  // CSV parse counts of this morsel
   std::unique_ptr<MorselScratch> scratch;

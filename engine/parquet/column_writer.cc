@@ -282,7 +282,8 @@ absl::Status ColumnWriter::Append(const Column& col, size_t begin, size_t end) {
     if (mode_ == Mode::kDict && DictPlainBytes() > static_cast<size_t>(options_.dictionary_max_bytes)) {
       DE_RETURN_IF_ERROR(FlushPage());
       mode_ = Mode::kPlain;  // the rest of this chunk is PLAIN
-    } else if (EstimatedPageBytes() >= static_cast<size_t>(options_.page_bytes)) {
+    } else if (EstimatedPageBytes() >= static_cast<size_t>(options_.page_bytes) ||
+               page_rows_ >= static_cast<size_t>(options_.page_rows)) {
       DE_RETURN_IF_ERROR(FlushPage());
     }
   }

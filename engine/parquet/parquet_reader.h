@@ -15,6 +15,10 @@
 
 namespace de::engine {
 
+namespace parquet_internal {
+class ColumnCursor;  // parquet_stream.cc
+}
+
 // Column-chunk statistics decoded to the column's Type.
 struct ColumnChunkStats {
   int64_t num_values = 0;                 // values (incl. nulls) in the chunk
@@ -80,6 +84,7 @@ class ParquetReader {
   };
 
  private:
+  friend class parquet_internal::ColumnCursor;
   ParquetReader() = default;
   absl::Status Init();
   absl::Status ReadChunk(int rg, int col, const ParquetReadOptions& options, Column* out) const;

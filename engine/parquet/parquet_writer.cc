@@ -321,8 +321,8 @@ class ParquetWriterImpl final : public ParquetWriter {
 absl::StatusOr<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(const std::string& path, const Schema& schema,
                                                                    const ParquetWriterOptions& options) {
   if (schema.empty()) return absl::InvalidArgumentError("parquet writer: empty schema");
-  if (options.row_group_rows <= 0 || options.page_bytes <= 0) {
-    return absl::InvalidArgumentError("parquet writer: row_group_rows and page_bytes must be positive");
+  if (options.row_group_rows <= 0 || options.page_bytes <= 0 || options.page_rows <= 0) {
+    return absl::InvalidArgumentError("parquet writer: row_group_rows, page_bytes and page_rows must be positive");
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return absl::InternalError(absl::StrCat("open ", path, ": ", std::strerror(errno)));

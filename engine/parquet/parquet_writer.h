@@ -24,7 +24,9 @@ struct ParquetWriterOptions {
   int compression_level = 0;                 // 0 = the codec's default
   int64_t row_group_rows = 1 << 20;          // a row group is closed at this many rows ...
   int64_t row_group_bytes = 128ll << 20;     // ... or at about this many encoded bytes
-  int64_t page_bytes = 1 << 20;              // target uncompressed size of a data page
+  int64_t page_bytes = 1 << 20;              // target uncompressed size of a data page ...
+  int64_t page_rows = 1 << 16;               // ... of at most this many rows (as Arrow and
+                                             // parquet-mr cap pages: bounds the page buffers)
   int64_t dictionary_max_bytes = 1 << 20;    // dictionary larger than this -> fall back to plain
   std::map<std::string, std::string> key_value_metadata;   // plus "created_by" (de version)
   int threads = 1;                           // > 1: encode the columns of a batch on this many threads

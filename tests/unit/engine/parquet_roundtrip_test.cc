@@ -324,6 +324,28 @@ TEST(ParquetRoundTrip, DictionaryFallsBackToPlain) {
   }
 }
 
+TEST(ParquetRoundTrip, PagesAreCappedAtPageRows) {
+  // Few distinct values: 300000 rows of 2-bit indices are far below page_bytes, so only the row
+  // cap closes the pages (65536 rows each by default: 5 data pages).
+  Schema schema = {{"few", Type::kInt64, true}, {"s", Type::kString, true}};
+  Batch b = EmptyBatch(schema);
+  for (int r = 0; r < 300000; ++r) {
+    Push(&b.columns[0], true, r % 3, 0, "");
+    Push(&b.columns[1], r % 7 != 0, 0, 0, r % 2 ? "JFK" : "LAX");
+  }
+  b.num_rows = 300000;
+  std::unique_ptr<ParquetReader> r;
+  Batch got = RoundTrip(TempPath("page_rows"), schema, {b}, ParquetWriterOptions{}, &r);
+  ExpectSameData(b, got);
+  for (int c = 0; c < 2; ++c) {
+    int data_pages = 0;
+    for (const auto& es : r->metadata().row_groups[0].columns[c].meta_data->encoding_stats) {
+      if (es.page_type == parquet::PageType::kDataPage) data_pages += es.count;
+    }
+    EXPECT_EQ(data_pages, 5) << c;
+  }
+}
+
 TEST(ParquetRoundTrip, UniqueValuesSkipTheDictionary) {
   Schema schema = {{"id", Type::kInt64, false}, {"s", Type::kString, false}, {"few", Type::kInt32, false}};
   Batch b = EmptyBatch(schema);
