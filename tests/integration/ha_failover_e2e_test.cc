@@ -3,7 +3,6 @@
 // the lease; the standby serves reads, refuses changes naming the leader, and takes over when the
 // leader is killed (kill -9) or paused past its lease (SIGSTOP); the run in flight finishes with
 // no task succeeding twice; the old leader, restarted or resumed, is a standby.
-#include <libpq-fe.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -23,18 +22,6 @@ namespace de::testing {
 namespace {
 
 constexpr char kLeaderLease[] = "2s";
-
-std::string PgValue(const std::string& url, const std::string& sql) {
-  PGconn* conn = PQconnectdb(url.c_str());
-  PGresult* res = PQexec(conn, sql.c_str());
-  std::string out = PQresultStatus(res) != PGRES_TUPLES_OK
-                        ? absl::StrCat("<error ", PQerrorMessage(conn), ">")
-                    : PQntuples(res) == 0 ? "<no row>"
-                                          : PQgetvalue(res, 0, 0);
-  PQclear(res);
-  PQfinish(conn);
-  return out;
-}
 
 // One de-scheduler of the pair: its own home, a fixed address (so that workers and dectl can be
 // given both up front), the shared store and logs.
@@ -180,6 +167,17 @@ tasks:
     return true;
   }
 
+  // Lets the held tasks end and waits for the run on `leader`; then as ExpectRanOnce.
+  void ReleaseAndExpectRanOnce(Node& leader, const std::string& run_id) {
+    WriteFile(data_ / "go", "");
+    v1::Run run;
+    ASSERT_TRUE(WaitUntil([&] {
+      run = leader.GetRun(run_id);
+      return run.state() == "success" || run.state() == "failed";
+    }, absl::Seconds(90))) << run.DebugString() << Logs();
+    ExpectRanOnce(run);
+  }
+
   // Every task of the run succeeded exactly once, each side effect happened once, and nothing
   // was run a second time.
   void ExpectRanOnce(const v1::Run& run) {
@@ -195,7 +193,7 @@ tasks:
       EXPECT_NE(at, std::string::npos) << line << " in\n" << ran;
       EXPECT_EQ(ran.find(line, at + 1), std::string::npos) << line << " twice in\n" << ran;
     }
-    EXPECT_EQ(PgValue(url_, "SELECT count(*) FROM attempts WHERE state = 'success'"), "6");
+    EXPECT_EQ(PgQuery(url_, "SELECT count(*) FROM attempts WHERE state = 'success'"), "6");
   }
 
   std::string Logs() const {
@@ -236,7 +234,7 @@ TEST_F(HaFailover, TheStandbyServesReadsAndRefusesChangesNamingTheLeader) {
                                    absl::StrCat(b_->address(), ",", a_->address()), "trigger", "ha"};
   Process t(trig, data_ / "trigger.out");
   EXPECT_EQ(t.Wait(), 0) << ReadFile(data_ / "trigger.out") << Logs();
-  EXPECT_EQ(PgValue(url_, "SELECT count(*) FROM runs WHERE dag_id = 'ha'"), "1");
+  EXPECT_EQ(PgQuery(url_, "SELECT count(*) FROM runs WHERE dag_id = 'ha'"), "1");
 }
 
 TEST_F(HaFailover, KillingTheLeaderHandsTheRunToTheStandbyAndTheOldLeaderComesBackAsStandby) {
@@ -246,19 +244,13 @@ TEST_F(HaFailover, KillingTheLeaderHandsTheRunToTheStandbyAndTheOldLeaderComesBa
   std::string out;
   ASSERT_EQ(Dectl({"trigger", "ha"}, &out), 0) << out << Logs();
   ASSERT_TRUE(WaitUntil([&] { return AllHoldsStarted(); }, absl::Seconds(60))) << Logs();
-  const std::string run_id = PgValue(url_, "SELECT run_id FROM runs WHERE dag_id = 'ha'");
+  const std::string run_id = PgQuery(url_, "SELECT run_id FROM runs WHERE dag_id = 'ha'");
 
   a_->Kill();
   ASSERT_TRUE(WaitUntil([&] { return b_->Leads(); }, absl::Seconds(30))) << Logs();
-  EXPECT_EQ(PgValue(url_, "SELECT epoch FROM de_leader"), "2");
-  WriteFile(data_ / "go", "");
-  v1::Run run;
-  ASSERT_TRUE(WaitUntil([&] {
-    run = b_->GetRun(run_id);
-    return run.state() == "success" || run.state() == "failed";
-  }, absl::Seconds(60))) << run.DebugString() << Logs();
-  ExpectRanOnce(run);
-  // Both workers did some of it, and the logs of tasks the old leader ran are served by the new.
+  EXPECT_EQ(PgQuery(url_, "SELECT epoch FROM de_leader"), "2");
+  ReleaseAndExpectRanOnce(*b_, run_id);
+  // The log of a task the old leader ran is served by the new one (the shared --logs folder).
   ASSERT_EQ(Dectl({"logs", run_id, "first"}, &out), 0) << out;
 
   // The old leader, started again, finds a current lease: it is a standby now.
@@ -270,7 +262,7 @@ TEST_F(HaFailover, KillingTheLeaderHandsTheRunToTheStandbyAndTheOldLeaderComesBa
   std::string ignored;
   EXPECT_EQ(a_->Trigger("ha", &ignored).error_code(), grpc::StatusCode::UNAVAILABLE);
   ASSERT_EQ(Dectl({"trigger", "ha"}, &out), 0) << out;   // dectl finds the new leader
-  EXPECT_EQ(PgValue(url_, "SELECT count(*) FROM runs WHERE dag_id = 'ha'"), "2");
+  EXPECT_EQ(PgQuery(url_, "SELECT count(*) FROM runs WHERE dag_id = 'ha'"), "2");
 }
 
 TEST_F(HaFailover, ALeaderPausedPastItsLeaseIsFencedWhenItResumes) {
@@ -280,7 +272,7 @@ TEST_F(HaFailover, ALeaderPausedPastItsLeaseIsFencedWhenItResumes) {
   std::string out;
   ASSERT_EQ(Dectl({"trigger", "ha"}, &out), 0) << out << Logs();
   ASSERT_TRUE(WaitUntil([&] { return AllHoldsStarted(); }, absl::Seconds(60))) << Logs();
-  const std::string run_id = PgValue(url_, "SELECT run_id FROM runs WHERE dag_id = 'ha'");
+  const std::string run_id = PgQuery(url_, "SELECT run_id FROM runs WHERE dag_id = 'ha'");
 
   a_->Signal(SIGSTOP);   // as a host that stops answering without closing its connections
   ASSERT_TRUE(WaitUntil([&] { return b_->Leads(); }, absl::Seconds(30))) << Logs();
@@ -291,15 +283,9 @@ TEST_F(HaFailover, ALeaderPausedPastItsLeaseIsFencedWhenItResumes) {
   ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(a_->CurrentLog(), "leads (epoch 2)"); }))
       << a_->Log();
   EXPECT_FALSE(a_->Leads());
-  EXPECT_EQ(PgValue(url_, "SELECT epoch FROM de_leader"), "2");
+  EXPECT_EQ(PgQuery(url_, "SELECT epoch FROM de_leader"), "2");
 
-  WriteFile(data_ / "go", "");
-  v1::Run run;
-  ASSERT_TRUE(WaitUntil([&] {
-    run = b_->GetRun(run_id);
-    return run.state() == "success" || run.state() == "failed";
-  }, absl::Seconds(90))) << run.DebugString() << Logs();
-  ExpectRanOnce(run);
+  ReleaseAndExpectRanOnce(*b_, run_id);
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 // End to end on PostgreSQL: a real de-scheduler with `--store postgresql://...` (a throwaway
 // server, tests/support/pg_server.h) and a worker run DAGs to success; the state is in
 // PostgreSQL (not DE_HOME/de.db) and survives a kill -9 of the scheduler mid-run.
-#include <libpq-fe.h>
 #include <signal.h>
 
 #include <gtest/gtest.h>
@@ -14,19 +13,6 @@
 
 namespace de::testing {
 namespace {
-
-// The first column of the first row of `sql` on `url`, or "<error ...>".
-std::string PgQuery(const std::string& url, const std::string& sql) {
-  PGconn* conn = PQconnectdb(url.c_str());
-  PGresult* res = PQexec(conn, sql.c_str());
-  std::string out = PQresultStatus(res) != PGRES_TUPLES_OK
-                        ? absl::StrCat("<error ", PQerrorMessage(conn), ">")
-                    : PQntuples(res) == 0 ? "<no row>"
-                                          : PQgetvalue(res, 0, 0);
-  PQclear(res);
-  PQfinish(conn);
-  return out;
-}
 
 int CountAttempts(const v1::Run& run, const std::string& task, const std::string& state) {
   int n = 0;

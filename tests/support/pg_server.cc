@@ -212,4 +212,16 @@ void PgServer::Stop() {
   }
 }
 
+std::string PgQuery(const std::string& url, const std::string& sql) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  PGresult* res = PQexec(conn, sql.c_str());
+  std::string out = PQresultStatus(res) != PGRES_TUPLES_OK
+                        ? std::string("<error ") + PQerrorMessage(conn) + ">"
+                    : PQntuples(res) == 0 ? "<no row>"
+                                          : PQgetvalue(res, 0, 0);
+  PQclear(res);
+  PQfinish(conn);
+  return out;
+}
+
 }  // namespace de::testing

@@ -9,6 +9,9 @@
 
 namespace de::testing {
 
+// The first column of the first row of `sql` on `url`: "<no row>", or "<error MESSAGE>".
+std::string PgQuery(const std::string& url, const std::string& sql);
+
 class PgServer {
  public:
   // The process's server, or nullptr with `why` set (no PostgreSQL binaries, or no user to run
