@@ -1,10 +1,10 @@
 // dectl db clean: deletes old history (finished runs with their task instances, attempts, alert
 // deliveries and logs) through the scheduler, which owns the database.
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "common/dag/loader.h"
+#include "common/human_bytes.h"
 
 namespace de::cli {
 namespace {
@@ -24,19 +24,6 @@ absl::StatusOr<int64_t> ParseOlderThan(const std::string& text) {
   return absl::ToInt64Milliseconds(*d);
 }
 
-// 1536 -> "1.5 KiB".
-std::string FormatBytes(int64_t bytes) {
-  if (bytes < 1024) return absl::StrCat(bytes, " B");
-  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = -1;
-  while (v >= 1024 && u < 3) {
-    v /= 1024;
-    ++u;
-  }
-  return absl::StrFormat("%.1f %s", v, units[u]);
-}
-
 int Clean(Context& ctx, const CleanOptions& o) {
   auto older_than = ParseOlderThan(o.older_than);
   if (!older_than.ok()) return ctx.UsageError(older_than.status());
@@ -54,7 +41,7 @@ int Clean(Context& ctx, const CleanOptions& o) {
       FormatTime(r.cutoff_ms()));
   const std::string rows = absl::StrCat(
       r.task_instances(), " task instances, ", r.attempts(), " attempts, ", r.alerts(),
-      " alert deliveries, ", r.log_files(), " log files (", FormatBytes(r.log_bytes()), ")");
+      " alert deliveries, ", r.log_files(), " log files (", common::HumanBytes(r.log_bytes()), ")");
   if (r.dry_run()) {
     ctx.out() << "dry run: would delete " << what << "\n  with " << rows
               << "\nnothing was deleted\n";

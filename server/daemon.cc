@@ -14,6 +14,8 @@
 #include <atomic>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/dag/loader.h"
@@ -58,6 +60,13 @@ std::string HolderName(const std::string& home) {
   char host[256] = {0};
   if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
   return absl::StrCat(host, ":", home);
+}
+
+// The files through which local clients find the leading scheduler (a standby has none).
+void RemoveAddressFiles(const std::string& home) {
+  std::error_code ignored;
+  std::filesystem::remove(home + "/scheduler.addr", ignored);
+  std::filesystem::remove(home + "/http.addr", ignored);
 }
 
 int Fail(const std::string& msg) {
@@ -151,6 +160,13 @@ int Main(int argc, char** argv) {
   std::string logs_dir = flags.logs_dir.empty() ? home + "/logs" : flags.logs_dir;
   logs_dir = std::filesystem::absolute(logs_dir).lexically_normal().string();
   opts.logs_dir = logs_dir;
+  // A shared folder that is not mounted must stop the start, not lose every task's log.
+  std::filesystem::create_directories(logs_dir, ec);
+  if (ec || access(logs_dir.c_str(), W_OK) != 0) {
+    return Fail(absl::StrCat("cannot write task logs to ", logs_dir,
+                             flags.logs_dir.empty() ? "" : " (--logs)", ": ",
+                             ec ? ec.message() : std::strerror(errno)));
+  }
   // Before anything touches the database or the address files of a scheduler that may be running.
   if (absl::Status st = LockHome(home); !st.ok()) return Fail(std::string(st.message()));
 
@@ -287,19 +303,14 @@ int Main(int argc, char** argv) {
   bool lead = true;
   if (leadership != nullptr) {
     leadership->SetAddresses(flags.advertise.empty() ? bound : flags.advertise, http_bound);
-    // A previous life's (kill -9) address files: a standby is not where local clients should go.
-    std::filesystem::remove(home + "/scheduler.addr", ec);
-    std::filesystem::remove(home + "/http.addr", ec);
+    RemoveAddressFiles(home);   // a previous life's (kill -9): local clients must not come here
     spdlog::info("de-scheduler {} on {} (home {}, store {}): a standby until it leads",
                  common::Version(), bound, home, db_shown);
     // Deposed (another scheduler took the lease, or the database refused a write as fenced):
     // start again as a standby, with none of this leadership's state.
     const int64_t epoch = leadership->WaitToLead([argv, &home, &shutting_down](const std::string&) {
       if (shutting_down.load()) return;
-      // Local clients must not take this scheduler for the leader while it restarts.
-      std::error_code ignored;
-      std::filesystem::remove(home + "/scheduler.addr", ignored);
-      std::filesystem::remove(home + "/http.addr", ignored);
+      RemoveAddressFiles(home);   // not the leader while it restarts
       ha::RestartSelf(argv);
     });
     lead = epoch > 0 && !shutting_down.load();
@@ -339,8 +350,7 @@ int Main(int argc, char** argv) {
   if (leadership != nullptr) leadership->Stop();   // gives the lease up: a standby leads at once
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
-  std::filesystem::remove(home + "/scheduler.addr", ec);
-  std::filesystem::remove(home + "/http.addr", ec);
+  RemoveAddressFiles(home);
   return exit_code;
 }
 

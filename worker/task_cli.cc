@@ -15,6 +15,7 @@
 #include "common/dag/param_check.h"
 #include "common/dag/suggest.h"
 #include "common/dag/task_params.h"
+#include "common/human_bytes.h"
 #include "worker/tasks/task.h"
 
 namespace de::worker {
@@ -54,13 +55,6 @@ void AppendJsonString(std::string_view s, std::string* out) {
     }
   }
   out->push_back('"');
-}
-
-std::string HumanBytes(int64_t b) {
-  if (b >= (1ll << 30)) return absl::StrFormat("%.2f GB", b / 1073741824.0);
-  if (b >= (1ll << 20)) return absl::StrFormat("%.1f MB", b / 1048576.0);
-  if (b >= (1ll << 10)) return absl::StrFormat("%.1f KB", b / 1024.0);
-  return absl::StrCat(b, " B");
 }
 
 bool WriteResultFile(const std::string& path, const std::string& json) {
@@ -254,13 +248,13 @@ int RunTaskCommand(int argc, char** argv) {
     std::cout << "\n";
   }
   if (c.count("files")) {
-    std::cout << "  output    " << get("files") << " file(s), " << HumanBytes(get("bytes")) << " ("
+    std::cout << "  output    " << get("files") << " file(s), " << common::HumanBytes(get("bytes")) << " ("
               << get("bytes") << " bytes)\n";
   }
   int64_t in_bytes = c.count("csv_bytes") ? get("csv_bytes") : get("input_bytes");
   if (in_bytes > 0 && seconds > 0) {
     std::cout << "  speed     " << absl::StrFormat("%.1f MB/s", in_bytes / 1048576.0 / seconds)
-              << " (" << HumanBytes(in_bytes) << " of input)\n";
+              << " (" << common::HumanBytes(in_bytes) << " of input)\n";
   }
   for (const auto& o : outcome->outputs) std::cout << "  written   " << o << "\n";
   if (!result_file.empty()) {

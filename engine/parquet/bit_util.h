@@ -26,6 +26,25 @@ inline uint64_t LoadLE64(const void* p) {
   return v;
 }
 
+// Counts the 1 bytes of v[0, n), a decoded validity run of 0/1 bytes, into *ones; false when a
+// byte is neither 0 nor 1. Eight bytes at a time: the multiply sums a word's bytes into its top.
+inline bool CountValidBytes(const uint8_t* v, size_t n, size_t* ones) {
+  size_t count = 0;
+  uint64_t any_bad = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint64_t w = LoadLE64(v + i);
+    any_bad |= w & 0xFEFEFEFEFEFEFEFEull;
+    count += static_cast<size_t>(((w & 0x0101010101010101ull) * 0x0101010101010101ull) >> 56);
+  }
+  for (; i < n; ++i) {
+    count += v[i];
+    any_bad |= v[i] & 0xFE;
+  }
+  *ones = count;
+  return any_bad == 0;
+}
+
 // Number of bits needed to represent `v` (0 for 0).
 inline int BitWidth(uint64_t v) { return static_cast<int>(std::bit_width(v)); }
 

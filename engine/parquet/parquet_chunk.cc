@@ -138,20 +138,10 @@ class ChunkDecoder {
     valid_.resize(old + n);
     RleDecoder dec(p, len, 1);
     DE_RETURN_IF_ERROR(dec.Get(valid_.data() + old, n));
-    const uint8_t* v = valid_.data() + old;
     size_t nonnull = 0;
-    uint64_t any_bad = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {  // 0/1 bytes: the multiply sums a word's bytes into its top byte
-      const uint64_t w = LoadLE64(v + i);
-      any_bad |= w & 0xFEFEFEFEFEFEFEFEull;
-      nonnull += static_cast<size_t>(((w & 0x0101010101010101ull) * 0x0101010101010101ull) >> 56);
+    if (!CountValidBytes(valid_.data() + old, n, &nonnull)) {
+      return Err("definition level out of range");
     }
-    for (; i < n; ++i) {
-      nonnull += v[i];
-      any_bad |= v[i] & 0xFE;
-    }
-    if (any_bad != 0) return Err("definition level out of range");
     pv->nonnull = nonnull;
     return absl::OkStatus();
   }

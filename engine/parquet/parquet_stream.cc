@@ -306,21 +306,9 @@ absl::Status ColumnCursor::TakeLevels(size_t k, size_t* nonnull) {
   }
   valid_.resize(old + k);
   if (!levels_.Get(valid_.data() + old, k).ok()) return Bad("definition levels run past the end of the page");
-  const uint8_t* v = valid_.data() + old;
-  size_t count = 0;
-  uint64_t any_bad = 0;
-  size_t i = 0;
-  for (; i + 8 <= k; i += 8) {  // 0/1 bytes: the multiply sums a word's bytes into its top byte
-    const uint64_t w = LoadLE64(v + i);
-    any_bad |= w & 0xFEFEFEFEFEFEFEFEull;
-    count += static_cast<size_t>(((w & 0x0101010101010101ull) * 0x0101010101010101ull) >> 56);
+  if (!CountValidBytes(valid_.data() + old, k, nonnull)) {
+    return Bad("definition level out of range");
   }
-  for (; i < k; ++i) {
-    count += v[i];
-    any_bad |= v[i] & 0xFE;
-  }
-  if (any_bad != 0) return Bad("definition level out of range");
-  *nonnull = count;
   return absl::OkStatus();
 }
 

@@ -3,10 +3,9 @@
 // backfills, workers, tokens, the audit log, variables, secrets). The scheduler lists the
 // candidates on its read connection and deletes them a batch at a time, so that no transaction
 // holds the scheduler for long.
-#include <cstdio>
-
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "nlohmann/json.hpp"
 #include "server/store/store.h"
 
 namespace de::store {
@@ -15,27 +14,7 @@ namespace {
 constexpr char kFinished[] = "state IN ('success', 'failed', 'cancelled')";
 
 // A JSON array of strings, the one parameter of a batch statement.
-std::string JsonArray(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const std::string& item : items) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (unsigned char c : item) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      } else {
-        out += static_cast<char>(c);
-      }
-    }
-    out += '"';
-  }
-  return out + "]";
-}
+std::string JsonArray(const std::vector<std::string>& items) { return nlohmann::json(items).dump(); }
 
 // The ids in ?1 (a JSON array) as a subquery, in the database's own words.
 std::string IdsIn(Dialect dialect) {

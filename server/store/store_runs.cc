@@ -66,13 +66,9 @@ absl::StatusOr<std::vector<RunRow>> Store::ListRuns(const std::string& dag_id,
                                                     const std::string& state, int limit) {
   // One statement per filter: `(? = '' OR dag_id = ?)` would hide the index from the planner
   // and read every run of history to return the latest one (dectl dag list asks for each DAG's).
-  Stmt& s = dag_id.empty()
-                ? db_->Cached(absl::StrCat("SELECT ", kRunCols,
-                                           " FROM runs WHERE ?1 = '' AND (?2 = '' OR state = ?2) "
-                                           "ORDER BY logical_date DESC, created_at DESC LIMIT ?3"))
-                : db_->Cached(absl::StrCat("SELECT ", kRunCols,
-                                           " FROM runs WHERE dag_id = ?1 AND (?2 = '' OR state = ?2) "
-                                           "ORDER BY logical_date DESC, created_at DESC LIMIT ?3"));
+  Stmt& s = db_->Cached(absl::StrCat(
+      "SELECT ", kRunCols, " FROM runs WHERE ", dag_id.empty() ? "?1 = ''" : "dag_id = ?1",
+      " AND (?2 = '' OR state = ?2) ORDER BY logical_date DESC, created_at DESC LIMIT ?3"));
   s.Bind(1, dag_id).Bind(2, state).Bind(3, limit);
   return CollectRows(s, ReadRun);
 }

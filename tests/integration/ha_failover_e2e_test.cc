@@ -159,6 +159,17 @@ tasks:
     ASSERT_EQ(Dectl({"dag", "submit", dag}, &out), 0) << out;
   }
 
+  // Two workers, the holding DAG triggered through dectl, every held task running: its run id.
+  void StartHeldRun(std::string* run_id) {
+    StartWorker("w1");
+    StartWorker("w2");
+    SubmitHoldingDag();
+    std::string out;
+    ASSERT_EQ(Dectl({"trigger", "ha"}, &out), 0) << out << Logs();
+    ASSERT_TRUE(WaitUntil([&] { return AllHoldsStarted(); }, absl::Seconds(60))) << Logs();
+    *run_id = PgQuery(url_, "SELECT run_id FROM runs WHERE dag_id = 'ha'");
+  }
+
   bool AllHoldsStarted() {
     const std::string ran = ReadFile(data_ / "ran");
     for (const char* item : {"p", "q", "r", "s"}) {
@@ -238,13 +249,9 @@ TEST_F(HaFailover, TheStandbyServesReadsAndRefusesChangesNamingTheLeader) {
 }
 
 TEST_F(HaFailover, KillingTheLeaderHandsTheRunToTheStandbyAndTheOldLeaderComesBackAsStandby) {
-  StartWorker("w1");
-  StartWorker("w2");
-  SubmitHoldingDag();
+  std::string run_id;
+  ASSERT_NO_FATAL_FAILURE(StartHeldRun(&run_id));
   std::string out;
-  ASSERT_EQ(Dectl({"trigger", "ha"}, &out), 0) << out << Logs();
-  ASSERT_TRUE(WaitUntil([&] { return AllHoldsStarted(); }, absl::Seconds(60))) << Logs();
-  const std::string run_id = PgQuery(url_, "SELECT run_id FROM runs WHERE dag_id = 'ha'");
 
   a_->Kill();
   ASSERT_TRUE(WaitUntil([&] { return b_->Leads(); }, absl::Seconds(30))) << Logs();
@@ -266,13 +273,8 @@ TEST_F(HaFailover, KillingTheLeaderHandsTheRunToTheStandbyAndTheOldLeaderComesBa
 }
 
 TEST_F(HaFailover, ALeaderPausedPastItsLeaseIsFencedWhenItResumes) {
-  StartWorker("w1");
-  StartWorker("w2");
-  SubmitHoldingDag();
-  std::string out;
-  ASSERT_EQ(Dectl({"trigger", "ha"}, &out), 0) << out << Logs();
-  ASSERT_TRUE(WaitUntil([&] { return AllHoldsStarted(); }, absl::Seconds(60))) << Logs();
-  const std::string run_id = PgQuery(url_, "SELECT run_id FROM runs WHERE dag_id = 'ha'");
+  std::string run_id;
+  ASSERT_NO_FATAL_FAILURE(StartHeldRun(&run_id));
 
   a_->Signal(SIGSTOP);   // as a host that stops answering without closing its connections
   ASSERT_TRUE(WaitUntil([&] { return b_->Leads(); }, absl::Seconds(30))) << Logs();

@@ -76,5 +76,21 @@ TEST(SchedulerStartupE2E, FailingToWriteSchedulerAddrIsAStartupError) {
       << s.Log();
 }
 
+// A --logs folder that cannot be made (an unmounted share, a file in its place) stops the start
+// with a message naming it, instead of a scheduler that loses every task's log.
+TEST(HomeLockE2E, ALogsFolderThatCannotBeWrittenFailsTheStart) {
+  TempDir home;
+  WriteFile(home / "not-a-dir", "");
+  Process p({DE_SCHEDULER_BIN, "--home", home.path(), "--listen", "127.0.0.1:0", "--http", "",
+             "--logs", home / "not-a-dir/logs"},
+            home / "out.log");
+  EXPECT_EQ(p.Wait(), 1);
+  const std::string log = ReadFile(home / "out.log");
+  EXPECT_TRUE(absl::StrContains(log, "cannot write task logs to " + (home / "not-a-dir/logs") +
+                                         " (--logs): "))
+      << log;
+  EXPECT_FALSE(FileExists(home / "scheduler.addr"));
+}
+
 }  // namespace
 }  // namespace de::testing
