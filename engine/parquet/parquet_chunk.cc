@@ -60,19 +60,7 @@ class ChunkDecoder {
   // used again instead of fresh pages.
   ChunkDecoder(const Leaf& leaf, Codec codec, size_t rows, bool keep_codes, Column* reuse)
       : leaf_(leaf), codec_(codec), store_(StoreFor(leaf.physical)), codes_mode_(keep_codes) {
-    auto take = [](auto& dst, auto& src) {
-      dst = std::move(src);
-      dst.clear();
-    };
-    take(valid_, reuse->valid);
-    take(dense_.u8, reuse->u8);
-    take(dense_.i32, reuse->i32);
-    take(dense_.i64, reuse->i64);
-    take(dense_.f64, reuse->f64);
-    take(dense_.offsets, reuse->offsets);
-    dense_.offsets.push_back(0);
-    take(dense_.bytes, reuse->bytes);
-    take(codes_, reuse->codes);
+    ReuseBuffers(reuse, &valid_, &dense_, &codes_);
     valid_.reserve(rows);
   }
 

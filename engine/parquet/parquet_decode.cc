@@ -252,6 +252,23 @@ absl::Status CheckIndices(const uint32_t* idx, size_t count, size_t dict_size) {
   return absl::OkStatus();
 }
 
+void ReuseBuffers(Column* from, std::vector<uint8_t>* valid, Dense* dense,
+                  std::vector<uint32_t>* codes) {
+  auto take = [](auto* dst, auto& src) {
+    *dst = std::move(src);
+    dst->clear();
+  };
+  take(valid, from->valid);
+  take(&dense->u8, from->u8);
+  take(&dense->i32, from->i32);
+  take(&dense->i64, from->i64);
+  take(&dense->f64, from->f64);
+  take(&dense->offsets, from->offsets);
+  dense->offsets.push_back(0);
+  take(&dense->bytes, from->bytes);
+  take(codes, from->codes);
+}
+
 absl::Status Gather(Store s, const Dense& dict, const uint32_t* idx, size_t count, Dense* d) {
   DE_RETURN_IF_ERROR(CheckIndices(idx, count, dict.size(s)));
   auto gather = [&](auto& dst, const auto& src) {

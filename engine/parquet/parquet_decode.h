@@ -67,6 +67,11 @@ inline int64_t FloorDiv1000(int64_t x) {
 }
 
 // Each appends `count` values decoded from [p, p+n) to `d` (bounds-checked).
+// Takes over the buffers of `from` (a column already handed out) emptied, so that decoding the
+// next one uses their memory again instead of fresh pages.
+void ReuseBuffers(Column* from, std::vector<uint8_t>* valid, Dense* dense,
+                  std::vector<uint32_t>* codes);
+
 absl::Status DecodePlain(const Leaf& leaf, const uint8_t* p, size_t n, size_t count, Dense* d);
 absl::Status DecodeDeltaBinaryPacked(const uint8_t* p, size_t n, size_t count,
                                      std::vector<int64_t>* out, size_t* consumed);

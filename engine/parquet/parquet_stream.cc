@@ -391,19 +391,7 @@ absl::Status ColumnCursor::TakeValues(size_t k) {
 }
 
 absl::Status ColumnCursor::Take(size_t n, Column* out) {
-  auto take = [](auto& dst, auto& src) {
-    dst = std::move(src);
-    dst.clear();
-  };
-  take(valid_, out->valid);
-  take(dense_.u8, out->u8);
-  take(dense_.i32, out->i32);
-  take(dense_.i64, out->i64);
-  take(dense_.f64, out->f64);
-  take(dense_.offsets, out->offsets);
-  dense_.offsets.push_back(0);
-  take(dense_.bytes, out->bytes);
-  take(codes_buf_, out->codes);
+  ReuseBuffers(out, &valid_, &dense_, &codes_buf_);
   codes_ = codes_ok_;
   for (size_t done = 0; done < n;) {
     if (page_left_ == 0) DE_RETURN_IF_ERROR(NextPage());
