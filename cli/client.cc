@@ -25,9 +25,9 @@ Client::Client(const GlobalOptions& options)
 }
 
 void Client::RefreshAddress() {
-  if (options_.address_file.empty()) return;
-  std::string addr = ReadAddressFile(options_.address_file);
-  if (addr.empty() || addr == address()) return;
+  std::string addr =
+      options_.address_file.empty() ? "" : ReadAddressFile(options_.address_file);
+  if (addr.empty() || addr == address()) return Connect();
   options_.server = addr;
   addresses_ = {addr};
   current_ = 0;
@@ -40,6 +40,9 @@ void Client::Connect() {
   args.SetMaxSendMessageSize(kMaxGrpcMessageBytes);
   // Fail fast instead of retrying a refused connection for the whole deadline.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  // A follow (`trigger --wait`, `logs -f`) riding out a restart is back within a second of the
+  // scheduler (gRPC's own backoff would grow to minutes between connection attempts).
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
   if (!options_.tls_ca.empty()) {
     std::ifstream in(options_.tls_ca);

@@ -63,8 +63,9 @@ class Client {
   // The address calls go to now.
   const std::string& address() const { return addresses_[current_]; }
 
-  // Before retrying after the scheduler was unavailable: when the address came from
-  // DE_HOME/scheduler.addr and the file now names another address, connects there instead.
+  // Before retrying after the scheduler was unavailable: a fresh connection, to the address
+  // DE_HOME/scheduler.addr names now when the address came from there. (A channel that saw its
+  // scheduler go away waits out gRPC's growing backoff, seconds after the scheduler is back.)
   void RefreshAddress();
 
  private:

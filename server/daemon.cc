@@ -290,6 +290,10 @@ int Main(int argc, char** argv) {
     spdlog::info("signal {} received; shutting down", sig);
     shutting_down.store(true);
     if (leadership != nullptr && !leadership->leading()) leadership->Stop();   // ends the wait
+    // Timers first: while the sessions close and gRPC drains, no lease may expire (the workers
+    // are cut off by us, not lost) and nothing new is dispatched. The next scheduler gives each
+    // worker a lease to come back with its attempts.
+    scheduler.Stop();
     scheduler.CloseWorkerSessions();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   });

@@ -461,7 +461,8 @@ class Scheduler {
   absl::Time last_sample_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread timer_thread_;
+  absl::Mutex timer_join_mu_;   // Stop may be called from two threads (a signal, the exit)
+  std::thread timer_thread_ ABSL_GUARDED_BY(timer_join_mu_);
 
   // Read-only operator calls (runs show, runs list, logs) read through a second connection, so a
   // large run being polled never holds the scheduling lock while SQLite reads it.

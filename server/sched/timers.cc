@@ -17,15 +17,16 @@ using common::ToMillis;
 }  // namespace
 
 void Scheduler::Start() {
+  absl::MutexLock join(&timer_join_mu_);
   timer_thread_ = std::thread([this] { TimerLoop(); });
 }
 
 void Scheduler::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return;
     stopping_ = true;
   }
+  absl::MutexLock join(&timer_join_mu_);   // a second caller returns once the thread has ended
   if (timer_thread_.joinable()) timer_thread_.join();
 }
 

@@ -71,9 +71,7 @@ tasks:
   EXPECT_EQ(dectl.process->Wait(), 0) << dectl.Out() << dectl.Err() << c.Logs();
   EXPECT_TRUE(absl::StrContains(dectl.Out(), " success")) << dectl.Out();
   EXPECT_EQ(Count(dectl.Err(), kReconnect), 1) << dectl.Err();
-  // TODO(clients): after a SIGTERM restart the running task is run a second time (seen in this
-  // test: "ran\nran\n"); until that is fixed only the kill -9 path asserts a single run.
-  if (GetParam() == SIGKILL) EXPECT_EQ(ReadFile(c.data("ran")), "ran\n") << "the task ran once";
+  EXPECT_EQ(ReadFile(c.data("ran")), "ran\n") << "the task ran once";
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, TriggerWaitAcrossRestart, ::testing::Values(SIGTERM, SIGKILL),
