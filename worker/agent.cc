@@ -8,6 +8,8 @@
 #include <set>
 #include <system_error>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "common/address_list.h"
@@ -92,6 +94,7 @@ std::vector<int64_t> Agent::HeldAttempts() {
 void Agent::Forget(int64_t attempt_id) {
   auto it = attempts_.find(attempt_id);
   if (it == attempts_.end()) return;
+  leases_.Forget(attempt_id);
   done_.push_back(std::move(it->second));
   attempts_.erase(it);
 }
@@ -110,6 +113,20 @@ void Agent::ReapFinished() {
 void Agent::Run() {
   std::mt19937 rng(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
   absl::Duration backoff = absl::Milliseconds(100);
+  std::thread fencer([this] { FenceLoop(); });
+  struct StopFencer {
+    Agent* agent;
+    std::thread* thread;
+    ~StopFencer() {
+      {
+        absl::MutexLock lock(&agent->mu_);
+        agent->fence_stop_ = true;
+      }
+      thread->join();
+    }
+  } stop_fencer{this, &fencer};
+  bool all_refused = true;   // every address of this cycle refused the connection
+  absl::Time cycle_started = absl::Now();
   while (true) {
     {
       absl::MutexLock lock(&mu_);
@@ -117,12 +134,19 @@ void Agent::Run() {
       if (stop_level_ == 1 && attempts_.empty() && outbox_.empty()) return;
     }
     absl::Time started = absl::Now();
+    if (address_index_ % addresses_.size() == 0) {
+      all_refused = true;
+      cycle_started = started;
+    }
     bool registered = RunSession();
+    all_refused = all_refused && !registered && last_refused_;
     // Next time the next address: after a standby's refusal, or after the leader went away (a
     // standby may be taking over). Through the list without backing off, then back off.
     ++address_index_;
     const bool cycle_done = address_index_ % addresses_.size() == 0;
     absl::MutexLock lock(&mu_);
+    // No scheduler listens anywhere: none can be giving our attempts to another worker.
+    if (cycle_done && all_refused) leases_.OnAllRefused(cycle_started);
     if (stop_level_ >= 2) return;
     if (stop_level_ == 1 && attempts_.empty() && outbox_.empty()) return;
     if (!cycle_done && !registered) continue;
@@ -209,6 +233,7 @@ bool Agent::RunSession() {
     absl::MutexLock lock(&mu_);
     for (int64_t id : HeldAttempts()) reg->add_running_attempt_ids(id);
     session_ctx_ = &ctx;
+    silenced_ctx_ = nullptr;
     session_dead_ = false;
   }
   auto clear_ctx = [&] {
@@ -216,6 +241,8 @@ bool Agent::RunSession() {
     session_ctx_ = nullptr;
   };
   v1::SchedulerMessage first;
+  last_refused_ = false;
+  const absl::Time reg_sent = absl::Now();
   const bool answered = stream->Write(reg_msg) && stream->Read(&first);
   if (!answered || !first.has_ack()) {
     if (answered) ctx.TryCancel();   // a first message that is not an ack (a failed call has ended)
@@ -229,6 +256,13 @@ bool Agent::RunSession() {
     } else if (!st.ok()) {
       spdlog::warn("session with scheduler {} failed: {}", address(), st.error_message());
     }
+    // Nobody there hands out work: no scheduler listens, or a standby answers (it leads only
+    // after recovering, and then gives every attempt a whole lease).
+    const std::string why = absl::AsciiStrToLower(st.error_message());
+    last_refused_ = st.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                    (absl::StrContains(why, "connection refused") ||
+                     absl::StrContains(why, "is a standby") ||
+                     absl::StrContains(why, "taking over as leader"));
     clear_ctx();
     return false;
   }
@@ -237,6 +271,11 @@ bool Agent::RunSession() {
   {
     absl::MutexLock lock(&mu_);
     Resume(first.ack());
+    std::vector<int64_t> kept;
+    for (const auto& [id, at] : attempts_) {
+      if (!at->finished) kept.push_back(id);
+    }
+    leases_.OnRegistered(reg_sent, lease_, first.ack().acks_heartbeats(), kept);
   }
 
   std::thread reader([&] {
@@ -263,6 +302,7 @@ bool Agent::RunSession() {
       if (absl::Now() >= next_heartbeat) {
         v1::WorkerMessage hb;
         for (int64_t id : HeldAttempts()) hb.mutable_heartbeat()->add_running_attempt_ids(id);
+        hb.mutable_heartbeat()->set_seq(leases_.OnHeartbeatSent(absl::Now()));
         outbox_.push_front(std::move(hb));
         next_heartbeat = absl::Now() + heartbeat_;
       }
@@ -297,6 +337,9 @@ void Agent::HandleMessage(const v1::SchedulerMessage& msg) {
     v1::WorkerMessage m;
     *m.mutable_probe_result() = RunProbe(msg.probe(), options_.data_root, absl::Now());
     Push(std::move(m));
+  } else if (msg.has_heartbeat_ack()) {
+    absl::MutexLock lock(&mu_);
+    leases_.OnHeartbeatAck(msg.heartbeat_ack().seq());
   } else if (msg.has_result_ack()) {
     absl::MutexLock lock(&mu_);
     const int64_t id = msg.result_ack().attempt_id();
@@ -337,6 +380,7 @@ void Agent::StartAttempt(const v1::Assignment& a) {
       std::vector<std::string>(a.mask().begin(), a.mask().end()), cap);
   Attempt* raw = at.get();
   attempts_[a.attempt_id()] = std::move(at);
+  leases_.OnAssigned(a.attempt_id(), absl::Now());
   spdlog::info("dag={} run={} task={} attempt={} try={} starting ({})", a.dag_id(), a.run_id(),
                a.task_id(), a.attempt_id(), a.try_number(), a.type());
   try {
@@ -399,6 +443,7 @@ void Agent::Finish(Attempt* at, v1::TaskResult result) {
   result.set_log_bytes(at->log->size());
   at->result = std::move(result);
   at->finished = true;
+  leases_.Forget(at->assignment.attempt_id());   // nothing left to stop
   // Forgotten meanwhile (fenced): the result is not wanted.
   auto it = attempts_.find(at->assignment.attempt_id());
   if (it == attempts_.end() || it->second.get() != at) return;

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "de/v1/worker.grpc.pb.h"
 #include "worker/attempt_log.h"
+#include "worker/lease_keeper.h"
 #include "worker/runner.h"
 
 namespace de::worker {
@@ -76,6 +77,11 @@ class Agent {
   };
 
   bool RunSession();
+  // Stops the attempts the scheduler may have given away (LeaseKeeper) and drops a session that
+  // has been silent for a lease; runs beside Run() until fence_stop_.
+  void FenceLoop();
+  // Under mu_: one pass of FenceLoop at `now`.
+  void FenceDue(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleMessage(const v1::SchedulerMessage& msg);
   void StartAttempt(const v1::Assignment& a);
   void RunAttempt(Attempt* at);
@@ -115,6 +121,10 @@ class Agent {
   absl::Duration lease_ ABSL_GUARDED_BY(mu_) = absl::InfiniteDuration();   // from RegisterAck
   int64_t scheduler_max_log_bytes_ ABSL_GUARDED_BY(mu_) = 0;               // from RegisterAck
   grpc::ClientContext* session_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+  grpc::ClientContext* silenced_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;   // cancelled as silent
+  bool last_refused_ = false;   // the last RunSession's connection was refused (Run's thread)
+  LeaseKeeper leases_ ABSL_GUARDED_BY(mu_);
+  bool fence_stop_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace de::worker

@@ -65,6 +65,7 @@ absl::StatusOr<v1::RegisterAck> Scheduler::RegisterWorker(const v1::Register& re
   ack.set_heartbeat_interval_ms(absl::ToInt64Milliseconds(options_.heartbeat));
   ack.set_lease_ms(absl::ToInt64Milliseconds(options_.lease));
   ack.set_max_log_bytes(options_.max_log_bytes);
+  ack.set_acks_heartbeats(true);
   std::set<int64_t> held(reg.running_attempt_ids().begin(), reg.running_attempt_ids().end());
   w.attempts.clear();
   for (int64_t id : held) {
@@ -159,6 +160,11 @@ void Scheduler::OnWorkerMessage(const std::string& worker, uint64_t session_id,
         m.mutable_cancel()->set_reason("fenced");
         w.channel->Send(m);
       }
+    }
+    if (w.channel) {   // renewed: the worker keeps its attempts for another lease
+      v1::SchedulerMessage m;
+      m.mutable_heartbeat_ack()->set_seq(msg.heartbeat().seq());
+      w.channel->Send(m);
     }
     if (was_suspect) {   // back from silence: it may take work (and data probes) again
       file_waits_.WorkerConnected(now);

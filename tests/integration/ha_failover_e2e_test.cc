@@ -179,19 +179,21 @@ tasks:
   }
 
   // Lets the held tasks end and waits for the run on `leader`; then as ExpectRanOnce.
-  void ReleaseAndExpectRanOnce(Node& leader, const std::string& run_id) {
+  // `restarts_allowed`: a held task may have been started again (its first copy stopped first).
+  void ReleaseAndExpectRanOnce(Node& leader, const std::string& run_id,
+                               bool restarts_allowed = false) {
     WriteFile(data_ / "go", "");
     v1::Run run;
     ASSERT_TRUE(WaitUntil([&] {
       run = leader.GetRun(run_id);
       return run.state() == "success" || run.state() == "failed";
     }, absl::Seconds(90))) << run.DebugString() << Logs();
-    ExpectRanOnce(run);
+    ExpectRanOnce(run, restarts_allowed);
   }
 
   // Every task of the run succeeded exactly once, each side effect happened once, and nothing
-  // was run a second time.
-  void ExpectRanOnce(const v1::Run& run) {
+  // was run a second time (with `restarts_allowed`, only started again).
+  void ExpectRanOnce(const v1::Run& run, bool restarts_allowed) {
     ASSERT_EQ(run.state(), "success") << run.DebugString() << Logs();
     std::map<std::string, int> successes;
     for (const auto& at : run.attempts()) successes[at.task_id()] += at.state() == "success";
@@ -202,6 +204,7 @@ tasks:
     for (const char* line : {"first\n", "start-p\n", "end-p\n", "start-s\n", "end-s\n", "last\n"}) {
       size_t at = ran.find(line);
       EXPECT_NE(at, std::string::npos) << line << " in\n" << ran;
+      if (restarts_allowed && absl::StartsWith(line, "start-")) continue;
       EXPECT_EQ(ran.find(line, at + 1), std::string::npos) << line << " twice in\n" << ran;
     }
     EXPECT_EQ(PgQuery(url_, "SELECT count(*) FROM attempts WHERE state = 'success'"), "6");
@@ -287,7 +290,10 @@ TEST_F(HaFailover, ALeaderPausedPastItsLeaseIsFencedWhenItResumes) {
   EXPECT_FALSE(a_->Leads());
   EXPECT_EQ(PgQuery(url_, "SELECT epoch FROM de_leader"), "2");
 
-  ReleaseAndExpectRanOnce(*b_, run_id);
+  // Silent for most of a lease, the paused leader may as well be cut off from the workers while
+  // dispatching elsewhere: each worker stopped its held tasks itself, which the new leader ran
+  // again. No success counted twice, no side effect of an end twice.
+  ReleaseAndExpectRanOnce(*b_, run_id, /*restarts_allowed=*/true);
 }
 
 }  // namespace
