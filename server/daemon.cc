@@ -184,7 +184,9 @@ int Main(int argc, char** argv) {
   // connection to it.
   const std::string db_path = store_url.empty() ? home + "/de.db" : store_url;
   const std::string db_shown = store_url.empty() ? db_path : store::RedactPgUrl(store_url);
-  auto store = store::Store::Open(db_path);
+  // The scheduler's own connection syncs behind its commits (wal_sync.h): what reports a commit
+  // (services.cc) waits for its sync, not the scheduling lock.
+  auto store = store::Store::Open(db_path, /*defer_sync=*/true);
   if (!store.ok()) return Fail(std::string(store.status().message()));
   auto security = auth::Security::Open(flags.security_opts, db_path, listen, http_listen);
   if (!security.ok()) return Fail(std::string(security.status().message()));
@@ -203,6 +205,7 @@ int Main(int argc, char** argv) {
   sender_opts.on_attempt = [m](const std::string& channel, const std::string& outcome) {
     if (m != nullptr) m->AlertDelivered(channel, AlertOutcomeLabel(outcome));
   };
+  sender_opts.await_durable = [db = (*store)->db()] { return db->AwaitDurable(db->CommitSeq()); };
   auto sender = alerts::AlertSender::Open(db_path, common::SystemClock::Get(), sender_opts);
   if (!sender.ok()) return Fail(std::string(sender.status().message()));
   alerts::AlertOutbox outbox(alert_opts, common::SystemClock::Get(),

@@ -57,6 +57,9 @@ void AlertSender::Wake() {
 }
 
 absl::StatusOr<int> AlertSender::SendDue() {
+  if (options_.await_durable && !options_.await_durable()) {
+    return absl::UnavailableError("the scheduler's database failed to sync");
+  }
   const int64_t now = common::ToMillis(clock_->Now());
   std::vector<OutboxRow> rows;
   {

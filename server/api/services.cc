@@ -20,31 +20,56 @@ grpc::Status Reply(absl::StatusOr<T> r, T* out) {
   return grpc::Status::OK;
 }
 
+// The same for an answer from the scheduler: it goes out once what it reports is on disk (every
+// commit before it, the call's own included; a read may have seen any of them).
+template <typename T>
+grpc::Status Reply(sched::Scheduler* s, absl::StatusOr<T> r, T* out) {
+  if (!s->AwaitDurable(s->CommitSeq())) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the scheduler's database failed to sync");
+  }
+  return Reply(std::move(r), out);
+}
+
 // Outbound queue of one worker session; the session's handler thread drains it onto the stream.
+// A message goes out only once every commit made before it was queued is on disk (an assignment,
+// a result's ack: the worker acts on them as on committed facts).
 class SessionChannel : public sched::WorkerChannel {
  public:
+  explicit SessionChannel(sched::Scheduler* s) : s_(s) {}
   void Send(const v1::SchedulerMessage& msg) override {
     absl::MutexLock lock(&mu_);
-    if (!closed_) queue_.push_back(msg);
+    if (!closed_) queue_.push_back({msg, s_->CommitSeq()});
   }
   void Close() override {
     absl::MutexLock lock(&mu_);
     closed_ = true;
   }
-  // Blocks until a message is available (returns it) or the channel is closed (returns false).
+  // Blocks until a message is available and durable (returns it) or the channel is closed
+  // (returns false).
   bool Pop(v1::SchedulerMessage* out) {
-    absl::MutexLock lock(&mu_);
-    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_ || !queue_.empty(); };
-    mu_.Await(absl::Condition(&ready));
-    if (closed_) return false;
-    *out = std::move(queue_.front());
-    queue_.pop_front();
-    return true;
+    uint64_t seq = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return closed_ || !queue_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (closed_) return false;
+      *out = std::move(queue_.front().msg);
+      seq = queue_.front().seq;
+      queue_.pop_front();
+    }
+    return s_->AwaitDurable(seq);
   }
 
  private:
+  struct Queued {
+    v1::SchedulerMessage msg;
+    uint64_t seq;   // the newest commit when it was queued
+  };
+  sched::Scheduler* const s_;
   absl::Mutex mu_;
-  std::deque<v1::SchedulerMessage> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
@@ -62,74 +87,74 @@ grpc::Status OperatorService::ValidateDag(grpc::ServerContext*, const v1::Valida
 }
 grpc::Status OperatorService::SubmitDag(grpc::ServerContext*, const v1::SubmitDagRequest* req,
                                         v1::SubmitDagResponse* resp) {
-  return Reply(s_->SubmitDag(req->yaml(), req->source().empty() ? "<request>" : req->source()),
+  return Reply(s_, s_->SubmitDag(req->yaml(), req->source().empty() ? "<request>" : req->source()),
                resp);
 }
 grpc::Status OperatorService::ListDags(grpc::ServerContext*, const v1::ListDagsRequest*,
                                        v1::ListDagsResponse* resp) {
-  return Reply(s_->ListDags(), resp);
+  return Reply(s_, s_->ListDags(), resp);
 }
 grpc::Status OperatorService::GetDag(grpc::ServerContext*, const v1::GetDagRequest* req,
                                      v1::Dag* resp) {
-  return Reply(s_->GetDag(req->dag_id(), req->version()), resp);
+  return Reply(s_, s_->GetDag(req->dag_id(), req->version()), resp);
 }
 grpc::Status OperatorService::SetDagPaused(grpc::ServerContext*,
                                            const v1::SetDagPausedRequest* req,
                                            v1::DagSummary* resp) {
-  return Reply(s_->SetPaused(req->dag_id(), req->paused()), resp);
+  return Reply(s_, s_->SetPaused(req->dag_id(), req->paused()), resp);
 }
 grpc::Status OperatorService::DeleteDag(grpc::ServerContext*, const v1::DeleteDagRequest* req,
                                         v1::DeleteDagResponse* resp) {
-  return Reply(s_->DeleteDag(req->dag_id()), resp);
+  return Reply(s_, s_->DeleteDag(req->dag_id()), resp);
 }
 grpc::Status OperatorService::Trigger(grpc::ServerContext*, const v1::TriggerRequest* req,
                                       v1::Run* resp) {
   std::map<std::string, std::string> conf(req->conf().begin(), req->conf().end());
-  return Reply(s_->Trigger(req->dag_id(), OptionalTime(req->logical_date_ms()), conf), resp);
+  return Reply(s_, s_->Trigger(req->dag_id(), OptionalTime(req->logical_date_ms()), conf), resp);
 }
 grpc::Status OperatorService::ListRuns(grpc::ServerContext*, const v1::ListRunsRequest* req,
                                        v1::ListRunsResponse* resp) {
-  return Reply(s_->ListRuns(req->dag_id(), req->state(), req->limit()), resp);
+  return Reply(s_, s_->ListRuns(req->dag_id(), req->state(), req->limit()), resp);
 }
 grpc::Status OperatorService::GetRun(grpc::ServerContext*, const v1::GetRunRequest* req,
                                      v1::Run* resp) {
-  return Reply(s_->GetRun(req->run_id()), resp);
+  return Reply(s_, s_->GetRun(req->run_id()), resp);
 }
 grpc::Status OperatorService::CancelRun(grpc::ServerContext*, const v1::CancelRunRequest* req,
                                         v1::Run* resp) {
-  return Reply(s_->CancelRun(req->run_id()), resp);
+  return Reply(s_, s_->CancelRun(req->run_id()), resp);
 }
 grpc::Status OperatorService::GetTaskLog(grpc::ServerContext*, const v1::GetTaskLogRequest* req,
                                          v1::GetTaskLogResponse* resp) {
-  return Reply(s_->GetTaskLog(*req), resp);
+  return Reply(s_, s_->GetTaskLog(*req), resp);
 }
 grpc::Status OperatorService::ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest*,
                                           v1::ListWorkersResponse* resp) {
-  return Reply(s_->ListWorkers(), resp);
+  return Reply(s_, s_->ListWorkers(), resp);
 }
 
 grpc::Status OperatorService::ClearRun(grpc::ServerContext*, const v1::ClearRunRequest* req,
                                        v1::Run* resp) {
-  return Reply(s_->ClearRun(*req), resp);
+  return Reply(s_, s_->ClearRun(*req), resp);
 }
 grpc::Status OperatorService::CreateBackfill(grpc::ServerContext*,
                                              const v1::CreateBackfillRequest* req,
                                              v1::Backfill* resp) {
-  return Reply(s_->CreateBackfill(*req), resp);
+  return Reply(s_, s_->CreateBackfill(*req), resp);
 }
 grpc::Status OperatorService::ListBackfills(grpc::ServerContext*,
                                             const v1::ListBackfillsRequest* req,
                                             v1::ListBackfillsResponse* resp) {
-  return Reply(s_->ListBackfills(req->dag_id()), resp);
+  return Reply(s_, s_->ListBackfills(req->dag_id()), resp);
 }
 grpc::Status OperatorService::GetBackfill(grpc::ServerContext*, const v1::GetBackfillRequest* req,
                                           v1::Backfill* resp) {
-  return Reply(s_->GetBackfill(req->backfill_id()), resp);
+  return Reply(s_, s_->GetBackfill(req->backfill_id()), resp);
 }
 grpc::Status OperatorService::CancelBackfill(grpc::ServerContext*,
                                              const v1::GetBackfillRequest* req,
                                              v1::Backfill* resp) {
-  return Reply(s_->CancelBackfill(req->backfill_id()), resp);
+  return Reply(s_, s_->CancelBackfill(req->backfill_id()), resp);
 }
 
 grpc::Status OperatorService::ListAlerts(grpc::ServerContext*, const v1::ListAlertsRequest* req,
@@ -147,7 +172,7 @@ grpc::Status OperatorService::TestAlert(grpc::ServerContext*, const v1::TestAler
 grpc::Status OperatorService::CleanHistory(grpc::ServerContext*,
                                            const v1::CleanHistoryRequest* req,
                                            v1::CleanHistoryResponse* resp) {
-  return Reply(s_->CleanHistory(*req), resp);
+  return Reply(s_, s_->CleanHistory(*req), resp);
 }
 
 grpc::Status WorkerSessionService::Session(
@@ -177,7 +202,7 @@ grpc::Status WorkerSessionService::Session(
   }
   const std::string name = first.register_().name();
   const uint64_t session = next_session_++;
-  auto channel = std::make_shared<SessionChannel>();
+  auto channel = std::make_shared<SessionChannel>(s_);
   auto ack = s_->RegisterWorker(first.register_(), channel, session);
   if (!ack.ok()) return ToGrpc(ack.status());
 

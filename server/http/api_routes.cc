@@ -42,14 +42,22 @@ Api::Api(sched::Scheduler* scheduler, alerts::AlertService* alerts, auth::AuditL
       started_at_ms_(absl::ToUnixMillis(absl::Now())) {}
 
 void Api::Register(HttpServer* server) {
+  // An answer goes out once what it reports is on disk (store/wal_sync.h).
+  auto durable = [this](Response r) {
+    if (!s_->AwaitDurable(s_->CommitSeq())) {
+      return JsonError(absl::UnavailableError("the scheduler's database failed to sync"));
+    }
+    return r;
+  };
   auto get = [&](const std::string& pattern, Response (Api::*fn)(const Request&)) {
-    server->Handle("GET", pattern, [this, fn](const Request& r) { return (this->*fn)(r); });
+    server->Handle("GET", pattern,
+                   [this, fn, durable](const Request& r) { return durable((this->*fn)(r)); });
   };
   // Actions: refused before anything runs unless the request passes the CSRF check.
   auto post = [&](const std::string& pattern, std::function<Response(const Request&)> fn) {
-    server->Handle("POST", pattern, [fn = std::move(fn)](const Request& r) {
+    server->Handle("POST", pattern, [fn = std::move(fn), durable](const Request& r) {
       if (absl::Status st = CheckCsrf(r); !st.ok()) return JsonError(st);
-      return fn(r);
+      return durable(fn(r));
     });
   };
   get("/api/v1/health", &Api::Health);

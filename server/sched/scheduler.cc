@@ -40,6 +40,7 @@ bool IsRefusal(const absl::Status& st) {
 Scheduler::Scheduler(std::unique_ptr<store::Store> store, const common::Clock* clock,
                      SchedulerOptions options)
     : db_path_(store->db()->path()),
+      durable_(store->db()),
       store_(std::move(store)),
       clock_(clock),
       options_(std::move(options)) {}

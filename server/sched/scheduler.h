@@ -100,6 +100,11 @@ class Scheduler {
   void Stop();
   void ProcessTimers();
 
+  // Durability of what the store committed (store/wal_sync.h): whatever tells a worker or an
+  // operator of a commit first waits for AwaitDurable(CommitSeq()). Thread-safe, no lock taken.
+  uint64_t CommitSeq() { return durable_->CommitSeq(); }
+  bool AwaitDurable(uint64_t seq) { return durable_->AwaitDurable(seq); }
+
   // ---- Operator API (the gRPC layer maps these 1:1) ----
   v1::ValidateDagResponse ValidateDag(const std::string& yaml, const std::string& source);
   absl::StatusOr<v1::SubmitDagResponse> SubmitDag(const std::string& yaml,
@@ -433,6 +438,7 @@ class Scheduler {
   void SampleStateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string db_path_;
+  store::Db* const durable_;   // store_'s connection, for its thread-safe durability calls
   std::unique_ptr<store::Store> store_ ABSL_GUARDED_BY(mu_);
   const common::Clock* clock_;
   const SchedulerOptions options_;

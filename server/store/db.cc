@@ -33,13 +33,13 @@ bool IsPostgresUrl(std::string_view location) {
   return starts("postgres://") || starts("postgresql://");
 }
 
-absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& location) {
+absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& location, bool defer_sync) {
   if (IsPostgresUrl(location)) {
     auto db = PgDb::Open(location);
     if (!db.ok()) return db.status();
     return std::unique_ptr<Db>(std::move(*db));
   }
-  auto db = SqliteDb::Open(location);
+  auto db = SqliteDb::Open(location, defer_sync);
   if (!db.ok()) return db.status();
   return std::unique_ptr<Db>(std::move(*db));
 }

@@ -88,8 +88,17 @@ void NotifyFenced();
 class Db {
  public:
   // Opens `location`: a PostgreSQL URL, or else a SQLite file path (created if needed).
-  static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& location);
+  // `defer_sync` (SQLite with SyncMode kFull): commits return before they are on disk and a
+  // syncer thread makes them durable behind them (wal_sync.h); report a commit only after
+  // AwaitDurable(CommitSeq()). Otherwise every commit is as durable as SyncMode says on return.
+  static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& location,
+                                                  bool defer_sync = false);
   virtual ~Db() = default;
+
+  // The newest commit's number, and waiting until every commit up to one is on disk (false: it
+  // never will be, a sync failed). Without deferred syncs: 0, and true at once.
+  virtual uint64_t CommitSeq() { return 0; }
+  virtual bool AwaitDurable(uint64_t seq) { return true; }
 
   virtual Dialect dialect() const = 0;
   // Runs one or more statements without parameters or results.

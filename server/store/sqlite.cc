@@ -77,7 +77,19 @@ std::string SqliteStmt::Text(int col) const {
   return std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
 }
 
-absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
+namespace {
+
+// Counts each commit for the WalSync. It replaces SQLite's own hook, which would checkpoint here
+// (under the scheduler's lock): the WalSync checkpoints on its own thread instead.
+int OnWalCommit(void* arg, sqlite3*, const char*, int pages) {
+  static_cast<WalSync*>(arg)->Committed(pages);
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path,
+                                                         bool defer_sync) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -89,12 +101,31 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
   }
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path));
   sqlite3_busy_timeout(raw, 5000);
-  const char* sync = GetSyncMode() == SyncMode::kFull ? "PRAGMA synchronous=FULL"
-                                                            : "PRAGMA synchronous=NORMAL";
+  defer_sync = defer_sync && GetSyncMode() == SyncMode::kFull;
+  const char* sync = GetSyncMode() == SyncMode::kFull && !defer_sync ? "PRAGMA synchronous=FULL"
+                                                                      : "PRAGMA synchronous=NORMAL";
   for (const char* pragma : {"PRAGMA journal_mode=WAL", sync,
                              "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
     absl::Status st = db->Exec(pragma);
     if (!st.ok()) return st;
+  }
+  if (defer_sync) {
+    // The checkpoints' own connection, used by the syncer thread alone.
+    rc = sqlite3_open_v2(path.c_str(), &db->checkpoint_db_,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot open database ", path, " for checkpoints: ", sqlite3_errstr(rc)));
+    }
+    sqlite3_busy_timeout(db->checkpoint_db_, 5000);
+    // A connection learns the database is in WAL mode when it first reads it.
+    sqlite3_exec(db->checkpoint_db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    WalSync::Options o;
+    o.checkpoint = [c = db->checkpoint_db_] {
+      sqlite3_wal_checkpoint_v2(c, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    };
+    db->wal_sync_ = std::make_unique<WalSync>(path + "-wal", std::move(o));
+    sqlite3_wal_hook(raw, OnWalCommit, db->wal_sync_.get());
   }
   return db;
 }
@@ -102,6 +133,8 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
 SqliteDb::~SqliteDb() {
   cache_.clear();
   sqlite3_close(db_);
+  wal_sync_.reset();   // its thread syncs what is left, then no longer checkpoints
+  sqlite3_close(checkpoint_db_);   // null without defer_sync: a no-op
 }
 
 absl::Status SqliteDb::Error(std::string_view what) const {

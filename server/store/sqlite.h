@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/store/db.h"
+#include "server/store/wal_sync.h"
 
 namespace de::store {
 
@@ -52,7 +53,9 @@ class SqliteStmt final : public Stmt {
 class SqliteDb final : public Db {
  public:
   // Opens (creating if needed) with WAL, the SyncMode's synchronous=, foreign keys, a busy timeout.
-  static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  // `defer_sync` with SyncMode kFull: synchronous=NORMAL and a WalSync behind the commits.
+  static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(const std::string& path,
+                                                        bool defer_sync = false);
   ~SqliteDb() override;
 
   Dialect dialect() const override { return Dialect::kSqlite; }
@@ -71,6 +74,10 @@ class SqliteDb final : public Db {
   absl::Status CommitTx() override { return Exec("COMMIT"); }
   void RollbackTx() override;
 
+  uint64_t CommitSeq() override { return wal_sync_ ? wal_sync_->CommitSeq() : 0; }
+  bool AwaitDurable(uint64_t seq) override { return !wal_sync_ || wal_sync_->AwaitDurable(seq); }
+  WalSync* wal_sync() { return wal_sync_.get(); }
+
   absl::Status Error(std::string_view what) const;
   sqlite3* raw() { return db_; }
 
@@ -79,6 +86,8 @@ class SqliteDb final : public Db {
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, std::unique_ptr<SqliteStmt>> cache_;
+  std::unique_ptr<WalSync> wal_sync_;   // with defer_sync
+  sqlite3* checkpoint_db_ = nullptr;      // with defer_sync: the WalSync thread's checkpoints
 };
 
 }  // namespace de::store

@@ -16,8 +16,8 @@ using internal::ReadWorker;
 using internal::kDagCols;
 using internal::kWorkerCols;
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  DE_ASSIGN_OR_RETURN(auto db, Db::Open(path));
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, bool defer_sync) {
+  DE_ASSIGN_OR_RETURN(auto db, Db::Open(path, defer_sync));
   DE_RETURN_IF_ERROR(Migrate(db.get(), EmbeddedMigrations(db->dialect())));
   return std::unique_ptr<Store>(new Store(std::move(db)));
 }

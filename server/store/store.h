@@ -131,7 +131,9 @@ struct WorkerRow {
 class Store {
  public:
   // Opens `path`, applies the embedded migrations (refusing a newer schema).
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+  // `defer_sync`: see Db::Open (the scheduler's own store).
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     bool defer_sync = false);
 
   Db* db() { return db_.get(); }
 
