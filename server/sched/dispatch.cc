@@ -67,20 +67,40 @@ absl::StatusOr<v1::Assignment> Scheduler::MakeAssignment(ActiveRun& run, int tas
                          });
 }
 
+bool Scheduler::CanTakeWork(const WorkerState& w) const {
+  // A worker that let a lease lapse gets no new work until it is heard from again, even if its
+  // stream is still open (a hung process, a half-open connection).
+  return w.channel && !w.suspect && w.slots > static_cast<int>(w.attempts.size());
+}
+
 void Scheduler::Dispatch() {
   if (ready_.empty() || stopping_ || StoreBackingOff()) return;
+  if (std::none_of(workers_.begin(), workers_.end(),
+                   [this](const auto& kv) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                     return CanTakeWork(kv.second);
+                   })) {
+    return;   // no transaction for nothing to do
+  }
+  store::Transaction tx(store_->db());
+  absl::Status st = tx.status();
+  bool wrote = false;
+  if (st.ok()) st = DispatchSteps(&wrote);
+  if (!st.ok() || wrote || !outbox_.empty() || !pending_events_.empty()) {
+    (void)FinishStep(tx, st, "dispatch");
+  }
+}
+
+absl::Status Scheduler::DispatchSteps(bool* wrote) {
+  if (ready_.empty() || stopping_ || StoreBackingOff()) return absl::OkStatus();
   struct Free {
     WorkerState* w;
     int free;
   };
   std::vector<Free> free;
   for (auto& [name, w] : workers_) {
-    int f = w.slots - static_cast<int>(w.attempts.size());
-    // A worker that let a lease lapse gets no new work until it is heard from again, even if its
-    // stream is still open (a hung process, a half-open connection).
-    if (w.channel && f > 0 && !w.suspect) free.push_back({&w, f});
+    if (CanTakeWork(w)) free.push_back({&w, w.slots - static_cast<int>(w.attempts.size())});
   }
-  if (free.empty()) return;
+  if (free.empty()) return absl::OkStatus();
   int total_free = 0;
   for (const auto& f : free) total_free += f.free;
   // Running tasks per DAG (max_active_tasks) and per pool (pool slots).
@@ -94,10 +114,7 @@ void Scheduler::Dispatch() {
     }
   }
 
-  store::Transaction tx(store_->db());
-  absl::Status st = tx.status();
-  int dispatched = 0;
-  bool wrote = false;  // rows changed (also when an attempt failed before reaching a worker)
+  absl::Status st = absl::OkStatus();
   const int64_t now = ToMillis(clock_->Now());
   for (auto it = ready_.begin(); st.ok() && total_free > 0 && it != ready_.end();) {
     ActiveRun* run = FindRun(it->run_id);
@@ -140,6 +157,7 @@ void Scheduler::Dispatch() {
     a.worker = best->w->name;
     a.state = "running";
     a.started_at = now;
+    *wrote = true;   // rows change (also when an attempt fails before reaching a worker)
     auto attempt_id = store_->InsertAttempt(a);
     if (!attempt_id.ok()) {
       st = attempt_id.status();
@@ -153,7 +171,6 @@ void Scheduler::Dispatch() {
       a.ended_at = now;
       a.error = std::string(assignment.status().message());
       ts.last_attempt_id = *attempt_id;
-      wrote = true;
       st = store_->UpdateAttempt(a);
       ts.row.error = a.error;
       if (st.ok()) st = OnTaskFailedFinal(*run, task);
@@ -187,11 +204,8 @@ void Scheduler::Dispatch() {
     v1::SchedulerMessage m;
     *m.mutable_assign() = std::move(*assignment);
     outbox_.push_back({best->w->channel, std::move(m)});
-    ++dispatched;
   }
-  if (!st.ok() || dispatched > 0 || wrote || !outbox_.empty() || !pending_events_.empty()) {
-    (void)FinishStep(tx, st, "dispatch");
-  }
+  return st;
 }
 
 // ---------------------------------------------------------------------------------------------

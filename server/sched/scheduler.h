@@ -311,6 +311,10 @@ class Scheduler {
   absl::Status ApplyResult(const v1::TaskResult& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Assigns ready tasks to workers with free slots (one transaction for the batch).
   void Dispatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Dispatch's steps inside the caller's open transaction (the worker results' group commit
+  // assigns the slots it frees in its own); `wrote`: rows changed.
+  absl::Status DispatchSteps(bool* wrote) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool CanTakeWork(const WorkerState& w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fills ctx->variables / ctx->secrets with the values of `refs` ("var.X", "secret.Y").
   absl::Status ResolveExternalRefs(const std::vector<std::string>& refs,
                                    dag::TemplateContext* ctx);

@@ -235,6 +235,9 @@ bool Scheduler::ApplyResults() {
       st = ApplyResult(batch[i]);
       if (!st.ok()) failed = i;
     }
+    // The slots they freed are taken in the same commit (one commit per batch, not two).
+    bool wrote = false;
+    if (st.ok()) st = DispatchSteps(&wrote);
     const bool own_error = failed < batch.size() && !store::IsStoreFailure(st);
     const absl::Status done = FinishStep(tx, st, "worker results");
     absl::MutexLock lock(&results_mu_);
