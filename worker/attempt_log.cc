@@ -12,7 +12,10 @@ namespace de::worker {
 
 AttemptLog::AttemptLog(int64_t attempt_id, std::string spool_path,
                        const std::vector<std::string>& mask, int64_t max_bytes)
-    : attempt_id_(attempt_id), spool_path_(std::move(spool_path)), mask_(mask), cap_(max_bytes) {
+    : attempt_id_(attempt_id), spool_path_(std::move(spool_path)), mask_(mask), cap_(max_bytes) {}
+
+void AttemptLog::OpenSpool() {
+  spool_tried_ = true;
   if (spool_path_.empty()) return;
   spool_fd_ = open(spool_path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (spool_fd_ < 0) {
@@ -31,6 +34,7 @@ AttemptLog::~AttemptLog() {
 
 void AttemptLog::Emit(std::string data, std::vector<v1::LogChunk>* out) {
   if (data.empty()) return;
+  if (!spool_tried_) OpenSpool();   // with the first byte: a silent attempt makes no file
   if (spool_fd_ >= 0) {
     size_t done = 0;
     while (done < data.size()) {

@@ -2,7 +2,8 @@
 // secrets masked (LogMask), size capped (LogCap), every byte numbered (LogChunk.offset), and a
 // copy spooled to a file so that the chunks a dead connection swallowed can be sent again from
 // the offset the scheduler says it has stored (RegisterAck.log_offsets). The spool holds at most
-// the capped log and is removed with the object.
+// the capped log, is created with the first byte (an attempt that logs nothing makes no file) and
+// is removed with the object.
 //
 // Thread-compatible: the owner serialises every call (the agent holds its mutex).
 #pragma once
@@ -45,10 +46,12 @@ class AttemptLog {
  private:
   // Numbers `data` as the next bytes, spools it, and appends its chunk to `out`.
   void Emit(std::string data, std::vector<v1::LogChunk>* out);
+  void OpenSpool();
 
   const int64_t attempt_id_;
   const std::string spool_path_;
   int spool_fd_ = -1;
+  bool spool_tried_ = false;
   LogMask mask_;
   LogCap cap_;
   int64_t size_ = 0;

@@ -25,6 +25,18 @@ std::string SpoolPath() {
       .string();
 }
 
+TEST(AttemptLog, AnAttemptThatLogsNothingMakesNoSpoolFile) {
+  const std::string spool = SpoolPath();
+  {
+    AttemptLog log(8, spool, {}, 0);
+    EXPECT_TRUE(log.Feed("").empty());
+    EXPECT_TRUE(log.Finish().empty());
+    EXPECT_FALSE(std::filesystem::exists(spool));
+    EXPECT_TRUE(log.Since(0).empty());
+  }
+  EXPECT_FALSE(std::filesystem::exists(spool));
+}
+
 TEST(AttemptLog, NumbersMaskedBytesAndResendsFromAnyStoredOffset) {
   const std::string spool = SpoolPath();
   int64_t next = 0;
