@@ -1,5 +1,10 @@
 #include "server/store/sqlite.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "spdlog/spdlog.h"
@@ -121,6 +126,14 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
     // A connection learns the database is in WAL mode when it first reads it.
     sqlite3_exec(db->checkpoint_db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
     WalSync::Options o;
+    if (const char* fail = std::getenv("DE_TEST_WAL_SYNC_FAIL_FILE")) {
+      // Test hook: the WAL's fsync fails with EIO while this file exists (a dying disk).
+      o.sync = [fail = std::string(fail)](int fd) {
+        if (access(fail.c_str(), F_OK) != 0) return fdatasync(fd);
+        errno = EIO;
+        return -1;
+      };
+    }
     o.checkpoint = [c = db->checkpoint_db_] {
       sqlite3_wal_checkpoint_v2(c, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     };

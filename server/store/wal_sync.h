@@ -18,6 +18,8 @@
 // A sync that fails leaves what was committed since the last one of unknown fate; nothing of it
 // has been reported. The default reaction logs and exits the process (as PostgreSQL does), so the
 // restart reads back what is really on disk; the store's own commits never see the error.
+// (Test hook: with DE_TEST_WAL_SYNC_FAIL_FILE=F the scheduler's syncs fail with EIO while F exists;
+// tests/integration/wal_sync_e2e_test.cc.)
 // Thread-safe.
 #pragma once
 
