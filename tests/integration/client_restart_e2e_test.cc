@@ -49,16 +49,7 @@ TEST_P(TriggerWaitAcrossRestart, ExitsZeroWhenTheRunSucceeds) {
   const std::string listen = absl::StrCat("127.0.0.1:", FreePort());
   c.StartScheduler(listen);
   c.StartWorker("w1");
-  c.Submit(absl::StrReplaceAll(R"(
-dag: gated
-tasks:
-  - id: work
-    type: shell
-    with:
-      command: |
-        echo ran >> DATA/ran
-        while [ ! -f DATA/go ]; do sleep 0.02; done
-)", {{"DATA", c.data("")}}));
+  c.SubmitGated("gated");
   BackgroundDectl dectl(c, "trigger", {DECTL_BIN, "--server", listen, "trigger", "gated", "--wait"});
   ASSERT_TRUE(WaitUntil([&] { return FileExists(c.data("ran")); })) << c.Logs();
   c.KillScheduler(GetParam());

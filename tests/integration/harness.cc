@@ -222,6 +222,18 @@ void Cluster::Submit(const std::string& yaml) {
                                    << ": " << resp.errors(0).message();
 }
 
+void Cluster::SubmitGated(const std::string& dag_id) {
+  Submit(absl::StrCat("dag: ", dag_id, R"(
+tasks:
+  - id: work
+    type: shell
+    with:
+      command: |
+        echo ran >> )", data("ran"), R"(
+        while [ ! -f )", data("go"), R"( ]; do sleep 0.02; done
+)"));
+}
+
 std::string Cluster::Trigger(const std::string& dag, const std::map<std::string, std::string>& conf) {
   grpc::ClientContext ctx;
   v1::TriggerRequest req;

@@ -88,6 +88,9 @@ class Cluster {
 
   // Submits YAML (fails the test on validation errors).
   void Submit(const std::string& yaml);
+  // Submits DAG `dag_id`: one shell task `work` that appends "ran" to data("ran") and then runs
+  // until data("go") exists (a task held running while a test does something to the cluster).
+  void SubmitGated(const std::string& dag_id);
   std::string Trigger(const std::string& dag, const std::map<std::string, std::string>& conf = {});
   v1::Run GetRun(const std::string& run_id);
   // Waits until the run reaches a terminal state; returns it.

@@ -35,16 +35,7 @@ TEST(WorkerGuaranteesE2E, ResultSentWhileTheSchedulerDiesIsCommittedWithoutAReru
   const std::string listen = absl::StrCat("127.0.0.1:", FreePort());
   c.StartScheduler(listen);
   Process* w = c.StartWorker("w1");
-  c.Submit(WithData(c, R"(
-dag: once
-tasks:
-  - id: work
-    type: shell
-    with:
-      command: |
-        echo ran >> DATA/ran
-        while [ ! -f DATA/go ]; do sleep 0.02; done
-)"));
+  c.SubmitGated("once");
   const std::string run_id = c.Trigger("once");
   ASSERT_TRUE(WaitUntil([&] { return FileExists(c.data("ran")); }));
   // Frozen, the scheduler still has its connection open: the worker's result goes into it

@@ -68,16 +68,7 @@ TEST(WorkerPartitionE2E, AttemptsKeepRunningWhileTheSchedulerRestartsForLongerTh
   const std::string listen = absl::StrCat("127.0.0.1:", FreePort());
   c.StartScheduler(listen);
   Process* w = c.StartWorker("w1");
-  c.Submit(absl::StrReplaceAll(R"(
-dag: long
-tasks:
-  - id: work
-    type: shell
-    with:
-      command: |
-        echo ran >> DATA/ran
-        while [ ! -f DATA/go ]; do sleep 0.02; done
-)", {{"DATA", c.data("")}}));
+  c.SubmitGated("long");
   const std::string run_id = c.Trigger("long");
   ASSERT_TRUE(WaitUntil([&] { return FileExists(c.data("ran")); })) << c.Logs();
   c.KillScheduler(SIGKILL);
