@@ -88,9 +88,10 @@ void NotifyFenced();
 class Db {
  public:
   // Opens `location`: a PostgreSQL URL, or else a SQLite file path (created if needed).
-  // `defer_sync` (SQLite with SyncMode kFull): commits return before they are on disk and a
-  // syncer thread makes them durable behind them (wal_sync.h); report a commit only after
-  // AwaitDurable(CommitSeq()). Otherwise every commit is as durable as SyncMode says on return.
+  // `defer_sync` (SQLite): commits return before they are on disk and a syncer thread makes
+  // them durable behind them and checkpoints (wal_sync.h; with SyncMode kNormal it only
+  // checkpoints); report a commit only after AwaitDurable(CommitSeq()). Otherwise every commit is
+  // as durable as SyncMode says on return.
   static absl::StatusOr<std::unique_ptr<Db>> Open(const std::string& location,
                                                   bool defer_sync = false);
   virtual ~Db() = default;

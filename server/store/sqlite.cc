@@ -106,7 +106,7 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
   }
   std::unique_ptr<SqliteDb> db(new SqliteDb(raw, path));
   sqlite3_busy_timeout(raw, 5000);
-  defer_sync = defer_sync && GetSyncMode() == SyncMode::kFull;
+  // The scheduler's connection (defer_sync) never syncs inside a commit: its WalSync does.
   const char* sync = GetSyncMode() == SyncMode::kFull && !defer_sync ? "PRAGMA synchronous=FULL"
                                                                       : "PRAGMA synchronous=NORMAL";
   for (const char* pragma : {"PRAGMA journal_mode=WAL", sync,
@@ -114,33 +114,38 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
     absl::Status st = db->Exec(pragma);
     if (!st.ok()) return st;
   }
-  if (defer_sync) {
-    // The checkpoints' own connection, used by the syncer thread alone.
-    rc = sqlite3_open_v2(path.c_str(), &db->checkpoint_db_,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot open database ", path, " for checkpoints: ", sqlite3_errstr(rc)));
-    }
-    sqlite3_busy_timeout(db->checkpoint_db_, 5000);
-    // A connection learns the database is in WAL mode when it first reads it.
-    sqlite3_exec(db->checkpoint_db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
-    WalSync::Options o;
-    if (const char* fail = std::getenv("DE_TEST_WAL_SYNC_FAIL_FILE")) {
-      // Test hook: the WAL's fsync fails with EIO while this file exists (a dying disk).
-      o.sync = [fail = std::string(fail)](int fd) {
-        if (access(fail.c_str(), F_OK) != 0) return fdatasync(fd);
-        errno = EIO;
-        return -1;
-      };
-    }
-    o.checkpoint = [c = db->checkpoint_db_] {
-      sqlite3_wal_checkpoint_v2(c, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    };
-    db->wal_sync_ = std::make_unique<WalSync>(path + "-wal", std::move(o));
-    sqlite3_wal_hook(raw, OnWalCommit, db->wal_sync_.get());
-  }
+  if (defer_sync) DE_RETURN_IF_ERROR(db->StartWalSync());
   return db;
+}
+
+absl::Status SqliteDb::StartWalSync() {
+  // The checkpoints' own connection, used by the syncer thread alone.
+  int rc = sqlite3_open_v2(path_.c_str(), &checkpoint_db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open database ", path_, " for checkpoints: ", sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(checkpoint_db_, 5000);
+  // A connection learns the database is in WAL mode when it first reads it.
+  sqlite3_exec(checkpoint_db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+  WalSync::Options o;
+  if (GetSyncMode() == SyncMode::kNormal) {
+    o.sync = [](int) { return 0; };   // --sync normal: only the checkpoints move off the lock
+  } else if (const char* fail = std::getenv("DE_TEST_WAL_SYNC_FAIL_FILE")) {
+    // Test hook: the WAL's fsync fails with EIO while this file exists (a dying disk).
+    o.sync = [fail = std::string(fail)](int fd) {
+      if (access(fail.c_str(), F_OK) != 0) return fdatasync(fd);
+      errno = EIO;
+      return -1;
+    };
+  }
+  o.checkpoint = [c = checkpoint_db_] {
+    sqlite3_wal_checkpoint_v2(c, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  };
+  wal_sync_ = std::make_unique<WalSync>(path_ + "-wal", std::move(o));
+  sqlite3_wal_hook(db_, OnWalCommit, wal_sync_.get());
+  return absl::OkStatus();
 }
 
 SqliteDb::~SqliteDb() {

@@ -53,7 +53,8 @@ class SqliteStmt final : public Stmt {
 class SqliteDb final : public Db {
  public:
   // Opens (creating if needed) with WAL, the SyncMode's synchronous=, foreign keys, a busy timeout.
-  // `defer_sync` with SyncMode kFull: synchronous=NORMAL and a WalSync behind the commits.
+  // `defer_sync`: synchronous=NORMAL and a WalSync behind the commits (with SyncMode kNormal it
+  // only checkpoints, off the committing thread).
   static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(const std::string& path,
                                                         bool defer_sync = false);
   ~SqliteDb() override;
@@ -83,6 +84,8 @@ class SqliteDb final : public Db {
 
  private:
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  // defer_sync: the checkpoint connection, the WalSync and the WAL hook that feeds it.
+  absl::Status StartWalSync();
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, std::unique_ptr<SqliteStmt>> cache_;

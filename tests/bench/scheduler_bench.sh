@@ -7,13 +7,19 @@
 #   WORKERS (4), SLOTS (8 per worker), WATCH (1: an operator polls `dectl runs show` of the fan-out
 #   run every 50 ms while it runs, as `dectl trigger --wait` or a dashboard would), METRICS (1: the
 #   scheduler serves /metrics on a free port and curl scrapes it every second during the runs, as
-#   Prometheus would; 0: --http '' turns HTTP and metrics off), SYNC (full: the default, every commit on disk
-#   before anyone is told; normal: --sync normal), STORE (sqlite: DE_HOME/de.db; postgres: a
+#   Prometheus would; 0: --http '' turns HTTP and metrics off), SYNC (full: every commit on disk
+#   before anyone is told, the scheduler's default; normal: --sync normal; unset: both, one after
+#   the other), STORE (sqlite: DE_HOME/de.db; postgres: a
 #   throwaway PostgreSQL server, tests/bench/pg_serve), SEED_TASKS (0; N: N finished task
 #   instances of history written into the store before the scheduler starts, history_seed.sh).
 #   Prints the scheduler's startup time (start -> listening, Recover included). Not run by ctest.
 #   Needs jq, curl (and sqlite3 or psql to seed).
 set -euo pipefail
+# Without SYNC: both durability modes, one after the other, each on a fresh home.
+if [ -z "${SYNC:-}" ]; then
+  for mode in full normal; do echo "== --sync $mode"; SYNC=$mode "$0" "$@"; done
+  exit 0
+fi
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BUILD="${1:-$ROOT/build-release}"
 if [ -z "${1:-}" ]; then BUILD_DIR=build-release BUILD_TYPE=Release "$ROOT/scripts/build.sh" >/dev/null; fi

@@ -146,5 +146,17 @@ TEST(WalSync, TheSchedulersConnectionCommitsWithoutSyncingAndSyncsBehind) {
   EXPECT_EQ((*other)->CommitSeq(), 0u);
 }
 
+TEST(WalSync, WithSyncNormalTheSchedulersConnectionStillCheckpointsOffItsCommits) {
+  TempWal dir;
+  SetSyncMode(SyncMode::kNormal);
+  auto db = SqliteDb::Open((dir.dir / "n.db").string(), /*defer_sync=*/true);
+  SetSyncMode(SyncMode::kFull);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_NE((*db)->wal_sync(), nullptr);
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t (x INTEGER)").ok());
+  EXPECT_EQ((*db)->CommitSeq(), 1u);
+  EXPECT_TRUE((*db)->AwaitDurable(1));
+}
+
 }  // namespace
 }  // namespace de::store
