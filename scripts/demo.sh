@@ -447,16 +447,18 @@ info "Where things are:"
 info "  DE_HOME        $DE_HOME   (de.db, logs/RUN/TASK/TRY.log, scheduler.addr)"
 info "  lake           $DATA/lake"
 info "  process logs   $DE_HOME/scheduler.log, worker-1.log, worker-2.log"
-METRICS_URL=$(grep -o 'http://[^ ]*/metrics' "$DE_HOME/scheduler.log" | head -n 1 || true)
-if [ -n "$METRICS_URL" ]; then
-  info "  metrics        $METRICS_URL"
-  curl -fsS "$METRICS_URL" 2>/dev/null | awk '/^de_/ && n++ < 8 { print "                 " $0 }' || true
+HTTP_ADDR=$(head -n 1 "$DE_HOME/http.addr" 2>/dev/null || true)
+if [ -n "$HTTP_ADDR" ]; then
+  info "  web page       http://$HTTP_ADDR/   (until the demo stops the scheduler)"
+  info "  metrics        http://$HTTP_ADDR/metrics, for example:"
+  curl -fsS "http://$HTTP_ADDR/metrics" 2>/dev/null | awk '/^de_/ && n++ < 8 { print "                 " $0 }' || true
 else
-  info "  metrics        not served by this build yet (planned: http://127.0.0.1:9464/metrics)"
+  info "  web page       not served (the scheduler wrote no $DE_HOME/http.addr)"
 fi
 info ""
 info "To look around later (the history stays in de.db):"
-info "  $SCHEDULER --home $DE_HOME --listen 127.0.0.1:7070 &"
+info "  $SCHEDULER --home $DE_HOME --listen 127.0.0.1:7070 --http 127.0.0.1:9464 &"
+info "  open http://127.0.0.1:9464/    # the runs, their tasks and logs"
 info "  $DECTL_BIN runs list        # --server defaults to 127.0.0.1:7070"
 if [ "${#FAILED_RUNS[@]}" -gt 0 ]; then
   # What went wrong: each failed run's task table and the end of its failed tasks' logs.
