@@ -27,8 +27,10 @@ void LeaseKeeper::OnAssigned(int64_t attempt_id, absl::Time received) {
 }
 
 int64_t LeaseKeeper::OnHeartbeatSent(absl::Time sent) {
+  if (!enabled_) return 0;   // a scheduler that does not ack: nothing to match
   // One never answered is of no use after a lease: the map stays small however long it waits.
   std::erase_if(unacked_, [&](const auto& kv) { return kv.second + lease_ < sent; });
+  while (unacked_.size() >= kMaxUnacked) unacked_.erase(unacked_.begin());
   unacked_[next_seq_] = sent;
   return next_seq_++;
 }

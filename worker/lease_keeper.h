@@ -65,7 +65,8 @@ class LeaseKeeper {
     absl::Time stop_at;
   };
   std::map<int64_t, Held> held_;
-  std::map<int64_t, absl::Time> unacked_;   // heartbeat seq -> when it was sent
+  static constexpr size_t kMaxUnacked = 1024;
+  std::map<int64_t, absl::Time> unacked_;   // heartbeat seq -> when it was sent (bounded)
   int64_t next_seq_ = 1;
 };
 

@@ -87,6 +87,19 @@ TEST(LeaseKeeper, ASchedulerThatDoesNotAckHeartbeatsNeverStopsAnything) {
   EXPECT_EQ(k.SessionSilentAfter(), absl::InfiniteFuture());
 }
 
+TEST(LeaseKeeper, UnansweredHeartbeatsAreNotKeptForever) {
+  LeaseKeeper off;   // a scheduler that does not ack: nothing is recorded
+  off.OnRegistered(t0, kLease, /*acks=*/false, {});
+  EXPECT_EQ(off.OnHeartbeatSent(t0), 0);
+  LeaseKeeper k;
+  k.OnRegistered(t0, absl::Hours(24 * 365), true, {});
+  k.OnAssigned(7, t0);
+  int64_t first = k.OnHeartbeatSent(t0 + absl::Seconds(1));
+  for (int i = 2; i < 5000; ++i) k.OnHeartbeatSent(t0 + absl::Seconds(i));
+  k.OnHeartbeatAck(first);   // long dropped: it renews nothing
+  EXPECT_EQ(k.NextStop(), t0 + absl::Hours(24 * 365) - absl::Milliseconds(2500));
+}
+
 TEST(LeaseKeeper, AForgottenAttemptIsNotStopped) {
   LeaseKeeper k;
   k.OnRegistered(t0, kLease, true, {});
