@@ -24,7 +24,7 @@ Client::Client(const GlobalOptions& options)
   Connect();
 }
 
-void Client::RefreshAddress() {
+void Client::Reconnect() {
   std::string addr =
       options_.address_file.empty() ? "" : ReadAddressFile(options_.address_file);
   if (addr.empty() || addr == address()) return Connect();

@@ -66,7 +66,7 @@ class Client {
   // Before retrying after the scheduler was unavailable: a fresh connection, to the address
   // DE_HOME/scheduler.addr names now when the address came from there. (A channel that saw its
   // scheduler go away waits out gRPC's growing backoff, seconds after the scheduler is back.)
-  void RefreshAddress();
+  void Reconnect();
 
  private:
   // Makes the call on the current address and, while it is unavailable, on each other one once

@@ -38,7 +38,7 @@ bool Reconnector::Retry(const grpc::Status& status) {
     away_ = true;
   }
   Pause();
-  ctx_.client().RefreshAddress();
+  ctx_.client().Reconnect();
   return true;
 }
 

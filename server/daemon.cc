@@ -205,7 +205,7 @@ int Main(int argc, char** argv) {
   sender_opts.on_attempt = [m](const std::string& channel, const std::string& outcome) {
     if (m != nullptr) m->AlertDelivered(channel, AlertOutcomeLabel(outcome));
   };
-  sender_opts.await_durable = [db = (*store)->db()] { return db->AwaitDurable(db->CommitSeq()); };
+  sender_opts.await_durable = [db = (*store)->db()] { return db->AwaitCommitted(); };
   auto sender = alerts::AlertSender::Open(db_path, common::SystemClock::Get(), sender_opts);
   if (!sender.ok()) return Fail(std::string(sender.status().message()));
   alerts::AlertOutbox outbox(alert_opts, common::SystemClock::Get(),

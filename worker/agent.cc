@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "common/address_list.h"
+#include "common/leader_refusal.h"
 #include "common/version.h"
 #include "spdlog/spdlog.h"
 #include "worker/probe.h"
@@ -258,11 +259,10 @@ bool Agent::RunSession() {
     }
     // Nobody there hands out work: no scheduler listens, or a standby answers (it leads only
     // after recovering, and then gives every attempt a whole lease).
-    const std::string why = absl::AsciiStrToLower(st.error_message());
     last_refused_ = st.error_code() == grpc::StatusCode::UNAVAILABLE &&
-                    (absl::StrContains(why, "connection refused") ||
-                     absl::StrContains(why, "is a standby") ||
-                     absl::StrContains(why, "taking over as leader"));
+                    (absl::StrContains(absl::AsciiStrToLower(st.error_message()),
+                                       "connection refused") ||
+                     common::IsNotLeadingRefusal(st.error_message()));
     clear_ctx();
     return false;
   }

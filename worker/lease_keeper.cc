@@ -48,7 +48,7 @@ void LeaseKeeper::OnAllRefused(absl::Time at) { Renew(at, /*only_received_before
 void LeaseKeeper::Forget(int64_t attempt_id) { held_.erase(attempt_id); }
 
 void LeaseKeeper::Renew(absl::Time sent, bool only_received_before) {
-  last_renewal_ = last_renewal_ == absl::InfiniteFuture() ? sent : std::max(last_renewal_, sent);
+  last_renewal_ = std::max(last_renewal_, sent);
   const absl::Time stop_at = sent + lease_ - Margin(lease_);
   for (auto& [id, h] : held_) {
     // A heartbeat lists only what the worker held when it was sent.
@@ -74,8 +74,7 @@ std::vector<int64_t> LeaseKeeper::Due(absl::Time now) const {
 }
 
 absl::Time LeaseKeeper::SessionSilentAfter() const {
-  if (!enabled_ || last_renewal_ == absl::InfiniteFuture()) return absl::InfiniteFuture();
-  return last_renewal_ + lease_;
+  return enabled_ ? last_renewal_ + lease_ : absl::InfiniteFuture();
 }
 
 }  // namespace de::worker

@@ -59,7 +59,7 @@ class LeaseKeeper {
 
   bool enabled_ = false;
   absl::Duration lease_ = absl::InfiniteDuration();
-  absl::Time last_renewal_ = absl::InfiniteFuture();
+  absl::Time last_renewal_ = absl::InfinitePast();   // OnRegistered sets it first
   struct Held {
     absl::Time received;
     absl::Time stop_at;

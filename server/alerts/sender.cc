@@ -57,9 +57,7 @@ void AlertSender::Wake() {
 }
 
 absl::StatusOr<int> AlertSender::SendDue() {
-  if (options_.await_durable && !options_.await_durable()) {
-    return absl::UnavailableError("the scheduler's database failed to sync");
-  }
+  if (options_.await_durable) DE_RETURN_IF_ERROR(options_.await_durable());
   const int64_t now = common::ToMillis(clock_->Now());
   std::vector<OutboxRow> rows;
   {

@@ -31,8 +31,8 @@ struct SenderOptions {
   // (the hook for de_alert_deliveries_total{channel,outcome}).
   std::function<void(const std::string& channel, const std::string& outcome)> on_attempt;
   // Called before each pass reads the outbox: returns once every transition committed so far is
-  // on disk (false: it never will be), so no alert tells of one a power cut could undo.
-  std::function<bool()> await_durable;
+  // on disk (an error: it never will be), so no alert tells of one a power cut could undo.
+  std::function<absl::Status()> await_durable;
 };
 
 // The delay before attempt `attempts + 1`, after `attempts` failed ones (attempts >= 1).

@@ -24,9 +24,7 @@ grpc::Status Reply(absl::StatusOr<T> r, T* out) {
 // commit before it, the call's own included; a read may have seen any of them).
 template <typename T>
 grpc::Status Reply(sched::Scheduler* s, absl::StatusOr<T> r, T* out) {
-  if (!s->AwaitDurable(s->CommitSeq())) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the scheduler's database failed to sync");
-  }
+  if (absl::Status durable = s->CommitsDurable(); !durable.ok()) return ToGrpc(durable);
   return Reply(std::move(r), out);
 }
 

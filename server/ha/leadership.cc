@@ -1,6 +1,7 @@
 #include "server/ha/leadership.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/leader_refusal.h"
 #include "spdlog/spdlog.h"
 
 namespace de::ha {
@@ -142,13 +143,13 @@ std::optional<std::string> Leadership::RefuseChanges() const {
   if (leading_.load()) return std::nullopt;
   absl::MutexLock lock(&mu_);
   if (epoch_ != 0 && !lost_) {
-    return std::string("this scheduler is taking over as leader: try again in a moment");
+    return absl::StrCat(common::kTakingOverRefusal, ": try again in a moment");
   }
   if (leader_.empty()) {
-    return absl::StrCat("this scheduler is a standby and no scheduler leads right now (one takes "
+    return absl::StrCat(common::kStandbyRefusal, " and no scheduler leads right now (one takes "
                         "over within ", absl::FormatDuration(options_.lease), ")");
   }
-  return absl::StrCat("this scheduler is a standby; the leader is ", leader_, " at ",
+  return absl::StrCat(common::kStandbyRefusal, "; the leader is ", leader_, " at ",
                       leader_address_, " (give dectl and workers every scheduler's address)");
 }
 

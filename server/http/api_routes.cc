@@ -44,10 +44,8 @@ Api::Api(sched::Scheduler* scheduler, alerts::AlertService* alerts, auth::AuditL
 void Api::Register(HttpServer* server) {
   // An answer goes out once what it reports is on disk (store/wal_sync.h).
   auto durable = [this](Response r) {
-    if (!s_->AwaitDurable(s_->CommitSeq())) {
-      return JsonError(absl::UnavailableError("the scheduler's database failed to sync"));
-    }
-    return r;
+    absl::Status st = s_->CommitsDurable();
+    return st.ok() ? r : JsonError(st);
   };
   auto get = [&](const std::string& pattern, Response (Api::*fn)(const Request&)) {
     server->Handle("GET", pattern,

@@ -73,14 +73,16 @@ bool Scheduler::CanTakeWork(const WorkerState& w) const {
   return w.channel && !w.suspect && w.slots > static_cast<int>(w.attempts.size());
 }
 
+bool Scheduler::CanDispatch() const {
+  if (ready_.empty() || stopping_ || StoreBackingOff()) return false;
+  return std::any_of(workers_.begin(), workers_.end(),
+                     [this](const auto& kv) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                       return CanTakeWork(kv.second);
+                     });
+}
+
 void Scheduler::Dispatch() {
-  if (ready_.empty() || stopping_ || StoreBackingOff()) return;
-  if (std::none_of(workers_.begin(), workers_.end(),
-                   [this](const auto& kv) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-                     return CanTakeWork(kv.second);
-                   })) {
-    return;   // no transaction for nothing to do
-  }
+  if (!CanDispatch()) return;   // no transaction for nothing to do
   store::Transaction tx(store_->db());
   absl::Status st = tx.status();
   bool wrote = false;
@@ -91,7 +93,7 @@ void Scheduler::Dispatch() {
 }
 
 absl::Status Scheduler::DispatchSteps(bool* wrote) {
-  if (ready_.empty() || stopping_ || StoreBackingOff()) return absl::OkStatus();
+  if (!CanDispatch()) return absl::OkStatus();
   struct Free {
     WorkerState* w;
     int free;
@@ -100,7 +102,6 @@ absl::Status Scheduler::DispatchSteps(bool* wrote) {
   for (auto& [name, w] : workers_) {
     if (CanTakeWork(w)) free.push_back({&w, w.slots - static_cast<int>(w.attempts.size())});
   }
-  if (free.empty()) return absl::OkStatus();
   int total_free = 0;
   for (const auto& f : free) total_free += f.free;
   // Running tasks per DAG (max_active_tasks) and per pool (pool slots).

@@ -101,9 +101,11 @@ class Scheduler {
   void ProcessTimers();
 
   // Durability of what the store committed (store/wal_sync.h): whatever tells a worker or an
-  // operator of a commit first waits for AwaitDurable(CommitSeq()). Thread-safe, no lock taken.
+  // operator of a commit first waits for it (CommitsDurable: everything committed so far).
+  // Thread-safe, no lock taken.
   uint64_t CommitSeq() { return durable_->CommitSeq(); }
   bool AwaitDurable(uint64_t seq) { return durable_->AwaitDurable(seq); }
+  absl::Status CommitsDurable() { return durable_->AwaitCommitted(); }
 
   // ---- Operator API (the gRPC layer maps these 1:1) ----
   v1::ValidateDagResponse ValidateDag(const std::string& yaml, const std::string& source);
@@ -315,6 +317,8 @@ class Scheduler {
   // assigns the slots it frees in its own); `wrote`: rows changed.
   absl::Status DispatchSteps(bool* wrote) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool CanTakeWork(const WorkerState& w) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A ready task, and a worker that can take one (not stopping, the store taking writes).
+  bool CanDispatch() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fills ctx->variables / ctx->secrets with the values of `refs` ("var.X", "secret.Y").
   absl::Status ResolveExternalRefs(const std::vector<std::string>& refs,
                                    dag::TemplateContext* ctx);

@@ -224,7 +224,10 @@ absl::Status Scheduler::ApplyResult(const v1::TaskResult& r) {
 
 bool Scheduler::ApplyResults() {
   // Each pass commits the batch, keeps it (the store failed), or drops the one result whose own
-  // step failed and tries the others again: at most one pass per result.
+  // step failed and tries the others again: at most one pass per result. The slots the results
+  // free are dispatched in the same commit; should that dispatch fail on its own (not the store),
+  // the batch is committed again without it and Dispatch runs on its own afterwards.
+  bool with_dispatch = true;
   for (bool any = false;; any = true) {
     std::vector<v1::TaskResult> batch = AcceptQueuedResults();
     if (batch.empty()) return any;
@@ -235,9 +238,12 @@ bool Scheduler::ApplyResults() {
       st = ApplyResult(batch[i]);
       if (!st.ok()) failed = i;
     }
-    // The slots they freed are taken in the same commit (one commit per batch, not two).
-    bool wrote = false;
-    if (st.ok()) st = DispatchSteps(&wrote);
+    bool dispatch_failed = false;
+    if (st.ok() && with_dispatch) {
+      bool wrote = false;
+      st = DispatchSteps(&wrote);
+      dispatch_failed = !st.ok() && !store::IsStoreFailure(st);
+    }
     const bool own_error = failed < batch.size() && !store::IsStoreFailure(st);
     const absl::Status done = FinishStep(tx, st, "worker results");
     absl::MutexLock lock(&results_mu_);
@@ -249,6 +255,12 @@ bool Scheduler::ApplyResults() {
         results_.erase(q);
       }
       return true;
+    }
+    if (dispatch_failed) {
+      spdlog::error("dispatching with worker results failed; the results are committed alone: {}",
+                    done.ToString());
+      with_dispatch = false;
+      continue;
     }
     if (!own_error) return true;   // the store failed: all stay queued until the backoff ends
     const v1::TaskResult& bad = batch[failed];

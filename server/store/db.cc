@@ -44,6 +44,12 @@ absl::StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& location, bool d
   return std::unique_ptr<Db>(std::move(*db));
 }
 
+absl::Status Db::AwaitCommitted() {
+  if (AwaitDurable(CommitSeq())) return absl::OkStatus();
+  return absl::UnavailableError(
+      "the scheduler's database failed to sync to disk; the scheduler is exiting (see its log)");
+}
+
 absl::StatusOr<int64_t> InsertReturningId(Stmt& s) {
   ResetOnExit reset(s);
   absl::StatusOr<bool> row = s.Step();

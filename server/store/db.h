@@ -100,6 +100,9 @@ class Db {
   // never will be, a sync failed). Without deferred syncs: 0, and true at once.
   virtual uint64_t CommitSeq() { return 0; }
   virtual bool AwaitDurable(uint64_t seq) { return true; }
+  // AwaitDurable(CommitSeq()): OK once everything committed so far is on disk, else Unavailable
+  // saying the sync failed (what every reporter of a commit answers then).
+  absl::Status AwaitCommitted();
 
   virtual Dialect dialect() const = 0;
   // Runs one or more statements without parameters or results.

@@ -140,8 +140,14 @@ absl::Status SqliteDb::StartWalSync() {
       return -1;
     };
   }
-  o.checkpoint = [c = checkpoint_db_] {
-    sqlite3_wal_checkpoint_v2(c, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  o.checkpoint = [c = checkpoint_db_, path = path_] {
+    const int rc = sqlite3_wal_checkpoint_v2(c, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    // Busy (a writer or a reader in the way) is retried with the next long WAL; anything else
+    // would let the WAL grow without bound, so it is said.
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      spdlog::warn("checkpointing {}: {}; {}-wal keeps growing until one succeeds", path,
+                   sqlite3_errmsg(c), path);
+    }
   };
   wal_sync_ = std::make_unique<WalSync>(path_ + "-wal", std::move(o));
   sqlite3_wal_hook(db_, OnWalCommit, wal_sync_.get());

@@ -234,6 +234,13 @@ tasks:
 )"));
 }
 
+std::string Cluster::TriggerHeld(const std::string& dag_id) {
+  SubmitGated(dag_id);
+  std::string run_id = Trigger(dag_id);
+  EXPECT_TRUE(WaitUntil([&] { return FileExists(data("ran")); })) << Logs();
+  return run_id;
+}
+
 std::string Cluster::Trigger(const std::string& dag, const std::map<std::string, std::string>& conf) {
   grpc::ClientContext ctx;
   v1::TriggerRequest req;

@@ -91,6 +91,8 @@ class Cluster {
   // Submits DAG `dag_id`: one shell task `work` that appends "ran" to data("ran") and then runs
   // until data("go") exists (a task held running while a test does something to the cluster).
   void SubmitGated(const std::string& dag_id);
+  // SubmitGated, a trigger, and a wait until its task runs (data("ran") exists): the run's id.
+  std::string TriggerHeld(const std::string& dag_id);
   std::string Trigger(const std::string& dag, const std::map<std::string, std::string>& conf = {});
   v1::Run GetRun(const std::string& run_id);
   // Waits until the run reaches a terminal state; returns it.

@@ -18,10 +18,16 @@ TEST(WalSyncE2E, AFailedFsyncIsReportedToNobodyAndStopsTheScheduler) {
   const std::string log = home / "scheduler.log";
   Process s({DE_SCHEDULER_BIN, "--home", home.path(), "--listen", "127.0.0.1:0", "--http", ""},
             log, {{"DE_TEST_WAL_SYNC_FAIL_FILE", fail}});
-  ASSERT_TRUE(WaitUntil([&] { return FileExists(home / "scheduler.addr") || !s.Running(); }))
-      << s.Log();
-  std::string addr = ReadFile(home / "scheduler.addr");
-  while (!addr.empty() && addr.back() == '\n') addr.pop_back();
+  std::string addr;
+  auto serving = [&](Process& p) {
+    if (!WaitUntil([&] { return FileExists(home / "scheduler.addr") || !p.Running(); })) {
+      return false;
+    }
+    addr = ReadFile(home / "scheduler.addr");
+    while (!addr.empty() && addr.back() == '\n') addr.pop_back();
+    return !addr.empty();
+  };
+  ASSERT_TRUE(serving(s)) << s.Log();
   auto dectl = [&](std::vector<std::string> args, const std::string& out) {
     args.insert(args.begin(), {DECTL_BIN, "--server", addr});
     Process p(args, home / out);
@@ -45,10 +51,7 @@ TEST(WalSyncE2E, AFailedFsyncIsReportedToNobodyAndStopsTheScheduler) {
   std::filesystem::remove(home / "scheduler.addr");   // the exit left it (no clean shutdown)
   Process again({DE_SCHEDULER_BIN, "--home", home.path(), "--listen", "127.0.0.1:0", "--http", ""},
                 home / "again.log");
-  ASSERT_TRUE(WaitUntil([&] { return FileExists(home / "scheduler.addr") || !again.Running(); }))
-      << again.Log();
-  addr = ReadFile(home / "scheduler.addr");
-  while (!addr.empty() && addr.back() == '\n') addr.pop_back();
+  ASSERT_TRUE(serving(again)) << again.Log();
   ASSERT_EQ(dectl({"dag", "list"}, "list.out"), 0) << ReadFile(home / "list.out");
   EXPECT_TRUE(absl::StrContains(ReadFile(home / "list.out"), "d")) << ReadFile(home / "list.out");
   EXPECT_EQ(dectl({"trigger", "d"}, "again.out"), 0) << ReadFile(home / "again.out");

@@ -35,9 +35,8 @@ TEST(WorkerGuaranteesE2E, ResultSentWhileTheSchedulerDiesIsCommittedWithoutAReru
   const std::string listen = absl::StrCat("127.0.0.1:", FreePort());
   c.StartScheduler(listen);
   Process* w = c.StartWorker("w1");
-  c.SubmitGated("once");
-  const std::string run_id = c.Trigger("once");
-  ASSERT_TRUE(WaitUntil([&] { return FileExists(c.data("ran")); }));
+  const std::string run_id = c.TriggerHeld("once");
+  ASSERT_TRUE(FileExists(c.data("ran")));
   // Frozen, the scheduler still has its connection open: the worker's result goes into it
   // (the write succeeds) and is then lost with the process.
   c.SignalScheduler(SIGSTOP);

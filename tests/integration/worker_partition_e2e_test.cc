@@ -68,9 +68,8 @@ TEST(WorkerPartitionE2E, AttemptsKeepRunningWhileTheSchedulerRestartsForLongerTh
   const std::string listen = absl::StrCat("127.0.0.1:", FreePort());
   c.StartScheduler(listen);
   Process* w = c.StartWorker("w1");
-  c.SubmitGated("long");
-  const std::string run_id = c.Trigger("long");
-  ASSERT_TRUE(WaitUntil([&] { return FileExists(c.data("ran")); })) << c.Logs();
+  const std::string run_id = c.TriggerHeld("long");
+  ASSERT_TRUE(FileExists(c.data("ran"))) << c.Logs();
   c.KillScheduler(SIGKILL);
   // Down for two leases: the worker sees refusals all along.
   ASSERT_TRUE(WaitUntil([&] {
