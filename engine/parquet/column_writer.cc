@@ -52,6 +52,7 @@ void ColumnWriter::ResetChunk() {
   sdict_.Clear();
   page_rows_ = 0;
   page_levels_.clear();
+  page_has_null_ = false;
   page_indices_.clear();
   page_bools_.clear();
   page_values_.clear();
@@ -262,10 +263,15 @@ absl::Status ColumnWriter::Append(const Column& col, size_t begin, size_t end) {
     size_t m = std::min(end, begin + kMiniBatchRows);
     size_t n = m - begin;
     if (max_def_) {
-      page_levels_.insert(page_levels_.end(), valid + begin, valid + m);
       size_t set = 0;
       for (size_t i = begin; i < m; ++i) set += valid[i] != 0;
       null_count_ += static_cast<int64_t>(n - set);
+      // The levels are kept once the page has a null; until then the page is all ones.
+      if (set < n && !page_has_null_) {
+        page_levels_.assign(page_rows_, 1);
+        page_has_null_ = true;
+      }
+      if (page_has_null_) page_levels_.insert(page_levels_.end(), valid + begin, valid + m);
     }
     page_rows_ += n;
     switch (field_.type) {
@@ -368,7 +374,14 @@ absl::Status ColumnWriter::FlushPage() {
   page_buf_.clear();
   if (max_def_) {
     page_buf_.Resize(4);
-    RleHybridEncode(page_levels_.data(), page_rows_, 1, &page_buf_);
+    if (!page_has_null_ && page_rows_ >= 8) {
+      // No null in the page: one RLE run of ones (what RleHybridEncode writes for it).
+      page_buf_.AppendVarint(static_cast<uint64_t>(page_rows_) << 1);
+      page_buf_.PushByte(1);
+    } else {
+      if (!page_has_null_) page_levels_.assign(page_rows_, 1);
+      RleHybridEncode(page_levels_.data(), page_rows_, 1, &page_buf_);
+    }
     StoreLE32(page_buf_.data(), static_cast<uint32_t>(page_buf_.size() - 4));
   }
   pq::PageHeader h;
@@ -401,6 +414,7 @@ absl::Status ColumnWriter::FlushPage() {
   num_values_ += static_cast<int64_t>(page_rows_);
   page_rows_ = 0;
   page_levels_.clear();
+  page_has_null_ = false;
   page_indices_.clear();
   page_bools_.clear();
   page_values_.clear();

@@ -78,7 +78,8 @@ class ColumnWriter {
 
   // Current page.
   size_t page_rows_ = 0;
-  std::vector<uint8_t> page_levels_;
+  std::vector<uint8_t> page_levels_;  // kept once the page has a null
+  bool page_has_null_ = false;
   std::vector<uint32_t> page_indices_;
   std::vector<uint8_t> page_bools_;
   ByteBuffer page_values_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -117,32 +118,53 @@ void BitUnpack(const uint8_t* in, size_t n, int w, uint32_t* out) {
 
 namespace {
 
+// Packs the 8 values v[0, 8) (each below 2^w, w <= 16) LSB first into dst[0, w) with 64-bit
+// arithmetic: values 0-3 fill the low 4w bits, values 4-7 the next 4w, stored 8 bytes at a
+// time over the first store's zero bytes. May write zeros up to dst + w + 8.
+template <typename T>
+inline void PackGroup16(const T* v, int w, uint8_t* dst) {
+  const uint64_t lo = static_cast<uint64_t>(v[0]) | static_cast<uint64_t>(v[1]) << w |
+                      static_cast<uint64_t>(v[2]) << (2 * w) | static_cast<uint64_t>(v[3]) << (3 * w);
+  uint64_t hi = static_cast<uint64_t>(v[4]) | static_cast<uint64_t>(v[5]) << w |
+                static_cast<uint64_t>(v[6]) << (2 * w) | static_cast<uint64_t>(v[7]) << (3 * w);
+  std::memcpy(dst, &lo, 8);
+  const int at = (4 * w) >> 3;
+  if (w & 1) hi = (hi << 4) | dst[at];  // 4w is 4 bits past a byte: share that byte (w <= 15)
+  std::memcpy(dst + at, &hi, 8);
+}
+
+template <typename T>
+void PackGroupBits(const T* v, int w, uint8_t* dst) {
+  uint64_t acc = 0;
+  int bits = 0;
+  for (int k = 0; k < 8; ++k) {
+    acc |= static_cast<uint64_t>(v[k]) << bits;
+    bits += w;
+    while (bits >= 8) {
+      *dst++ = static_cast<uint8_t>(acc);
+      acc >>= 8;
+      bits -= 8;
+    }
+  }
+}
+
 template <typename T>
 void EmitBitPacked(const T* v, size_t count, int w, ByteBuffer* out) {
   size_t groups = (count + 7) / 8;
   out->AppendVarint((static_cast<uint64_t>(groups) << 1) | 1);
   size_t nbytes = groups * static_cast<size_t>(w);
-  uint8_t* dst = reinterpret_cast<uint8_t*>(out->Grow(nbytes));
+  uint8_t* dst = reinterpret_cast<uint8_t*>(out->Grow(nbytes + 8));  // PackGroup16's slack
   if (w > 0) {
     const uint64_t mask = w == 32 ? 0xFFFFFFFFull : ((1ull << w) - 1);
-    uint64_t acc = 0;
-    int bits = 0;
-    size_t total = groups * 8;
-    for (size_t i = 0; i < total; ++i) {
-      uint64_t x = i < count ? (static_cast<uint64_t>(v[i]) & mask) : 0;
-      acc |= x << bits;
-      bits += w;
-      if (bits >= 32) {
-        StoreLE32(dst, static_cast<uint32_t>(acc));
-        dst += 4;
-        acc >>= 32;
-        bits -= 32;
+    T group[8];
+    for (size_t first = 0; first < count; first += 8, dst += w) {
+      const size_t k = std::min<size_t>(8, count - first);
+      for (size_t i = 0; i < 8; ++i) group[i] = i < k ? static_cast<T>(v[first + i] & mask) : 0;
+      if (w <= 16) {
+        PackGroup16(group, w, dst);
+      } else {
+        PackGroupBits(group, w, dst);
       }
-    }
-    while (bits > 0) {
-      *dst++ = static_cast<uint8_t>(acc);
-      acc >>= 8;
-      bits -= 8;
     }
   }
   out->Advance(nbytes);

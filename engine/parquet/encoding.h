@@ -86,8 +86,10 @@ inline uint64_t HashBytes(const char* p, size_t n) {
   return Mix64(h);
 }
 
-// Open-addressing (linear probing) dictionary of fixed-width keys (bit patterns of the values),
-// assigning dense indices in insertion order.
+// Dictionary of fixed-width keys (bit patterns of the values), assigning dense indices in
+// insertion order. Keys near the first one (within kDenseSpan / 2: small integers such as
+// counts, delays, distances, codes) are looked up in a direct-mapped table, one load and no
+// hashing; the others in an open-addressing (linear probing) hash table.
 template <typename K>
 class FixedDict {
  public:
@@ -95,21 +97,31 @@ class FixedDict {
 
   // Returns the index of `key`, inserting it when new (*inserted = true).
   inline uint32_t FindOrInsert(K key, bool* inserted) {
+    if (values_.empty()) StartDense(key);
+    const K off = static_cast<K>(key - dense_base_);
+    if (off < kDenseSpan) {
+      uint32_t& d = dense_[off];
+      *inserted = d == kEmpty;
+      if (*inserted) {
+        d = static_cast<uint32_t>(values_.size());
+        values_.push_back(key);
+      }
+      return d;
+    }
     size_t i = Slot(key);
     while (true) {
-      Entry& e = slots_[i];
-      if (e.index == kEmpty) {
-        uint32_t idx = static_cast<uint32_t>(values_.size());
-        e.key = key;
-        e.index = idx;
+      uint32_t& slot = slots_[i];
+      if (slot == kEmpty) {
+        const uint32_t idx = static_cast<uint32_t>(values_.size());
+        slot = idx;
         values_.push_back(key);
         *inserted = true;
-        if (values_.size() * 2 > slots_.size()) Rehash(slots_.size() * 2);
+        if (++hashed_ * 2 > slots_.size()) Rehash(slots_.size() * 2);
         return idx;
       }
-      if (e.key == key) {
+      if (values_[slot] == key) {
         *inserted = false;
-        return e.index;
+        return slot;
       }
       i = (i + 1) & mask_;
     }
@@ -118,39 +130,53 @@ class FixedDict {
   const std::vector<K>& values() const { return values_; }
   size_t plain_bytes() const { return values_.size() * sizeof(K); }
   void Clear() {
+    for (K key : values_) {
+      const K off = static_cast<K>(key - dense_base_);
+      if (off < kDenseSpan) dense_[off] = kEmpty;
+    }
     values_.clear();
+    hashed_ = 0;
     if (slots_.size() > (1u << 16)) {
       Init(1024);
     } else {
-      for (Entry& e : slots_) e.index = kEmpty;
+      std::fill(slots_.begin(), slots_.end(), kEmpty);
     }
   }
 
  private:
   static constexpr uint32_t kEmpty = UINT32_MAX;
-  struct Entry {
-    K key;
-    uint32_t index;
-  };
+  static constexpr K kDenseSpan = 1u << 14;  // 64 KB of table
+  // The direct-mapped window is centred on the first key of the dictionary (it is empty here).
+  void StartDense(K first) {
+    if (dense_.empty()) dense_.assign(kDenseSpan, kEmpty);
+    dense_base_ = static_cast<K>(first - kDenseSpan / 2);
+  }
   size_t Slot(K key) const {
     return static_cast<size_t>((static_cast<uint64_t>(key) * 0x9E3779B97F4A7C15ull) >> shift_);
   }
   void Init(size_t cap) {
-    slots_.assign(cap, Entry{K{}, kEmpty});
+    slots_.assign(cap, kEmpty);
     mask_ = cap - 1;
     shift_ = 64 - BitWidth(cap - 1);
   }
   void Rehash(size_t cap) {
     Init(cap);
     for (uint32_t idx = 0; idx < values_.size(); ++idx) {
-      size_t i = Slot(values_[idx]);
-      while (slots_[i].index != kEmpty) i = (i + 1) & mask_;
-      slots_[i] = Entry{values_[idx], idx};
+      const K key = values_[idx];
+      if (static_cast<K>(key - dense_base_) < kDenseSpan) continue;
+      size_t i = Slot(key);
+      while (slots_[i] != kEmpty) i = (i + 1) & mask_;
+      slots_[i] = idx;
     }
   }
 
-  std::vector<Entry> slots_;
+  std::vector<uint32_t> dense_;  // kDenseSpan entries once used: index or kEmpty
+  K dense_base_ = 0;
+  // Hash slots hold indices into values_ (4 bytes each: a table of tens of thousands of keys
+  // stays in the L2 cache).
+  std::vector<uint32_t> slots_;
   std::vector<K> values_;
+  size_t hashed_ = 0;  // keys in slots_
   size_t mask_ = 0;
   int shift_ = 0;
 };

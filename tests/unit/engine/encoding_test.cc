@@ -2,6 +2,7 @@
 // every bit width, and the hash dictionaries.
 #include "engine/parquet/encoding.h"
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -144,7 +145,51 @@ TEST(Dictionary, FixedAndString) {
   d.Clear();
   EXPECT_EQ(d.size(), 0u);
   EXPECT_EQ(d.FindOrInsert(5, &ins), 0u);
+}
 
+// Keys near the first one go to the direct-mapped window, the others to the hash table; both
+// share one index space, and Clear forgets both (a new first key moves the window).
+TEST(Dictionary, FixedDenseWindowAndHashAgree) {
+  FixedDict<uint64_t> d;
+  std::map<uint64_t, uint32_t> want;
+  std::mt19937_64 rng(7);
+  auto check_round = [&](int64_t centre) {
+    want.clear();
+    for (int i = 0; i < 200000; ++i) {
+      // Half near the centre (negative values included), half anywhere.
+      const uint64_t key = (i & 1) ? rng()
+                                   : static_cast<uint64_t>(centre + static_cast<int64_t>(rng() % 40000) - 20000);
+      bool ins;
+      const uint32_t idx = d.FindOrInsert(key, &ins);
+      auto [it, fresh] = want.emplace(key, static_cast<uint32_t>(want.size()));
+      ASSERT_EQ(ins, fresh) << key;
+      ASSERT_EQ(idx, it->second) << key;
+    }
+    ASSERT_EQ(d.size(), want.size());
+    for (const auto& [key, idx] : want) ASSERT_EQ(d.values()[idx], key);
+  };
+  check_round(0);
+  d.Clear();
+  check_round(-1000000);  // the old window's entries must not answer for the new one
+  d.Clear();
+  bool ins;
+  EXPECT_EQ(d.FindOrInsert(3, &ins), 0u);
+  EXPECT_TRUE(ins);
+  EXPECT_EQ(d.FindOrInsert(static_cast<uint64_t>(-3), &ins), 1u);
+  EXPECT_TRUE(ins);
+  EXPECT_EQ(d.FindOrInsert(3, &ins), 0u);
+  EXPECT_FALSE(ins);
+
+  FixedDict<uint32_t> d32;
+  EXPECT_EQ(d32.FindOrInsert(0xFFFFFFFFu, &ins), 0u);  // the window wraps around 2^32
+  EXPECT_EQ(d32.FindOrInsert(1u, &ins), 1u);
+  EXPECT_TRUE(ins);
+  EXPECT_EQ(d32.FindOrInsert(0xFFFFFFFFu, &ins), 0u);
+  EXPECT_FALSE(ins);
+}
+
+TEST(Dictionary, Strings) {
+  bool ins;
   StringDict s;
   std::vector<std::string> keys;
   for (int i = 0; i < 50000; ++i) keys.push_back("k" + std::to_string(i * 31));
