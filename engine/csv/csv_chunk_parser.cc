@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "engine/csv/csv_reader.h"
+#include "engine/csv/csv_column_sink.h"
+#include "engine/csv/csv_convert_inl.h"
 #include "engine/csv/csv_index.h"
 #include "engine/csv/csv_tokenize.h"
 #include "engine/csv/csv_values.h"
@@ -17,37 +19,6 @@ namespace {
 using namespace csv_internal;  // NOLINT
 
 constexpr size_t kMaxRawReject = 64 << 10;
-
-inline void PushNull(Column* c) {
-  c->valid.push_back(0);
-  switch (c->type) {
-    case Type::kBool: c->u8.push_back(0); break;
-    case Type::kInt32:
-    case Type::kDate: c->i32.push_back(0); break;
-    case Type::kInt64:
-    case Type::kDecimal:
-    case Type::kTimestamp: c->i64.push_back(0); break;
-    case Type::kDouble: c->f64.push_back(0); break;
-    case Type::kString: c->offsets.push_back(static_cast<uint32_t>(c->bytes.size())); break;
-  }
-}
-
-inline void PopLast(Column* c) {
-  c->valid.pop_back();
-  switch (c->type) {
-    case Type::kBool: c->u8.pop_back(); break;
-    case Type::kInt32:
-    case Type::kDate: c->i32.pop_back(); break;
-    case Type::kInt64:
-    case Type::kDecimal:
-    case Type::kTimestamp: c->i64.pop_back(); break;
-    case Type::kDouble: c->f64.pop_back(); break;
-    case Type::kString:
-      c->offsets.pop_back();
-      c->bytes.resize(c->offsets.back());
-      break;
-  }
-}
 
 }  // namespace
 
@@ -64,8 +35,10 @@ void ClearBatch(Batch* batch) {
 }
 
 CsvChunkParser::CsvChunkParser(const CsvFormat& format, std::vector<bool> needed)
-    : format_(format), needed_(std::move(needed)) {
-  needed_.resize(format.schema.size(), needed_.empty());
+    : format_(format) {
+  needed.resize(format.schema.size(), needed.empty());
+  needed_.assign(needed.begin(), needed.end());
+  sinks_.resize(format.schema.size());
   has_null_values_ = !format.null_values.empty();
 }
 
@@ -105,82 +78,38 @@ bool CsvChunkParser::IsNull(std::string_view v) const {
   return false;
 }
 
-// The hot path of every value: inlined into AppendRow for unquoted fields (as most are). Each
-// type appends its value and returns, or breaks out to the error.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline CsvChunkParser::ValueResult CsvChunkParser::ConvertValue(
-    size_t col, std::string_view v, bool check_utf8, Column* column, std::string* reason) {
-  auto ok = [column] {
-    column->valid.push_back(1);
-    return ValueResult::kOk;
-  };
-  // The two commonest types first: two compares cost less than the switch's jump table.
-  const Type type = column->type;
-  if (type == Type::kInt64) {
-    int64_t x;
-    if (ParseCsvInt64(v, &x) || ParseCsvInt64(TrimSpaces(v), &x)) {
-      column->i64.push_back(x);
-      return ok();
-    }
-  } else if (type == Type::kString) {
-    if (!check_utf8 || IsValidUtf8(v)) {
-      column->bytes.append(v.data(), v.size());
-      column->offsets.push_back(static_cast<uint32_t>(column->bytes.size()));
-      return ok();
-    }
+void CsvChunkParser::BeginSinks(Batch* batch) {
+  room_ = SIZE_MAX;
+  for (size_t c = 0; c < sinks_.size(); ++c) {
+    if (!needed_[c]) continue;
+    sinks_[c].Begin(&batch->columns[c]);
+    room_ = std::min(room_, sinks_[c].room());
   }
-  switch (type) {
-    case Type::kString:
-    case Type::kInt64:
-      break;  // bad values of the types above
-    case Type::kInt32: {
-      int64_t x;
-      if (!ParseCsvInt64(v, &x) && !ParseCsvInt64(TrimSpaces(v), &x)) break;
-      if (x < INT32_MIN || x > INT32_MAX) break;
-      column->i32.push_back(static_cast<int32_t>(x));
-      return ok();
-    }
-    case Type::kDouble: {
-      double x;
-      if (!ParseCsvDouble(v, &x) && !ParseCsvDouble(TrimSpaces(v), &x)) break;
-      column->f64.push_back(x);
-      return ok();
-    }
-    case Type::kDate: {
-      int32_t x;
-      if (!ParseCsvDate(v, &x) && !ParseCsvDate(TrimSpaces(v), &x)) break;
-      column->i32.push_back(x);
-      return ok();
-    }
-    case Type::kTimestamp: {
-      int64_t x;
-      if (!ParseTimestampCached(v, &x) && !ParseCsvTimestamp(TrimSpaces(v), &x)) break;
-      column->i64.push_back(x);
-      return ok();
-    }
-    case Type::kBool: {
-      uint8_t x;
-      if (!ParseCsvBool(v, &x) && !ParseCsvBool(TrimSpaces(v), &x)) break;
-      column->u8.push_back(x);
-      return ok();
-    }
-    case Type::kDecimal: {
-      int64_t x;
-      const Field& f = format_.schema[col];
-      if (!ParseDecimal(v, f.precision, f.scale, &x) &&
-          !ParseDecimal(TrimSpaces(v), f.precision, f.scale, &x)) {
-        break;
-      }
-      column->i64.push_back(x);
-      return ok();
-    }
+}
+
+void CsvChunkParser::GrowSinks() {
+  for (size_t c = 0; c < sinks_.size(); ++c) {
+    if (needed_[c] && sinks_[c].room() == 0) sinks_[c].Grow();
   }
-  *reason = BadValueReason(col, v);
-  return ValueResult::kBad;
+  RecomputeRoom();
+}
+
+void CsvChunkParser::RecomputeRoom() {
+  room_ = SIZE_MAX;
+  for (size_t c = 0; c < sinks_.size(); ++c) {
+    if (needed_[c]) room_ = std::min(room_, sinks_[c].room());
+  }
+}
+
+void CsvChunkParser::FinishSinks() {
+  for (size_t c = 0; c < sinks_.size(); ++c) {
+    if (needed_[c]) sinks_[c].Finish();
+  }
 }
 
 CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* base,
                                                         const FieldRef& f, bool check_utf8,
-                                                        Column* column, std::string* reason) {
+                                                        ColumnSink* sink, std::string* reason) {
   std::string_view v(base + f.begin, f.end - f.begin);
   bool quoted = false;
   if (f.has_quote) {
@@ -196,24 +125,26 @@ CsvChunkParser::ValueResult CsvChunkParser::AppendValue(size_t col, const char* 
     return ValueResult::kBad;
   }
   if (v.empty()) {
-    if (column->type == Type::kString && quoted) {
-      column->valid.push_back(1);
-      column->offsets.push_back(static_cast<uint32_t>(column->bytes.size()));
+    if (sink->type() == Type::kString && quoted) {
+      sink->PushString(v.data(), 0, v.data());
     } else {
-      PushNull(column);
+      sink->PushNull();
     }
     return ValueResult::kOk;
   }
   if (has_null_values_ && IsNull(v)) {
-    PushNull(column);
+    sink->PushNull();
     return ValueResult::kOk;
   }
-  return ConvertValue(col, v, check_utf8, column, reason);
+  return ConvertValue(col, v, /*in_chunk=*/!quoted, check_utf8, sink, reason);
 }
 
 // Inlined into Parse: it runs once per row.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool CsvChunkParser::AppendRow(const char* data, bool plain, bool check_utf8, Batch* batch,
-                               CsvParseStats* stats, size_t* appended, std::string* reason) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool CsvChunkParser::AppendRow(const char* data, bool plain,
+                                                                   bool check_utf8,
+                                                                   CsvParseStats* stats,
+                                                                   size_t* appended,
+                                                                   std::string* reason) {
   const size_t ncols = format_.schema.size();
   const size_t nfields = fields_.size();
   size_t c = 0;
@@ -223,7 +154,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool CsvChunkParser::AppendRow(const char* d
     return false;
   };
   for (; c < ncols; ++c) {
-    Column* column = &batch->columns[c];
+    ColumnSink* sink = &sinks_[c];
     if (!needed_[c]) {
       // A skipped column: no conversion and no copy, only the row's quoting is checked.
       if (c < nfields && fields_[c].has_quote &&
@@ -236,7 +167,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool CsvChunkParser::AppendRow(const char* d
       continue;
     }
     if (c >= nfields) {
-      PushNull(column);
+      sink->PushNull();
       ++stats->values_nulled;
       continue;
     }
@@ -244,11 +175,11 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool CsvChunkParser::AppendRow(const char* d
     // No null tokens, no NUL byte, no quote: a non-empty field is its value as it stands.
     ValueResult r = plain && !f.has_quote && f.end > f.begin
                         ? ConvertValue(c, std::string_view(data + f.begin, f.end - f.begin),
-                                       check_utf8, column, reason)
-                        : AppendValue(c, data, f, check_utf8, column, reason);
+                                       /*in_chunk=*/true, check_utf8, sink, reason)
+                        : AppendValue(c, data, f, check_utf8, sink, reason);
     if (r == ValueResult::kOk) continue;
     if (r == ValueResult::kBad && format_.on_error == OnError::kNull) {
-      PushNull(column);
+      sink->PushNull();
       ++stats->values_nulled;
       reason->clear();
       continue;
@@ -299,21 +230,45 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
   std::string reason;
   bool first = true;
   index_.Reset(data, size, format_.delimiter, format_.quote);
+  replay_ = ReplayIndex{nullptr, nullptr, &index_};
+  // With one column a blank line would look like a row of one empty field; the row parser
+  // skips it, so such files stay with the row parser.
+  block_path_ = block_path_enabled_ && ncols > 1;
+  rows_until_block_ = 0;
+  block_failures_ = 0;
+  chunk_begin_ = data;
+  chunk_end_ = end;
+  BeginSinks(batch);
   while (p < end) {
+    // After the first row (maybe a header): regular blocks of rows go column by column.
+    if (!replay_.replaying()) {
+      if (!first && block_path_ && rows_until_block_ == 0) {
+        size_t pos = static_cast<size_t>(p - data);
+        if (TryBlock(data, &pos, check_utf8, batch, stats, &line)) {
+          p = data + pos;
+          continue;
+        }
+      } else if (rows_until_block_ > 0) {
+        --rows_until_block_;
+      }
+    }
     const char* row_start = p;
     const int64_t row_line = line;
     bool unterminated = false;
-    p = data + TokenizeIndexedRow(static_cast<size_t>(p - data), data, size, &index_,
+    p = data + TokenizeIndexedRow(static_cast<size_t>(p - data), data, size, &replay_,
                                   format_.delimiter, format_.quote, &fields_, &line,
                                   &unterminated);
     if (first) {
       first = false;
       if (skip_header) continue;
     }
+
     if (fields_.size() == 1 && fields_[0].begin == fields_[0].end && !fields_[0].has_quote) {
       continue;  // blank line
     }
     ++stats->rows_in;
+    if (room_ == 0) GrowSinks();  // a row appends at most one value per column
+    --room_;
     reason.clear();
     size_t appended = 0;
     const size_t nfields = fields_.size();
@@ -321,15 +276,16 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
       reason = "unterminated quoted field (it runs to the end of the file)";
     } else if (nfields != ncols && !(nfields < ncols && format_.on_error == OnError::kNull)) {
       reason = absl::StrCat("expected ", ncols, " fields, found ", nfields);
-    } else if (AppendRow(data, plain, check_utf8, batch, stats, &appended, &reason)) {
+    } else if (AppendRow(data, plain, check_utf8, stats, &appended, &reason)) {
       ++batch->num_rows;
       ++stats->rows_out;
       continue;
     }
     for (size_t c = 0; c < appended; ++c) {
-      if (needed_[c]) PopLast(&batch->columns[c]);
+      if (needed_[c]) sinks_[c].PopLast();
     }
     if (format_.on_error == OnError::kFail) {
+      FinishSinks();
       return absl::InvalidArgumentError(absl::StrCat(source, ":", row_line, ": ", reason));
     }
     ++stats->rows_rejected;
@@ -342,6 +298,7 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
     rejects->push_back(std::move(rej));
     reason = std::string();
   }
+  FinishSinks();
   return absl::OkStatus();
 }
 

@@ -34,6 +34,16 @@ class SpecialIndex {
     return buf_[i_++];
   }
 
+  // The next offsets in bulk: [*begin, *end) are those of the current window not taken yet
+  // (refilled when none are left; false at the end). Take(n) takes the first n of them.
+  inline bool Window(const uint32_t** begin, const uint32_t** end) {
+    if (i_ == n_ && !Refill()) return false;
+    *begin = buf_.data() + i_;
+    *end = buf_.data() + n_;
+    return true;
+  }
+  inline void Take(size_t n) { i_ += n; }
+
  private:
   static constexpr size_t kWindow = 16 << 10;  // bytes scanned per refill
 
@@ -88,11 +98,22 @@ class SpecialIndex {
   bool has_quote_ = false;
 };
 
+// The special bytes of an index, after replaying offsets already taken from it (the block
+// parser takes a block's offsets, and hands them back when the block needs the row parser).
+struct ReplayIndex {
+  const uint32_t* next = nullptr;
+  const uint32_t* end = nullptr;
+  SpecialIndex* index = nullptr;
+
+  bool replaying() const { return next != end; }
+  inline int64_t Next() { return next != end ? *next++ : index->Next(); }
+};
+
 // Splits the row starting at `p` (offset into the indexed chunk `base[0, size)`, which ends
-// with '\n') exactly as TokenizeRow does, taking the special bytes from `index`. Returns the
-// offset of the next row.
-template <typename FieldVec>
-inline size_t TokenizeIndexedRow(size_t p, const char* base, size_t size, SpecialIndex* index,
+// with '\n') exactly as TokenizeRow does, taking the special bytes from `index` (a
+// SpecialIndex or a ReplayIndex). Returns the offset of the next row.
+template <typename FieldVec, typename Index>
+inline size_t TokenizeIndexedRow(size_t p, const char* base, size_t size, Index* index,
                                  char delim, char quote, FieldVec* fields, int64_t* lines,
                                  bool* unterminated) {
   fields->clear();

@@ -38,6 +38,7 @@ absl::StatusOr<bool> CsvSplitter::Next(CsvChunk* chunk) {
   carry_.clear();
   chunk->first_line = line_;
   chunk->file_start = !started_;
+  int64_t chunk_lines = -1;  // newlines in the chunk, when LastRowBoundary counted them
   while (true) {
     while (size < target && !eof_) {
       DE_ASSIGN_OR_RETURN(size_t n, in_->Read(data + size, target - size));
@@ -54,10 +55,11 @@ absl::StatusOr<bool> CsvSplitter::Next(CsvChunk* chunk) {
     }
     if (eof_) {
       if (size == 0) return false;
+      chunk_lines = -1;
       if (data[size - 1] != '\n') data[size++] = '\n';  // capacity keeps one spare byte
       break;
     }
-    size_t b = LastRowBoundary(data, size, quote_);
+    size_t b = LastRowBoundary(data, size, quote_, &chunk_lines);
     if (b > 0) {
       carry_.assign(data + b, size - b);
       size = b;
@@ -74,7 +76,7 @@ absl::StatusOr<bool> CsvSplitter::Next(CsvChunk* chunk) {
     data = chunk->data.get();
   }
   chunk->size = size;
-  line_ += CountNewlines(data, data + size);
+  line_ += chunk_lines >= 0 ? chunk_lines : CountNewlines(data, data + size);
   return true;
 }
 

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/columnar/column.h"
+#include "engine/csv/csv_column_sink.h"
 #include "engine/csv/csv_index.h"
 #include "engine/io/input_stream.h"
 
@@ -39,7 +40,9 @@ struct CsvReadOptions {
   int64_t sample_bytes = 8 << 20;             // ... and at most this many bytes
   // Explicit column types by name (or, without a header, naming the columns in order).
   std::vector<std::pair<std::string, Type>> schema;
-  size_t chunk_bytes = 4 << 20;               // target chunk size for parallel parsing
+  // Target chunk size for parallel parsing: a chunk and the batch parsed from it stay in a core's
+  // L2 cache while the parser makes its passes over them.
+  size_t chunk_bytes = 1 << 20;
   size_t max_row_bytes = 64 << 20;            // a longer row is an error (unbalanced quote?)
 };
 
@@ -124,6 +127,8 @@ class CsvChunkParser {
   absl::Status Parse(const char* data, size_t size, int64_t first_line, bool skip_header,
                      const std::string& source, Batch* batch, CsvParseStats* stats,
                      std::vector<CsvReject>* rejects);
+  // Tests compare the block path (csv_block_parser.cc) with the row parser alone.
+  void set_block_path_for_testing(bool on) { block_path_enabled_ = on; }
 
  private:
   struct FieldRef {
@@ -134,27 +139,60 @@ class CsvChunkParser {
   enum class ValueResult { kOk, kBad, kMalformed };
   // Appends the value of field `f` to column `col`; else sets `*reason` and appends nothing.
   ValueResult AppendValue(size_t col, const char* base, const FieldRef& f, bool check_utf8,
-                          Column* column, std::string* reason);
+                          csv_internal::ColumnSink* sink, std::string* reason);
   // The typed conversion of AppendValue, for `v` already unquoted, non-empty, not a null token
-  // and free of NUL bytes (Parse calls it directly for plain fields).
-  ValueResult ConvertValue(size_t col, std::string_view v, bool check_utf8, Column* column,
-                           std::string* reason);
+  // and free of NUL bytes (Parse calls it directly for plain fields). `in_chunk`: `v` lies in
+  // the chunk being parsed, whose bytes around it may be read (short values then parse and copy
+  // without loops or calls). ConvertTyped is the same for a type known at compile time (true:
+  // appended; false: not a value of the type, nothing appended).
+  ValueResult ConvertValue(size_t col, std::string_view v, bool in_chunk, bool check_utf8,
+                           csv_internal::ColumnSink* sink, std::string* reason);
+  template <Type kType>
+  bool ConvertTyped(size_t col, std::string_view v, bool in_chunk, bool check_utf8,
+                    csv_internal::ColumnSink* sink);
   // Appends the fields_ of one row to the needed columns; false with `*reason` on the first bad
   // field, whose index goes to `*appended` (the columns before it got a value).
-  bool AppendRow(const char* data, bool plain, bool check_utf8, Batch* batch,
-                 CsvParseStats* stats, size_t* appended, std::string* reason);
+  bool AppendRow(const char* data, bool plain, bool check_utf8, CsvParseStats* stats,
+                 size_t* appended, std::string* reason);
+  // The sinks of the needed columns: started on the batch, grown when room_ (rows every sink
+  // has room for) runs out, finished (buffers trimmed, validity written) before Parse returns.
+  void BeginSinks(Batch* batch);
+  void GrowSinks();
+  void RecomputeRoom();
+  void FinishSinks();
+  // The block path (csv_block_parser.cc): takes the next kBlockRows rows from `*pos` when they
+  // are regular and converts them column by column (true: `*pos`, `*line`, the batch and the
+  // stats moved past them); false: nothing appended, the block's offsets are in replay_ for
+  // the row parser, and rows_until_block_ rows go to it before the next try.
+  bool TryBlock(const char* data, size_t* pos, bool check_utf8, Batch* batch,
+                CsvParseStats* stats, int64_t* line);
+  bool ConvertBlock(const char* data, size_t row_start, size_t rows, bool check_utf8);
+  template <Type kType>
+  bool ConvertColumn(size_t c, const char* data, size_t row_start, size_t rows,
+                     bool check_utf8);
   bool IsNull(std::string_view v) const;
   std::string MalformedReason(size_t col) const;
   std::string BadValueReason(size_t col, std::string_view v) const;
   bool ParseTimestampCached(std::string_view v, int64_t* micros);
 
   const CsvFormat& format_;
-  std::vector<bool> needed_;  // one per schema column
+  std::vector<uint8_t> needed_;  // one per schema column (bytes: read once per field)
   csv_internal::SpecialIndex index_;
+  static constexpr size_t kBlockRows = 2048;
+  std::vector<uint32_t> seps_;        // the block's delimiter and newline offsets
+  csv_internal::ReplayIndex replay_;  // what the row parser reads the index through
+  bool block_path_enabled_ = true;
+  bool block_path_ = false;     // for the chunk being parsed
+  size_t rows_until_block_ = 0;  // rows for the row parser (after any replay) before a try
+  int block_failures_ = 0;       // in this chunk
   char last_date_[10];        // the date prefix of the last timestamp parsed, and its days
   int32_t last_days_ = 0;
   bool has_last_date_ = false;
   std::vector<FieldRef> fields_;
+  std::vector<csv_internal::ColumnSink> sinks_;  // one per schema column (needed ones used)
+  size_t room_ = 0;
+  const char* chunk_begin_ = nullptr;  // the chunk being parsed
+  const char* chunk_end_ = nullptr;
   std::string scratch_;
   bool check_nul_ = false;  // the chunk being parsed has a NUL byte
   bool has_null_values_ = false;

@@ -51,24 +51,34 @@ inline int64_t CountNewlines(const char* p, const char* e) {
 
 // Position just past the last row boundary ('\n' outside quotes) in data[0, n), or 0.
 // The data must start at a row boundary. Quote state is the parity of quote characters, which
-// is exactly how the tokenizer below moves in and out of quoted sections.
-inline size_t LastRowBoundary(const char* data, size_t n, char quote) {
+// is exactly how the tokenizer below moves in and out of quoted sections. With `newlines`, also
+// counts the '\n' bytes before the boundary (in the same pass over the data).
+inline size_t LastRowBoundary(const char* data, size_t n, char quote,
+                              int64_t* newlines = nullptr) {
   if (quote == 0) {
     const void* nl = memrchr(data, '\n', n);
-    return nl ? static_cast<const char*>(nl) - data + 1 : 0;
+    const size_t b = nl ? static_cast<const char*>(nl) - data + 1 : 0;
+    if (newlines != nullptr) *newlines = CountNewlines(data, data + b);
+    return b;
   }
-  int64_t q = 0, unused = 0;
-  CountTwo(data, data + n, quote, quote, &q, &unused);
+  int64_t q = 0, nl = 0;
+  CountTwo(data, data + n, quote, '\n', &q, &nl);
   size_t quotes = static_cast<size_t>(q);
   size_t after = 0;
+  int64_t nl_after = 0;
   for (size_t i = n; i-- > 0;) {
     char c = data[i];
     if (c == quote) {
       ++after;
-    } else if (c == '\n' && ((quotes - after) & 1) == 0) {
-      return i + 1;
+    } else if (c == '\n') {
+      if (((quotes - after) & 1) == 0) {
+        if (newlines != nullptr) *newlines = nl - nl_after;
+        return i + 1;
+      }
+      ++nl_after;
     }
   }
+  if (newlines != nullptr) *newlines = 0;
   return 0;
 }
 

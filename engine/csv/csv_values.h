@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,43 @@ std::string FormatDecimal(int64_t unscaled, int scale);
 
 // True when `s` is valid UTF-8.
 bool IsValidUtf8(std::string_view s);
+
+// The value of the `len` (1..8) decimal digits that end at `end`, reading the 8 bytes
+// [end - 8, end) (the caller guarantees they are readable), without a branch per digit: the
+// bytes before the digits are masked to leading zeros, the digits are checked 8 at a time and
+// combined with three multiplications. False when a byte is not a digit.
+inline bool ParseDigitsBefore(const char* end, size_t len, uint64_t* out) {
+  uint64_t w;
+  std::memcpy(&w, end - 8, 8);  // little-endian: the last digit is the top byte
+  const unsigned shift = static_cast<unsigned>(8 * (8 - len));  // 0..56
+  const uint64_t low = (uint64_t{1} << shift) - 1;
+  w = (w & ~low) | (0x3030303030303030ull & low);
+  if ((((w & 0xF0F0F0F0F0F0F0F0ull) |
+        (((w + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4))) != 0x3333333333333333ull) {
+    return false;
+  }
+  w -= 0x3030303030303030ull;
+  w = w * 10 + (w >> 8);
+  w = (((w & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+       (((w >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+      32;
+  *out = w;
+  return true;
+}
+
+// ParseCsvInt64 for a field of at most 8 characters (sign included) whose 8 bytes before its end
+// are readable; false for anything it does not take (the caller then uses ParseCsvInt64).
+inline bool ParseShortInt64(std::string_view s, int64_t* out) {
+  const size_t n = s.size();
+  if (n == 0 || n > 8) return false;
+  // The sign without a branch: signs are as unpredictable as the data.
+  const uint64_t neg = s[0] == '-';
+  const size_t digits = n - (neg | (s[0] == '+'));
+  uint64_t v;
+  if (digits == 0 || !ParseDigitsBefore(s.data() + n, digits, &v)) return false;
+  *out = static_cast<int64_t>((v ^ (0 - neg)) + neg);
+  return true;
+}
 
 inline bool ParseCsvInt64(std::string_view s, int64_t* out) {
   const char* p = s.data();

@@ -398,6 +398,35 @@ TEST(CsvSplitterTest, LineNumbersAcrossChunks) {
   EXPECT_EQ(rejects[0].line, 2 + 400 * 2);
 }
 
+// Without quoting, the chunk's lines are counted by the boundary search too.
+TEST(CsvSplitterTest, LineNumbersAcrossChunksWithoutQuoting) {
+  std::string text = "a,b\n";
+  for (int i = 0; i < 500; ++i) text += (i == 321 ? "bad\n" : "1,x\n");
+  auto in = NewMemoryInputStream(text, "m.csv");
+  CsvSplitter splitter(in.get(), 0, 64, 1 << 20);
+  CsvFormat fmt;
+  fmt.quote = 0;
+  fmt.schema = {{"a", Type::kInt64}, {"b", Type::kString}};
+  fmt.inferred = {true, true};
+  CsvChunkParser parser(fmt);
+  Batch batch;
+  InitBatch(fmt.schema, &batch);
+  CsvParseStats stats;
+  std::vector<CsvReject> rejects;
+  CsvChunk chunk;
+  int64_t last_first_line = 0;
+  while (*splitter.Next(&chunk)) {
+    EXPECT_GT(chunk.first_line, last_first_line);
+    last_first_line = chunk.first_line;
+    ASSERT_TRUE(parser.Parse(chunk.data.get(), chunk.size, chunk.first_line, chunk.file_start,
+                             "m.csv", &batch, &stats, &rejects)
+                    .ok());
+  }
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].line, 2 + 321);
+  EXPECT_EQ(splitter.lines(), 502);
+}
+
 TEST(CsvSplitterTest, OverlongRowIsAnError) {
   std::string text = "a\n\"" + std::string(10000, 'x');
   auto in = NewMemoryInputStream(text, "m.csv");

@@ -1,5 +1,8 @@
 #include "engine/csv/csv_values.h"
 
+#include <random>
+#include <string>
+
 #include "engine/columnar/column.h"
 #include "gtest/gtest.h"
 
@@ -24,6 +27,41 @@ TEST(CsvValuesTest, Int64) {
   EXPECT_FALSE(ParseCsvInt64("-", &v));
   EXPECT_FALSE(ParseCsvInt64("1.0", &v));
   EXPECT_FALSE(ParseCsvInt64(" 1", &v));
+}
+
+// The branch-free short form takes exactly what ParseCsvInt64 takes up to 8 characters, with
+// the same value, reading the 8 bytes before the field's end (here: other text).
+TEST(CsvValuesTest, ShortInt64AgreesWithInt64) {
+  std::mt19937_64 rng(3);
+  const char kChars[] = "0123456789-+ x/:";
+  std::string buf;
+  for (int i = 0; i < 200000; ++i) {
+    const size_t n = 1 + rng() % 9;
+    std::string field;
+    for (size_t k = 0; k < n; ++k) {
+      // Mostly digits, with a leading sign now and then and any character rarely.
+      const bool digit = rng() % 16 != 0 && !(k == 0 && rng() % 4 == 0);
+      field += digit ? kChars[rng() % 10] : kChars[rng() % (sizeof(kChars) - 1)];
+    }
+    buf = "12345678" + field;  // readable bytes before it, digits to make a bad mask visible
+    std::string_view v(buf.data() + 8, field.size());
+    int64_t a = -1, b = -1;
+    const bool short_ok = ParseShortInt64(v, &a);
+    const bool full_ok = ParseCsvInt64(v, &b);
+    if (field.size() <= 8) {
+      ASSERT_EQ(short_ok, full_ok) << "'" << field << "'";
+    } else {
+      ASSERT_FALSE(short_ok) << field;
+    }
+    if (short_ok) ASSERT_EQ(a, b) << field;
+  }
+  int64_t x;
+  ASSERT_TRUE(ParseShortInt64("-99999999" + 1, &x));
+  EXPECT_EQ(x, 99999999);
+  std::string s = "xxxxxxxx-9999999";
+  ASSERT_TRUE(ParseShortInt64(std::string_view(s).substr(8), &x));
+  EXPECT_EQ(x, -9999999);
+  EXPECT_FALSE(ParseShortInt64(std::string_view(s).substr(8, 1), &x));  // "-"
 }
 
 TEST(CsvValuesTest, Double) {
