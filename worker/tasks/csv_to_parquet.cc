@@ -210,7 +210,7 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
   engine::CsvReadOptions read_options = params.csv;
   read_options.chunk_bytes = static_cast<size_t>(
       std::clamp<int64_t>(params.target_file_size / 4, 64 << 10, read_options.chunk_bytes));
-  c2p::ChunkSource source(params.input_files, read_options, format.quote);
+  c2p::ChunkSource source(params.input_files, read_options, format.quote, sh.lanes == 1);
   if (!format.schema.empty()) c2p::RunLanes(&sh, &source, &lanes);
   if (ctx.cancelled && ctx.cancelled->load()) sh.Fail(absl::CancelledError("csv_to_parquet: cancelled"));
   {

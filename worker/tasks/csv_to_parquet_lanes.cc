@@ -28,6 +28,9 @@ using engine::Type;
 namespace {
 
 constexpr const char* kDefaultPartition = "__HIVE_DEFAULT_PARTITION__";
+// Chunks waiting per lane: chunks go to lanes in turn, so a lane that is slower on one chunk
+// must not stall the reader (and the other lanes) at once.
+constexpr size_t kLaneQueue = 4;
 
 // DE_READ_AHEAD=0 turns the inflate thread off (to measure what it gains).
 bool ReadAheadEnabled() {
@@ -63,8 +66,9 @@ absl::StatusOr<bool> ChunkSource::Next(CsvChunk* c) {
     if (!splitter_) {
       if (file_ >= files_.size()) return false;
       DE_ASSIGN_OR_RETURN(stream_, engine::OpenInputStream(files_[file_]));
-      // Inflate on a thread of its own, a few MB ahead of the splitter and the lanes.
-      if (stream_->compression() != engine::InputCompression::kNone && ReadAheadEnabled()) {
+      // Inflate on a thread of its own, a few MB ahead of the splitter and the lane.
+      if (read_ahead_ && stream_->compression() != engine::InputCompression::kNone &&
+          ReadAheadEnabled()) {
         stream_ = engine::NewReadAheadInputStream(std::move(stream_));
       }
       splitter_ = std::make_unique<engine::CsvSplitter>(stream_.get(), quote_, chunk_bytes_, max_row_);
@@ -237,7 +241,7 @@ void RunLanes(Shared* sh, ChunkSource* source, std::vector<std::unique_ptr<Lane>
   engine::BoundedQueue<ChunkPtr> free_chunks(1024);
   std::vector<std::unique_ptr<engine::BoundedQueue<ChunkPtr>>> queues;
   for (int i = 0; i < sh->lanes; ++i) {
-    queues.push_back(std::make_unique<engine::BoundedQueue<ChunkPtr>>(2));
+    queues.push_back(std::make_unique<engine::BoundedQueue<ChunkPtr>>(kLaneQueue));
   }
   std::vector<std::thread> threads;
   for (int i = 0; i < sh->lanes; ++i) {

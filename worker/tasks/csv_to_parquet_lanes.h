@@ -46,8 +46,17 @@ struct Shared {
 // Reads the input files one after another and cuts them into row-aligned chunks.
 class ChunkSource {
  public:
-  ChunkSource(const std::vector<std::string>& files, const engine::CsvReadOptions& o, char quote)
-      : files_(files), quote_(quote), chunk_bytes_(o.chunk_bytes), max_row_(o.max_row_bytes) {}
+  // `read_ahead`: inflate a compressed file on a thread of its own. Worth it when the caller
+  // parses what Next returns on the same thread (one lane); with several lanes the caller is a
+  // thread of its own already, and the extra copy through the read-ahead buffers costs more than
+  // it gains.
+  ChunkSource(const std::vector<std::string>& files, const engine::CsvReadOptions& o, char quote,
+              bool read_ahead)
+      : files_(files),
+        quote_(quote),
+        read_ahead_(read_ahead),
+        chunk_bytes_(o.chunk_bytes),
+        max_row_(o.max_row_bytes) {}
 
   // False at the end of the last file.
   absl::StatusOr<bool> Next(engine::CsvChunk* c);
@@ -56,6 +65,7 @@ class ChunkSource {
  private:
   const std::vector<std::string>& files_;
   char quote_;
+  bool read_ahead_;
   size_t chunk_bytes_, max_row_;
   size_t file_ = 0;
   int64_t seq_ = 0;
