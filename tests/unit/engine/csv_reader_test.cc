@@ -375,56 +375,55 @@ TEST(CsvSplitterTest, ChunksEndAtRowBoundariesAndCountLines) {
   EXPECT_EQ(batch.columns[1].str(2000), "no newline");
 }
 
+// Splits `text` into chunks of about `chunk_bytes` and parses them one after another.
+struct SplitParsed {
+  Batch batch;
+  CsvParseStats stats;
+  std::vector<CsvReject> rejects;
+  int64_t lines = 0;  // the splitter's count at the end
+};
+SplitParsed SplitAndParse(const std::string& text, const CsvFormat& fmt, size_t chunk_bytes) {
+  SplitParsed r;
+  auto in = NewMemoryInputStream(text, "m.csv");
+  CsvSplitter splitter(in.get(), fmt.quote, chunk_bytes, 1 << 20);
+  CsvChunkParser parser(fmt);
+  InitBatch(fmt.schema, &r.batch);
+  CsvChunk chunk;
+  int64_t last_first_line = 0;
+  while (*splitter.Next(&chunk)) {
+    EXPECT_GT(chunk.first_line, last_first_line);
+    last_first_line = chunk.first_line;
+    EXPECT_TRUE(parser.Parse(chunk.data.get(), chunk.size, chunk.first_line, chunk.file_start,
+                             "m.csv", &r.batch, &r.stats, &r.rejects)
+                    .ok());
+  }
+  r.lines = splitter.lines();
+  return r;
+}
+
 TEST(CsvSplitterTest, LineNumbersAcrossChunks) {
   std::string text = "a,b\n";
   for (int i = 0; i < 500; ++i) text += (i == 400 ? "bad\n" : "1,\"x\ny\"\n");
-  auto in = NewMemoryInputStream(text, "m.csv");
-  CsvSplitter splitter(in.get(), '"', 64, 1 << 20);
   CsvFormat fmt;
   fmt.schema = {{"a", Type::kInt64}, {"b", Type::kString}};
   fmt.inferred = {true, true};
-  CsvChunkParser parser(fmt);
-  Batch batch;
-  InitBatch(fmt.schema, &batch);
-  CsvParseStats stats;
-  std::vector<CsvReject> rejects;
-  CsvChunk chunk;
-  while (*splitter.Next(&chunk)) {
-    ASSERT_TRUE(parser.Parse(chunk.data.get(), chunk.size, chunk.first_line, chunk.file_start,
-                             "m.csv", &batch, &stats, &rejects)
-                    .ok());
-  }
-  ASSERT_EQ(rejects.size(), 1u);
-  EXPECT_EQ(rejects[0].line, 2 + 400 * 2);
+  SplitParsed r = SplitAndParse(text, fmt, 64);
+  ASSERT_EQ(r.rejects.size(), 1u);
+  EXPECT_EQ(r.rejects[0].line, 2 + 400 * 2);
 }
 
 // Without quoting, the chunk's lines are counted by the boundary search too.
 TEST(CsvSplitterTest, LineNumbersAcrossChunksWithoutQuoting) {
   std::string text = "a,b\n";
   for (int i = 0; i < 500; ++i) text += (i == 321 ? "bad\n" : "1,x\n");
-  auto in = NewMemoryInputStream(text, "m.csv");
-  CsvSplitter splitter(in.get(), 0, 64, 1 << 20);
   CsvFormat fmt;
   fmt.quote = 0;
   fmt.schema = {{"a", Type::kInt64}, {"b", Type::kString}};
   fmt.inferred = {true, true};
-  CsvChunkParser parser(fmt);
-  Batch batch;
-  InitBatch(fmt.schema, &batch);
-  CsvParseStats stats;
-  std::vector<CsvReject> rejects;
-  CsvChunk chunk;
-  int64_t last_first_line = 0;
-  while (*splitter.Next(&chunk)) {
-    EXPECT_GT(chunk.first_line, last_first_line);
-    last_first_line = chunk.first_line;
-    ASSERT_TRUE(parser.Parse(chunk.data.get(), chunk.size, chunk.first_line, chunk.file_start,
-                             "m.csv", &batch, &stats, &rejects)
-                    .ok());
-  }
-  ASSERT_EQ(rejects.size(), 1u);
-  EXPECT_EQ(rejects[0].line, 2 + 321);
-  EXPECT_EQ(splitter.lines(), 502);
+  SplitParsed r = SplitAndParse(text, fmt, 64);
+  ASSERT_EQ(r.rejects.size(), 1u);
+  EXPECT_EQ(r.rejects[0].line, 2 + 321);
+  EXPECT_EQ(r.lines, 502);
 }
 
 TEST(CsvSplitterTest, OverlongRowIsAnError) {
