@@ -1,6 +1,8 @@
 // libFuzzer target for the CSV reader: input decoding (plain/gzip/zstd by magic bytes), sniffing
 // (delimiter, header, types), splitting into chunks and parsing into batches. The first byte picks
-// options; the rest is the file. Checks the batch invariants the Parquet writer relies on.
+// options; the rest is the file. Checks the batch invariants the Parquet writer relies on, and
+// that the block path (csv_block_parser.cc) gives what the row parser alone gives.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -36,6 +38,15 @@ void CheckBatch(const de::engine::Batch& b, const de::engine::Schema& schema) {
   }
 }
 
+bool SameColumn(const de::engine::Column& a, const de::engine::Column& b) {
+  return a.valid == b.valid && a.u8 == b.u8 && a.i32 == b.i32 && a.i64 == b.i64 &&
+         a.offsets == b.offsets && a.bytes == b.bytes &&
+         a.f64.size() == b.f64.size() &&
+         std::equal(a.f64.begin(), a.f64.end(), b.f64.begin(), [](double x, double y) {
+           return x == y || (x != x && y != y);  // NaN equals NaN here
+         });
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -64,10 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto in2 = de::engine::NewMemoryInputStream(text, "fuzz.csv");
   de::engine::CsvSplitter splitter(in2.get(), fmt->quote, chunk_bytes, 1 << 16);
   de::engine::CsvChunkParser parser(*fmt);
-  de::engine::Batch batch;
+  de::engine::CsvChunkParser row_parser(*fmt);
+  row_parser.set_block_path_for_testing(false);
+  de::engine::Batch batch, row_batch;
   de::engine::InitBatch(fmt->schema, &batch);
-  de::engine::CsvParseStats stats;
-  std::vector<de::engine::CsvReject> rejects;
+  de::engine::InitBatch(fmt->schema, &row_batch);
+  de::engine::CsvParseStats stats, row_stats;
+  std::vector<de::engine::CsvReject> rejects, row_rejects;
   de::engine::CsvChunk chunk;
   int64_t last_line = 0;
   while (true) {
@@ -77,12 +91,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(chunk.first_line > last_line);
     last_line = chunk.first_line;
     de::engine::ClearBatch(&batch);
+    de::engine::ClearBatch(&row_batch);
     auto st = parser.Parse(chunk.data.get(), chunk.size, chunk.first_line,
                            fmt->header && chunk.file_start, "fuzz.csv", &batch, &stats, &rejects);
+    auto row_st = row_parser.Parse(chunk.data.get(), chunk.size, chunk.first_line,
+                                   fmt->header && chunk.file_start, "fuzz.csv", &row_batch,
+                                   &row_stats, &row_rejects);
+    Check(st.ToString() == row_st.ToString());
     if (!st.ok()) break;
     CheckBatch(batch, fmt->schema);
+    Check(batch.num_rows == row_batch.num_rows);
+    for (size_t c = 0; c < batch.columns.size(); ++c) {
+      Check(SameColumn(batch.columns[c], row_batch.columns[c]));
+    }
   }
   Check(stats.rows_in == stats.rows_out + stats.rows_rejected);
+  Check(stats.rows_in == row_stats.rows_in && stats.rows_rejected == row_stats.rows_rejected &&
+        stats.values_nulled == row_stats.values_nulled);
+  Check(rejects.size() == row_rejects.size());
+  for (size_t i = 0; i < rejects.size(); ++i) {
+    Check(rejects[i].line == row_rejects[i].line && rejects[i].reason == row_rejects[i].reason &&
+          rejects[i].raw == row_rejects[i].raw);
+  }
   for (const auto& r : rejects) Check(r.line >= 1 && !r.reason.empty());
   return 0;
 }
