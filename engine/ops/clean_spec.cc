@@ -36,14 +36,6 @@ absl::StatusOr<std::string> Text(const YAML::Node& n, const std::string& key) {
   return n.Scalar();
 }
 
-absl::StatusOr<bool> Bool(const YAML::Node& n, const std::string& key) {
-  DE_ASSIGN_OR_RETURN(std::string s, Text(n, key));
-  std::string l = absl::AsciiStrToLower(s);
-  if (l == "true" || l == "yes") return true;
-  if (l == "false" || l == "no") return false;
-  return Bad(key, absl::StrCat("expected true or false, got '", s, "'"));
-}
-
 absl::StatusOr<Severity> ParseSeverity(const YAML::Node& n, const std::string& key) {
   DE_ASSIGN_OR_RETURN(std::string s, Text(n, key));
   if (s == "error") return Severity::kError;

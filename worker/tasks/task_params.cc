@@ -27,10 +27,11 @@ absl::StatusOr<std::string> TaskParamReader::Scalar(const YAML::Node& n,
 
 absl::StatusOr<int64_t> TaskParamReader::Int(const YAML::Node& n, const std::string& key,
                                              int64_t min) const {
-  DE_ASSIGN_OR_RETURN(std::string s, Scalar(n, key));
-  int64_t v;
-  if (!engine::ParseCsvInt64(s, &v) || v < min) {
-    return Bad(key, absl::StrCat("expected an integer >= ", min, ", got '", s, "'"));
+  absl::StatusOr<std::string> s = Scalar(n, key);
+  if (!s.ok()) return s.status();
+  int64_t v = 0;
+  if (!engine::ParseCsvInt64(*s, &v) || v < min) {
+    return Bad(key, absl::StrCat("expected an integer >= ", min, ", got '", *s, "'"));
   }
   return v;
 }
