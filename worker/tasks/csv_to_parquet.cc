@@ -208,8 +208,8 @@ absl::StatusOr<TaskOutcome> Run(const CsvToParquetParams& params, const TaskCont
   for (int i = 0; i < sh.lanes; ++i) lanes.push_back(std::make_unique<Lane>(i, &sh));
   // Small target files need small chunks: files rotate between batches.
   engine::CsvReadOptions read_options = params.csv;
-  read_options.chunk_bytes = static_cast<size_t>(
-      std::clamp<int64_t>(params.target_file_size / 4, 64 << 10, read_options.chunk_bytes));
+  read_options.chunk_bytes = static_cast<size_t>(std::max<int64_t>(
+      64 << 10, std::min<int64_t>(params.target_file_size / 4, read_options.chunk_bytes)));
   c2p::ChunkSource source(params.input_files, read_options, format.quote, sh.lanes == 1);
   if (!format.schema.empty()) c2p::RunLanes(&sh, &source, &lanes);
   if (ctx.cancelled && ctx.cancelled->load()) sh.Fail(absl::CancelledError("csv_to_parquet: cancelled"));
