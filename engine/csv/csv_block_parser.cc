@@ -52,11 +52,9 @@ bool CsvChunkParser::TryBlock(const char* data, size_t* pos, bool check_utf8, Ba
     index_.Take(static_cast<size_t>(q - begin));
   }
   if (regular && rows > 0 && seps_.size() == rows * ncols) {
-    size_t mark = SIZE_MAX;
+    const size_t mark = batch->num_rows;   // every needed column holds this many values
     for (size_t c = 0; c < ncols; ++c) {
-      if (!needed_[c]) continue;
-      sinks_[c].Reserve(rows);
-      mark = sinks_[c].size();
+      if (needed_[c]) sinks_[c].Reserve(rows);
     }
     if (ConvertBlock(data, *pos, rows, check_utf8)) {
       *pos = seps_.back() + 1;
@@ -83,21 +81,9 @@ bool CsvChunkParser::ConvertBlock(const char* data, size_t row_start, size_t row
                                   bool check_utf8) {
   for (size_t c = 0; c < sinks_.size(); ++c) {
     if (!needed_[c]) continue;
-    bool ok = false;
-    switch (sinks_[c].type()) {
-      case Type::kBool: ok = ConvertColumn<Type::kBool>(c, data, row_start, rows, check_utf8); break;
-      case Type::kInt32: ok = ConvertColumn<Type::kInt32>(c, data, row_start, rows, check_utf8); break;
-      case Type::kInt64: ok = ConvertColumn<Type::kInt64>(c, data, row_start, rows, check_utf8); break;
-      case Type::kDouble: ok = ConvertColumn<Type::kDouble>(c, data, row_start, rows, check_utf8); break;
-      case Type::kDate: ok = ConvertColumn<Type::kDate>(c, data, row_start, rows, check_utf8); break;
-      case Type::kTimestamp:
-        ok = ConvertColumn<Type::kTimestamp>(c, data, row_start, rows, check_utf8);
-        break;
-      case Type::kString: ok = ConvertColumn<Type::kString>(c, data, row_start, rows, check_utf8); break;
-      case Type::kDecimal:
-        ok = ConvertColumn<Type::kDecimal>(c, data, row_start, rows, check_utf8);
-        break;
-    }
+    const bool ok = VisitType(sinks_[c].type(), [&](auto type) {
+      return ConvertColumn<decltype(type)::value>(c, data, row_start, rows, check_utf8);
+    });
     if (!ok) return false;
   }
   return true;

@@ -233,7 +233,7 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
   replay_ = ReplayIndex{nullptr, nullptr, &index_};
   // With one column a blank line would look like a row of one empty field; the row parser
   // skips it, so such files stay with the row parser.
-  block_path_ = block_path_enabled_ && ncols > 1;
+  const bool block_path = block_path_enabled_ && ncols > 1;
   rows_until_block_ = 0;
   block_failures_ = 0;
   chunk_begin_ = data;
@@ -242,7 +242,7 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
   while (p < end) {
     // After the first row (maybe a header): regular blocks of rows go column by column.
     if (!replay_.replaying()) {
-      if (!first && block_path_ && rows_until_block_ == 0) {
+      if (!first && block_path && rows_until_block_ == 0) {
         size_t pos = static_cast<size_t>(p - data);
         if (TryBlock(data, &pos, check_utf8, batch, stats, &line)) {
           p = data + pos;
@@ -282,7 +282,7 @@ absl::Status CsvChunkParser::Parse(const char* data, size_t size, int64_t first_
       continue;
     }
     for (size_t c = 0; c < appended; ++c) {
-      if (needed_[c]) sinks_[c].PopLast();
+      if (needed_[c]) sinks_[c].Truncate(sinks_[c].size() - 1);
     }
     if (format_.on_error == OnError::kFail) {
       FinishSinks();

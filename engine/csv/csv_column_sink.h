@@ -85,7 +85,8 @@ class ColumnSink {
   void Reserve(size_t rows) {
     while (room() < rows) Grow();
   }
-  // Takes back every value after the first `n` (a block the row parser must redo).
+  // Takes back every value after the first `n` (a rejected row's, a block the row parser
+  // must redo).
   void Truncate(size_t n) {
     n_ = n;
     if (type_ == Type::kString) nbytes_ = offsets_[n_];
@@ -123,13 +124,6 @@ class ColumnSink {
     }
     ++n_;
   }
-  // Takes back the last value (of a row that is rejected after it).
-  void PopLast() {
-    --n_;
-    if (type_ == Type::kString) nbytes_ = offsets_[n_];
-    if (!nulls_.empty() && nulls_.back() == n_) nulls_.pop_back();
-  }
-
  private:
   void GrowBytes(size_t at_least) {
     bytes_cap_ += std::max(at_least, kBlockBytes);

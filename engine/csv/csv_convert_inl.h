@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "absl/base/attributes.h"
 #include "engine/csv/csv_column_sink.h"
@@ -71,34 +72,35 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool CsvChunkParser::ConvertTyped(size_t col
   return true;
 }
 
+// Calls f(std::integral_constant<Type, T>{}) for T = `type`, returning what it returns: the one
+// place a column's runtime type becomes a compile-time one. The two commonest types first: two
+// compares cost less than the switch's jump table (the row parser does this per value).
+template <typename F>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool VisitType(Type type, F&& f) {
+  auto as = [&](auto k) { return f(k); };
+  using T = Type;
+  if (type == T::kInt64) return as(std::integral_constant<T, T::kInt64>{});
+  if (type == T::kString) return as(std::integral_constant<T, T::kString>{});
+  switch (type) {
+    case T::kInt64:
+    case T::kString: break;
+    case T::kBool: return as(std::integral_constant<T, T::kBool>{});
+    case T::kInt32: return as(std::integral_constant<T, T::kInt32>{});
+    case T::kDouble: return as(std::integral_constant<T, T::kDouble>{});
+    case T::kDate: return as(std::integral_constant<T, T::kDate>{});
+    case T::kTimestamp: return as(std::integral_constant<T, T::kTimestamp>{});
+    case T::kDecimal: return as(std::integral_constant<T, T::kDecimal>{});
+  }
+  return false;
+}
+
 // The row parser's conversion of one value: the column's type picked per value.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline CsvChunkParser::ValueResult CsvChunkParser::ConvertValue(
     size_t col, std::string_view v, bool in_chunk, bool check_utf8, ColumnSink* sink,
     std::string* reason) {
-  bool ok = false;
-  // The two commonest types first: two compares cost less than the switch's jump table.
-  const Type type = sink->type();
-  if (type == Type::kInt64) {
-    ok = ConvertTyped<Type::kInt64>(col, v, in_chunk, check_utf8, sink);
-  } else if (type == Type::kString) {
-    ok = ConvertTyped<Type::kString>(col, v, in_chunk, check_utf8, sink);
-  } else {
-    switch (type) {
-      case Type::kString:
-      case Type::kInt64:
-        break;
-      case Type::kInt32: ok = ConvertTyped<Type::kInt32>(col, v, in_chunk, check_utf8, sink); break;
-      case Type::kDouble: ok = ConvertTyped<Type::kDouble>(col, v, in_chunk, check_utf8, sink); break;
-      case Type::kDate: ok = ConvertTyped<Type::kDate>(col, v, in_chunk, check_utf8, sink); break;
-      case Type::kTimestamp:
-        ok = ConvertTyped<Type::kTimestamp>(col, v, in_chunk, check_utf8, sink);
-        break;
-      case Type::kBool: ok = ConvertTyped<Type::kBool>(col, v, in_chunk, check_utf8, sink); break;
-      case Type::kDecimal:
-        ok = ConvertTyped<Type::kDecimal>(col, v, in_chunk, check_utf8, sink);
-        break;
-    }
-  }
+  const bool ok = VisitType(sink->type(), [&](auto type) {
+    return ConvertTyped<decltype(type)::value>(col, v, in_chunk, check_utf8, sink);
+  });
   if (ok) return ValueResult::kOk;
   *reason = BadValueReason(col, v);
   return ValueResult::kBad;

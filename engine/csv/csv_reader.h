@@ -182,7 +182,6 @@ class CsvChunkParser {
   std::vector<uint32_t> seps_;        // the block's delimiter and newline offsets
   csv_internal::ReplayIndex replay_;  // what the row parser reads the index through
   bool block_path_enabled_ = true;
-  bool block_path_ = false;     // for the chunk being parsed
   size_t rows_until_block_ = 0;  // rows for the row parser (after any replay) before a try
   int block_failures_ = 0;       // in this chunk
   char last_date_[10];        // the date prefix of the last timestamp parsed, and its days

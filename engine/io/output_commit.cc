@@ -53,8 +53,8 @@ absl::Status WriteWholeFile(const std::string& path, const std::string& content)
 // aside (the two-rename fallback of the swap).
 void RecoverSiblings(const fs::path& out) {
   std::error_code ec;
-  const std::string tmp_prefix = "." + out.filename().string() + ".tmp-";
-  const std::string old_prefix = "." + out.filename().string() + ".old-";
+  const std::string tmp_prefix = absl::StrCat(".", out.filename().string(), ".tmp-");
+  const std::string old_prefix = absl::StrCat(".", out.filename().string(), ".old-");
   std::vector<fs::path> olds;
   for (const auto& e : fs::directory_iterator(out.parent_path(), ec)) {
     std::string name = e.path().filename().string();
@@ -85,7 +85,8 @@ absl::Status SwapIntoPlace(const fs::path& tmp, const fs::path& out) {
     fs::remove_all(tmp, ec);
     return absl::OkStatus();
   }
-  fs::path old = out.parent_path() / ("." + out.filename().string() + ".old-" + RandomSuffix());
+  fs::path old =
+      out.parent_path() / absl::StrCat(".", out.filename().string(), ".old-", RandomSuffix());
   if (::rename(out.c_str(), old.c_str()) != 0) {
     return absl::InternalError(absl::StrCat("rename ", out.string(), ": ", std::strerror(errno)));
   }
@@ -135,7 +136,8 @@ absl::StatusOr<std::unique_ptr<OutputCommit>> OutputCommit::Begin(const std::str
         absl::StrCat("output ", out.string(), " exists and is not a folder"));
   }
   RecoverSiblings(out);
-  fs::path tmp = out.parent_path() / ("." + out.filename().string() + ".tmp-" + RandomSuffix());
+  fs::path tmp =
+      out.parent_path() / absl::StrCat(".", out.filename().string(), ".tmp-", RandomSuffix());
   if (!fs::create_directory(tmp, ec) || ec) {
     return absl::InternalError(absl::StrCat("cannot create ", tmp.string(), ": ", ec.message()));
   }

@@ -216,7 +216,8 @@ TEST_F(SourceSinkTest, CsvSinkKeepsEmptyStringApartFromNullAndRotates) {
 
 TEST_F(SourceSinkTest, EmptyUnpartitionedSinkWritesOneEmptyFileWithTheSchema) {
   Schema schema = {{"x", Type::kInt32, true}};
-  auto sink = TableSink::Open((dir_ / "empty").string(), schema, {});
+  const SinkOptions defaults;   // a named one: GCC 12 warns on the `{}` temporary
+  auto sink = TableSink::Open((dir_ / "empty").string(), schema, defaults);
   ASSERT_TRUE(sink.ok());
   auto files = (*sink)->Finish();
   ASSERT_TRUE(files.ok());

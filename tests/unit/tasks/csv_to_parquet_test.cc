@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "common/dag/param_values.h"
@@ -349,7 +350,7 @@ TEST_F(CsvToParquetTest, ThreadCountsGiveTheSameData) {
   for (int i = 0; i < 300000; ++i) s += std::to_string(i % 97) + "," + std::to_string(i) + ",\"x\ny\"\n";
   WriteFile("t.csv", s);
   for (int threads : {1, 2, 3}) {
-    std::string out = "t" + std::to_string(threads);
+    const std::string out = absl::StrCat("t", threads);
     auto r = Run("{input: t.csv, output: " + out + ", threads: " + std::to_string(threads) + "}");
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->counters["rows_out"], 300000);
